@@ -1,0 +1,48 @@
+# Two commands on a fresh machine with only python3 and make: `make demo` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest soak fuzz bench install clean help
+
+help:
+	@echo "make demo   - run the daemon on the simulated modem and show a handset getting its code and reply"
+	@echo "make test   - lint, type-check and run the whole test suite (bounded soak/fuzz)"
+	@echo "make soak   - the full soak and fuzz runs (slow)"
+	@echo "make bench  - run every benchmark and print a table"
+	@echo "make install - install under /opt/smsd with the systemd unit (root)"
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m smsd.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+# pytest exits 5 when it collected nothing: make treats any non-zero exit as failure.
+test: lint typecheck pytest
+
+soak: $(STAMP)
+	SMSD_SOAK=full HYPOTHESIS_PROFILE=long $(BIN)/pytest -m slow -p no:timeout
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+install:
+	sh systemd/install.sh
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
