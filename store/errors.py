@@ -6,7 +6,7 @@
     ├── NotFound          a named row (business, code, person, message) does not exist
     ├── Conflict          a uniqueness rule was broken (duplicate code, business name)
     ├── InvalidInput      a value failed validation before anything was written
-    └── StoreUnavailable  the database cannot be opened, is locked past the timeout, or the disk is full
+    └── StoreUnavailable  cannot open, locked past the busy timeout, or disk full
 
 ``sqlite3`` exceptions are translated into these at the store's edge with ``raise ... from exc``.
 """

@@ -1,0 +1,113 @@
+"""``smsd run``: the daemon."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from cli.main import Context, command_edge, pass_ctx
+
+__all__ = ["register"]
+
+
+def _modem_settings(config: Any, devices: tuple[str, ...], pin: str | None) -> list[Any]:
+    from modem.modem import ModemSettings
+
+    if not devices:
+        return list(config.modem_settings())
+    return [ModemSettings(url=url, name=f"modem{i}", pin=pin) for i, url in enumerate(devices)]
+
+
+@click.command()
+@click.option(
+    "--device",
+    "devices",
+    multiple=True,
+    metavar="PATH|URL|sim",
+    help="Modem port (/dev/serial/by-id/..., a pyserial URL) or 'sim'; repeat for several.",
+)
+@click.option("--pin", envvar="SMSD_PIN", help="SIM PIN (better: in the config file, 0640).")
+@click.option(
+    "--sim-link",
+    default="/tmp/smsd-sim0",
+    show_default=True,
+    help="With --device sim: where the built-in simulator links its pty.",
+)
+@click.option(
+    "--sim-profile",
+    default="generic",
+    show_default=True,
+    type=click.Choice(["generic", "huawei", "simcom", "quectel", "telit"]),
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML configuration (same as smsd --config).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default=None,
+    help="Default from the config ([log] level), else info.",
+)
+@pass_ctx
+@command_edge
+def run(
+    ctx: Context,
+    devices: tuple[str, ...],
+    pin: str | None,
+    sim_link: str,
+    sim_profile: str,
+    config_path: str | None,
+    log_level: str | None,
+) -> None:
+    """Run the gateway daemon until SIGTERM.
+
+    \b
+    Examples:
+      smsd run --device sim                                  # built-in simulated modem
+      smsd run --device /dev/serial/by-id/usb-HUAWEI_...-if00-port0
+      smsd run --config /etc/smsd/smsd.toml                  # modems from the config
+    """
+    from smsd.daemon import Daemon, DaemonOptions
+    from smsd.logs import configure_logging
+
+    if config_path:
+        ctx.config_path = config_path
+    config = ctx.config()
+    configure_logging(log_level or config.log_level, config.log_format)
+    os.umask(0o077)
+    sim = None
+    if "sim" in devices:
+        from modem.sim import SimModem
+
+        sim = SimModem(sim_profile, link=sim_link)
+        path = sim.start()
+        devices = tuple(path if d == "sim" else d for d in devices)
+    options = DaemonOptions(
+        db_path=ctx.db,
+        modems=_modem_settings(config, devices, pin),
+        rules_loader=lambda: ctx.config().rules(),
+        policy=config.retry_policy(),
+        timers=config.worker_timers(),
+        partial_timeout=config.partial_timeout,
+        default_region=config.gateway.default_region,
+    )
+    if not options.modems:
+        raise click.UsageError("no modem: give --device or [[modems]] in the config")
+    daemon = Daemon(options)
+    daemon.install_signal_handlers()
+    try:
+        code = daemon.run()
+    finally:
+        if sim is not None:
+            sim.stop()
+    raise SystemExit(code)
+
+
+def register(group: click.Group) -> None:
+    """Add ``run`` to the top-level group."""
+    group.add_command(run)

@@ -1,0 +1,394 @@
+"""The port owner: one reader thread, one command lock, URCs to a callback.
+
+The reader thread reads, feeds the :class:`~modem.at.AtParser` and dispatches: URCs go to
+``on_urc`` (errors there are logged, never fatal), garbage is counted, and replies go to a
+queue tagged with the generation of the command they belong to. ``command()`` and the whole
+``send_pdu()`` exchange run under one lock with a monotonic deadline. A command that timed out
+leaves the link "dirty": its reply may still come, so the next exchange first resynchronises
+(an ``AT`` probe and a quiet period) instead of taking that late ``OK`` as its own.
+
+A port error ends the reader loop, sets ``lost`` and ``lost_reason`` and logs ``modem_lost``;
+waiting commands raise :class:`~modem.errors.PortClosed`. The daemon reconnects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import serial
+import structlog
+
+from modem.at import AtParser, Event, Final, Garbage, Info, NeedData, Prompt, Urc
+from modem.errors import AtError, CmsError, ModemTimeout, PinError, PortClosed
+from modem.guards import PduLike, check_command, check_index, checked_pdu, raise_for, redact
+from modem.modem_init import InitPlan, run_initialise
+from modem.status import ModemStatus, StoredMessage, gather_status, parse_cmgl, parse_cmgr
+from modem.transport import open_port, read_some, write_all
+
+__all__ = ["Modem", "ModemSettings", "ModemStatus", "PduLike", "StoredMessage"]
+
+log = structlog.get_logger()
+
+_REFUSED_PINS: set[tuple[str, str]] = set()  # (url, pin) pairs a SIM refused in this process
+
+_CTRL_Z, _ESC = b"\x1a", b"\x1b"
+
+
+@dataclass(frozen=True)
+class ModemSettings:
+    """How to reach and set up one modem (built by ``smsd.config``)."""
+
+    url: str
+    name: str = "modem0"
+    baudrate: int = 115200
+    rtscts: bool = False
+    pin: str | None = None
+    storage: str = "SM"
+    cnmi: str = "AT+CNMI=2,1,0,2,0"
+    command_timeout: float = 10.0
+    send_timeout: float = 90.0
+    prompt_timeout: float = 10.0
+    extra_init: tuple[str, ...] = ()
+    status_reports: bool = True
+
+
+class Modem:
+    """Owns one serial port: reader thread, command lock, URC callback, counters."""
+
+    SIM_READY_TIMEOUT = 30.0
+    SIM_RETRY_INTERVAL = 0.5
+    RESYNC_QUIET = 0.2
+    PROBE_TIMEOUT = 2.0
+    READ_TIMEOUT = 0.05
+
+    def __init__(self, settings: ModemSettings, on_urc: Callable[[Urc], None] | None = None):
+        self.settings = settings
+        self._on_urc = on_urc
+        self._parser = AtParser()
+        self._parser_lock = threading.Lock()  # parser state; held briefly by both threads
+        self._lock = threading.Lock()  # THE command lock: one exchange at a time
+        self._replies: queue.SimpleQueue[tuple[int, Event | None]] = queue.SimpleQueue()
+        self._generation = 0
+        self._port: serial.SerialBase | None = None
+        self._reader: threading.Thread | None = None
+        self._closing = threading.Event()
+        self._last_rx = 0.0
+        self._dirty = False
+        self._log = log.bind(modem=settings.name)
+        self.lost = threading.Event()
+        self.lost_reason: str | None = None
+        self.counters: dict[str, int] = {
+            "commands": 0, "urcs": 0, "garbage": 0, "timeouts": 0, "stale": 0,
+        }  # fmt: skip
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the port, start the reader and cancel any half-finished PDU input."""
+        if self._port is not None:
+            raise RuntimeError("modem already open")
+        s = self.settings
+        port = open_port(s.url, baudrate=s.baudrate, rtscts=s.rtscts, timeout=self.READ_TIMEOUT)
+        self._parser = AtParser()
+        self._closing.clear()
+        self.lost.clear()
+        self.lost_reason = None
+        self._port = port
+        self._reader = threading.Thread(
+            target=self._read_loop, args=(port,), name=f"modem-reader-{s.name}", daemon=True
+        )
+        self._reader.start()
+        # A process that died between AT+CMGS and Ctrl-Z leaves the modem reading PDU input:
+        # ESC cancels it, CR ends any half-typed line. Whatever they provoke arrives later, so
+        # the first exchange resynchronises first.
+        with self._lock:
+            write_all(port, _ESC + b"\r")
+            self._dirty = True
+        self._log.info("modem_opened", url=s.url)
+
+    def close(self) -> None:
+        """Stop the reader and close the port; safe to call twice."""
+        self._closing.set()
+        port, reader = self._port, self._reader
+        if port is not None and hasattr(port, "cancel_read"):
+            # Best effort: if cancelling fails, the short read timeout ends the loop anyway.
+            with contextlib.suppress(Exception):
+                port.cancel_read()
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(timeout=5.0)
+        if port is not None:
+            try:
+                port.close()
+            except (serial.SerialException, OSError):
+                self._log.debug("port_close_failed")
+        self._port = None
+        self._reader = None
+
+    def _read_loop(self, port: serial.SerialBase) -> None:
+        reason = "closed"
+        try:
+            while not self._closing.is_set():
+                try:
+                    data = read_some(port)
+                except PortClosed as exc:
+                    reason = str(exc)
+                    break
+                if data:
+                    self._last_rx = time.monotonic()
+                    self._feed(data)
+        except Exception as exc:  # a bug in the parser must still end in "lost", not silence
+            reason = f"reader failed: {exc!r}"
+            self._log.exception("modem_reader_failed")
+        finally:
+            self._connection_lost(reason)
+
+    def _connection_lost(self, reason: str) -> None:
+        closing = self._closing.is_set()
+        self.lost_reason = "closed" if closing else reason
+        self.lost.set()
+        self._replies.put((-1, None))  # wake a waiting command at once
+        if closing:
+            self._log.info("modem_closed")
+        else:
+            self._log.error("modem_lost", reason=reason)
+
+    def _feed(self, data: bytes) -> None:
+        events: list[Event] = []
+        with self._parser_lock:
+            self._parser.feed(data)
+            generation = self._generation
+            while not isinstance(event := self._parser.next_event(), NeedData):
+                events.append(event)
+        for event in events:
+            self._dispatch(generation, event)
+
+    def _dispatch(self, generation: int, event: Event) -> None:
+        if isinstance(event, Urc):
+            self.counters["urcs"] += 1
+            if self._on_urc is None:
+                return
+            try:
+                self._on_urc(event)
+            except Exception:  # user code: log it, keep reading (the port is fine)
+                self._log.exception("urc_handler_failed", urc=event.name)
+        elif isinstance(event, Garbage):
+            self.counters["garbage"] += 1
+            self._log.warning("garbage_received", reason=event.reason, size=len(event.data))
+        else:
+            self._replies.put((generation, event))
+
+    # -- exchanges ---------------------------------------------------------------------------
+
+    def command(self, cmd: str, timeout: float | None = None) -> list[str]:
+        """Run ``cmd`` and return its Info lines; raise AtError/ModemTimeout/PortClosed."""
+        check_command(cmd)
+        budget = self.settings.command_timeout if timeout is None else timeout
+        deadline = time.monotonic() + budget
+        with self._exclusive(deadline):
+            return self._exchange(cmd, deadline)
+
+    def send_pdu(self, pdu: PduLike, timeout: float | None = None) -> int:
+        """AT+CMGS=<len>, wait ``> ``, write PDU + Ctrl-Z, return TP-MR from ``+CMGS: <mr>``."""
+        hex_pdu, length = checked_pdu(pdu)
+        cmd = f"AT+CMGS={length}"
+        send_budget = self.settings.send_timeout if timeout is None else timeout
+        with self._exclusive(time.monotonic() + send_budget):
+            prompt_deadline = time.monotonic() + self.settings.prompt_timeout
+            self._prepare(prompt_deadline)
+            generation = self._begin(cmd)
+            self._await_prompt(cmd, generation, prompt_deadline)
+            self._write(hex_pdu.encode("ascii") + _CTRL_Z)
+            lines = self._finish(cmd, generation, time.monotonic() + send_budget)
+        for line in lines:
+            if line.upper().startswith("+CMGS:"):
+                reference = line[6:].split(",")[0].strip()
+                if reference.isdigit():
+                    return int(reference) % 256
+        raise AtError(cmd, "no +CMGS: <mr> in the reply")
+
+    def probe(self, timeout: float | None = None) -> bool:
+        """True if the modem answers ``AT`` in time (or a command is in flight: it has its own
+        deadline); False on timeout, error or a lost port. For the daemon's hang detection."""
+        if not self._lock.acquire(blocking=False):
+            return True
+        try:
+            budget = self.PROBE_TIMEOUT if timeout is None else timeout
+            self._exchange("AT", time.monotonic() + budget)
+            return True
+        except (ModemTimeout, AtError, PortClosed):
+            return False
+        finally:
+            self._lock.release()
+
+    @contextmanager
+    def _exclusive(self, deadline: float) -> Iterator[None]:
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise ModemTimeout("modem busy: another exchange held the port until the deadline")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _exchange(self, cmd: str, deadline: float) -> list[str]:
+        self._prepare(deadline)
+        generation = self._begin(cmd)
+        return self._finish(cmd, generation, deadline)
+
+    def _prepare(self, deadline: float) -> None:
+        """Refuse a dead port; resync after a timeout; drop replies nobody waits for."""
+        if self._port is None or self.lost.is_set():
+            raise PortClosed(self.lost_reason or "modem not open")
+        if self._dirty:
+            self._resync(deadline)
+        self._drain()
+
+    def _resync(self, deadline: float) -> None:
+        """Let a late reply land before the next command: AT, its final, then a quiet spell."""
+        self._exchange_probe(deadline)
+        while (quiet := self._last_rx + self.RESYNC_QUIET - time.monotonic()) > 0:
+            if self.lost.is_set():
+                raise PortClosed(self.lost_reason or "port lost")
+            if time.monotonic() >= deadline:
+                raise ModemTimeout("modem kept talking while resynchronising")
+            self.lost.wait(min(quiet, max(0.0, deadline - time.monotonic())))
+        self._dirty = False
+        self._log.debug("modem_resynced")
+
+    def _exchange_probe(self, deadline: float) -> None:
+        self._drain()
+        generation = self._begin("AT")
+        while not isinstance(self._wait("AT", generation, deadline), Final):
+            pass  # Info lines of the command that timed out; its final or ours ends this
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self._replies.get_nowait()
+            except queue.Empty:
+                return
+            self.counters["stale"] += 1
+
+    def _begin(self, cmd: str) -> int:
+        with self._parser_lock:
+            self._generation += 1
+            self._parser.begin(cmd)
+            generation = self._generation
+        try:
+            self._write(cmd.encode("ascii") + b"\r")
+        except PortClosed:
+            self._abandon(generation)
+            raise
+        self.counters["commands"] += 1
+        return generation
+
+    def _finish(self, cmd: str, generation: int, deadline: float) -> list[str]:
+        lines: list[str] = []
+        while True:
+            event = self._wait(cmd, generation, deadline)
+            if isinstance(event, Info):
+                lines.append(event.line)
+            elif isinstance(event, Final):
+                raise_for(cmd, event)
+                return lines
+
+    def _await_prompt(self, cmd: str, generation: int, deadline: float) -> None:
+        while True:
+            try:
+                event = self._wait(cmd, generation, deadline)
+            except ModemTimeout:
+                self._write(_ESC)  # leave PDU input, or the modem eats our next command
+                raise ModemTimeout(f"{cmd}: no '> ' prompt in time; sent ESC") from None
+            if isinstance(event, Prompt):
+                return
+            if isinstance(event, Final):
+                raise_for(cmd, event)
+                raise AtError(cmd, "final result before the '> ' prompt")
+
+    def _wait(self, cmd: str, generation: int, deadline: float) -> Info | Final | Prompt:
+        """The next reply event of ``generation``; stale ones are dropped."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._abandon(generation)
+                self.counters["timeouts"] += 1
+                self._log.warning("command_timed_out", command=redact(cmd).split("=")[0])
+                raise ModemTimeout(f"{redact(cmd)}: no final result in time")
+            try:
+                tag, event = self._replies.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                tag, event = -1, None
+            if isinstance(event, Info | Final | Prompt):
+                if tag == generation:
+                    return event
+                self.counters["stale"] += 1
+            if self.lost.is_set() and self._replies.empty():
+                raise PortClosed(self.lost_reason or "port lost")
+
+    def _abandon(self, generation: int) -> None:
+        """Give up on ``generation``: its late reply must not reach anyone."""
+        with self._parser_lock:
+            if self._generation == generation:
+                self._parser.end()
+        self._dirty = True
+
+    def _write(self, data: bytes) -> None:
+        port = self._port
+        if port is None:
+            raise PortClosed("modem not open")
+        write_all(port, data)
+
+    # -- modem operations --------------------------------------------------------------------
+
+    def initialise(self) -> None:
+        """ATE0, AT+CMEE=1, SIM PIN (once), AT+CMGF=0, AT+CPMS, AT+CNMI, AT+CSMP?, extras.
+
+        A PIN the SIM refused is remembered for the whole process (per port URL): reconnects
+        and new Modem objects raise PinError without sending it again, since three wrong
+        tries lock the SIM."""
+        s = self.settings
+        key = (s.url, s.pin or "")
+        if key in _REFUSED_PINS:
+            raise PinError("this PIN was refused before; fix the configuration and restart")
+        plan = InitPlan(
+            pin=s.pin,
+            storage=s.storage,
+            cnmi=s.cnmi,
+            extra_init=s.extra_init,
+            ready_timeout=self.SIM_READY_TIMEOUT,
+            retry_interval=self.SIM_RETRY_INTERVAL,
+            on_pin_refused=lambda: _REFUSED_PINS.add(key),
+        )
+        run_initialise(self.command, plan, self.lost.wait)
+
+    def status(self) -> ModemStatus:
+        """Identity, SIM state, registration, operator, signal (dBm) and storage use."""
+        return gather_status(self.command)
+
+    def list_stored(self) -> list[StoredMessage]:
+        """Every message in the selected storage (AT+CMGL=4, PDU mode)."""
+        return parse_cmgl(self.command("AT+CMGL=4"))
+
+    def read_stored(self, index: int) -> StoredMessage | None:
+        """The message at ``index`` (AT+CMGR), or None if the slot is empty."""
+        check_index(index)
+        try:
+            return parse_cmgr(self.command(f"AT+CMGR={index}"), index)
+        except CmsError as exc:
+            if exc.code == 321:  # invalid memory index: nothing stored there
+                return None
+            raise
+
+    def delete_stored(self, index: int) -> None:
+        """Delete one stored message (AT+CMGD=<index>); there is deliberately no bulk delete."""
+        check_index(index)
+        self.command(f"AT+CMGD={index}")
+
+    def ack(self) -> None:
+        """Acknowledge a directly delivered +CMT/+CDS (AT+CNMA), as phase 2+ modems require."""
+        self.command("AT+CNMA")

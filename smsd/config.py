@@ -1,0 +1,430 @@
+"""Configuration: a frozen `Config` from TOML plus `SMSD_*` environment overrides.
+
+Lookup: the `path` argument, else `$SMSD_CONFIG`, else `/etc/smsd/smsd.toml` (defaults when
+that default file does not exist). Every scalar key can be overridden by
+`SMSD_<SECTION>_<KEY>` (e.g. `SMSD_LIMITS_REPLIES_PER_HOUR=5`); short aliases: `SMSD_DB`
+(database.path) and `SMSD_DEFAULT_REGION` (gateway.default_region). Invalid values raise
+`ConfigError` naming the key, e.g. ``limits.replies_per_hour: expected an integer >= 1``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from smsd.errors import ConfigError
+from smsd.router import Rules
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "BillingConfig",
+    "Config",
+    "DatabaseConfig",
+    "GatewayConfig",
+    "LimitsConfig",
+    "LogConfig",
+    "ModemConfig",
+    "MultipartConfig",
+    "OutgoingConfig",
+    "load_config",
+    "rules_from",
+]
+
+DEFAULT_CONFIG_PATH = Path("/etc/smsd/smsd.toml")
+_ALIASES = {"SMSD_DB": ("database", "path"), "SMSD_DEFAULT_REGION": ("gateway", "default_region")}
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """[database]"""
+
+    path: Path = Path("/var/lib/smsd/smsd.db")
+    busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True)
+class ModemConfig:
+    """One [[modems]] entry."""
+
+    url: str
+    name: str = "modem0"
+    pin: str | None = None
+    baudrate: int = 115200
+    rtscts: bool = False
+    storage: str = "SM"
+    cnmi: str = "AT+CNMI=2,1,0,2,0"
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """[gateway]: who we are, for help texts and for never answering ourselves."""
+
+    name: str = "smsactive"
+    contact: str = ""
+    help_text: str | None = None
+    own_number: str | None = None
+    default_region: str = "GB"
+    short_code_max_len: int = 6
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """[limits]; `quiet_hours` is (start, end) local times, possibly across midnight."""
+
+    replies_per_hour: int = 10
+    loop_threshold: int = 3
+    loop_window_minutes: int = 10
+    broadcast_daily_cap: int = 1000
+    quiet_hours: tuple[time, time] | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingConfig:
+    """[outgoing]: retries and delivery reports."""
+
+    max_attempts: int = 5
+    backoff_base_s: float = 30.0
+    backoff_max_s: float = 3600.0
+    validity_hours: int = 24
+    status_reports: bool = True
+
+
+@dataclass(frozen=True)
+class MultipartConfig:
+    """[multipart]"""
+
+    timeout_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class BillingConfig:
+    """[billing]: prices as exact decimals in `currency`."""
+
+    price_per_request: Decimal = Decimal("0")
+    price_per_broadcast_part: Decimal = Decimal("0")
+    currency: str = "GBP"
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """[log]: level (debug/info/warning/error) and format (json/console; None = by TTY)."""
+
+    level: str = "info"
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, plus helpers that build what each component takes."""
+
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    modems: tuple[ModemConfig, ...] = ()
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    outgoing: OutgoingConfig = field(default_factory=OutgoingConfig)
+    multipart: MultipartConfig = field(default_factory=MultipartConfig)
+    billing: BillingConfig = field(default_factory=BillingConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+    @property
+    def database_path(self) -> Path:
+        """[database] path (after the SMSD_DB override)."""
+        return self.database.path
+
+    @property
+    def partial_timeout(self) -> timedelta:
+        """How long an incomplete multipart message waits before it is processed as-is."""
+        return timedelta(minutes=self.multipart.timeout_minutes)
+
+    @property
+    def log_level(self) -> str:
+        """[log] level."""
+        return self.log.level
+
+    @property
+    def log_format(self) -> str | None:
+        """[log] format."""
+        return self.log.format
+
+    def rules(self) -> Rules:
+        """The router's rules (see `rules_from`)."""
+        return rules_from(self)
+
+    def modem_settings(self) -> list[Any]:
+        """A `modem.modem.ModemSettings` per [[modems]] entry."""
+        from modem.modem import ModemSettings  # deferred: loading config must not need pyserial
+
+        return [
+            ModemSettings(
+                url=m.url,
+                name=m.name,
+                baudrate=m.baudrate,
+                rtscts=m.rtscts,
+                pin=m.pin,
+                storage=m.storage,
+                cnmi=m.cnmi,
+                status_reports=self.outgoing.status_reports,
+            )
+            for m in self.modems
+        ]
+
+    def retry_policy(self) -> Any:
+        """The sender's `RetryPolicy` from [outgoing]."""
+        from smsd.sender import RetryPolicy  # deferred: the sender imports the modem layer
+
+        out = self.outgoing
+        return RetryPolicy(
+            max_attempts=out.max_attempts,
+            backoff_base_s=out.backoff_base_s,
+            backoff_max_s=out.backoff_max_s,
+            validity=timedelta(hours=out.validity_hours),
+            status_reports=out.status_reports,
+        )
+
+    def worker_timers(self) -> Any:
+        """The modem worker's timers (no configuration keys yet: its defaults)."""
+        from smsd.worker import WorkerTimers  # deferred, as above
+
+        return WorkerTimers()
+
+
+Convert = Callable[[str, Any], Any]
+
+
+def _int(minimum: int) -> Convert:
+    def convert(key: str, value: Any) -> int:
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(f"{key}: expected an integer >= {minimum}, got {value!r}")
+        return value
+
+    return convert
+
+
+def _float(key: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if isinstance(value, bool) or number < 0:
+        raise ConfigError(f"{key}: expected a number >= 0, got {value!r}")
+    return number
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    return value
+
+
+def _str(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _opt_str(key: str, value: Any) -> str | None:
+    return None if value in ("", None) else _str(key, value)
+
+
+def _path(key: str, value: Any) -> Path:
+    return Path(_str(key, value))
+
+
+def _region(key: str, value: Any) -> str:
+    text = _str(key, value).upper()
+    if not re.fullmatch(r"[A-Z]{2}", text):
+        raise ConfigError(f"{key}: expected a two-letter region code like 'GB', got {value!r}")
+    return text
+
+
+def _price(key: str, value: Any) -> Decimal:
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation:
+        price = Decimal(-1)
+    if isinstance(value, bool) or not price.is_finite() or price < 0:
+        raise ConfigError(f"{key}: expected a price >= 0, got {value!r}")
+    return price
+
+
+def _choice(*allowed: str) -> Convert:
+    def convert(key: str, value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in allowed:
+            raise ConfigError(f"{key}: expected one of {', '.join(allowed)}, got {value!r}")
+        return text
+
+    return convert
+
+
+def _format(key: str, value: Any) -> str | None:
+    return None if value in ("", None) else _choice("json", "console")(key, value)
+
+
+def _quiet_hours(key: str, value: Any) -> tuple[time, time] | None:
+    if value in ("", None):
+        return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", str(value).strip())
+    try:
+        assert match is not None
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        return time(h1, m1), time(h2, m2)
+    except (AssertionError, ValueError):
+        raise ConfigError(f"{key}: expected 'HH:MM-HH:MM', got {value!r}") from None
+
+
+_SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
+    "database": (DatabaseConfig, {"path": _path, "busy_timeout_ms": _int(0)}),
+    "gateway": (
+        GatewayConfig,
+        {
+            "name": _str,
+            "contact": lambda k, v: "" if v == "" else _str(k, v),
+            "help_text": _opt_str,
+            "own_number": _opt_str,
+            "default_region": _region,
+            "short_code_max_len": _int(0),
+        },
+    ),
+    "limits": (
+        LimitsConfig,
+        {
+            "replies_per_hour": _int(0),
+            "loop_threshold": _int(2),
+            "loop_window_minutes": _int(1),
+            "broadcast_daily_cap": _int(0),
+            "quiet_hours": _quiet_hours,
+        },
+    ),
+    "outgoing": (
+        OutgoingConfig,
+        {
+            "max_attempts": _int(1),
+            "backoff_base_s": _float,
+            "backoff_max_s": _float,
+            "validity_hours": _int(1),
+            "status_reports": _bool,
+        },
+    ),
+    "multipart": (MultipartConfig, {"timeout_minutes": _int(1)}),
+    "log": (LogConfig, {"level": _choice("debug", "info", "warning", "error"), "format": _format}),
+    "billing": (
+        BillingConfig,
+        {
+            "price_per_request": _price,
+            "price_per_broadcast_part": _price,
+            "currency": lambda k, v: _str(k, v).upper(),
+        },
+    ),
+}
+
+_MODEM_SCHEMA: dict[str, Convert] = {
+    "url": _str,
+    "name": _str,
+    "pin": lambda k, v: None if v in ("", None) else str(v),
+    "baudrate": _int(1),
+    "rtscts": _bool,
+    "storage": lambda k, v: _str(k, v).upper(),
+    "cnmi": _str,
+}
+
+
+def _build(section: str, cls: type[Any], schema: Mapping[str, Convert], raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{section}: expected a table, got {raw!r}")
+    unknown = sorted(set(raw) - set(schema))
+    if unknown:
+        raise ConfigError(f"{section}.{unknown[0]}: unknown key (known: {', '.join(schema)})")
+    values = {key: schema[key](f"{section}.{key}", value) for key, value in raw.items()}
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{section}: {exc}") from exc
+
+
+def _read_toml(path: Path | None, env: Mapping[str, str]) -> dict[str, Any]:
+    explicit = path is not None or "SMSD_CONFIG" in env
+    target = path or Path(env.get("SMSD_CONFIG", str(DEFAULT_CONFIG_PATH)))
+    try:
+        with target.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"{target}: configuration file not found") from None
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{target}: invalid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot read: {exc.strerror}") from exc
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, value in env.items():
+        if name in _ALIASES:
+            section, key = _ALIASES[name]
+        elif name.startswith("SMSD_") and name != "SMSD_CONFIG":
+            rest = name[len("SMSD_") :].lower()
+            section = next((s for s in _SCHEMA if rest.startswith(s + "_")), "")
+            key = rest[len(section) + 1 :]
+            if not section or key not in _SCHEMA[section][1]:
+                continue  # other SMSD_* variables (logging, demo) are not ours
+        else:
+            continue
+        table = data.setdefault(section, {})
+        if isinstance(table, dict):
+            table[key] = value
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Read, override from `env` (default `os.environ`) and validate the configuration."""
+    env = os.environ if env is None else env
+    data = _read_toml(None if path is None else Path(path), env)
+    _apply_env(data, env)
+    unknown = sorted(set(data) - set(_SCHEMA) - {"modems"})
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown section")
+    sections = {
+        name: _build(name, cls, schema, data.get(name, {}))
+        for name, (cls, schema) in _SCHEMA.items()
+    }
+    raw_modems = data.get("modems", [])
+    if not isinstance(raw_modems, list):
+        raise ConfigError("modems: expected [[modems]] tables")
+    modems = tuple(
+        _build(f"modems[{i}]", ModemConfig, _MODEM_SCHEMA, m) for i, m in enumerate(raw_modems)
+    )
+    names = [m.name for m in modems]
+    if len(set(names)) != len(names):
+        raise ConfigError("modems: each modem needs a distinct name")
+    return Config(modems=modems, **sections)
+
+
+def rules_from(config: Config) -> Rules:
+    """The router's `Rules` from the configuration (texts keep the router's defaults)."""
+    gateway, limits = config.gateway, config.limits
+    defaults = Rules()
+    return Rules(
+        gateway_name=gateway.name,
+        contact=gateway.contact,
+        help_text=gateway.help_text or defaults.help_text,
+        own_number=gateway.own_number,
+        replies_per_hour=limits.replies_per_hour,
+        short_code_max_len=gateway.short_code_max_len,
+        loop_threshold=limits.loop_threshold,
+        loop_window=timedelta(minutes=limits.loop_window_minutes),
+    )

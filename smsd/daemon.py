@@ -1,0 +1,204 @@
+"""The daemon: wiring, signals, the supervisor loop and systemd integration.
+
+Threads: one reader per modem (inside :class:`modem.modem.Modem`), one worker per modem
+(:class:`smsd.worker.ModemWorker`), and the main thread, which handles signals, notices CLI
+writes (``PRAGMA data_version`` once a second: no disk I/O, no AT traffic), expires
+incomplete multipart messages, and talks to systemd (READY, STATUS, WATCHDOG).
+
+SIGTERM/SIGINT: finish the command in flight, stop cleanly, exit 0. SIGHUP: reload the
+configuration's messaging rules without dropping anything.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+from typing import Any
+
+import structlog
+
+from modem.modem import ModemSettings
+from smsd.ingest import Ingest
+from smsd.notify import Notifier
+from smsd.numbers import normalize_sender
+from smsd.pipeline import process_expired_partials, process_incoming, process_unrouted
+from smsd.sender import RetryPolicy, Sender
+from smsd.worker import ModemWorker, WorkerTimers
+from store.errors import StoreError
+from store.store import Store
+
+__all__ = ["Daemon", "DaemonOptions"]
+
+log = structlog.get_logger()
+_WEDGED_AFTER_S = 240.0  # longer than the slowest legitimate AT exchange (send_timeout 90 s)
+
+
+@dataclass
+class DaemonOptions:
+    """Everything the daemon needs, already validated by the caller (CLI or tests)."""
+
+    db_path: str
+    modems: list[ModemSettings]
+    rules_loader: Callable[[], Any]
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    timers: WorkerTimers = field(default_factory=WorkerTimers)
+    partial_timeout: timedelta = timedelta(hours=1)
+    default_region: str = "GB"
+
+
+class Daemon:
+    """Runs workers for every modem until SIGTERM."""
+
+    def __init__(self, options: DaemonOptions, notifier: Notifier | None = None) -> None:
+        self.options = options
+        self.notifier = notifier or Notifier.from_env()
+        self.stop_event = threading.Event()
+        self.reload_requested = threading.Event()
+        self.store = Store.open(options.db_path)
+        self.rules = options.rules_loader()
+        self.sender = Sender(self.store, options.policy)
+        self.ingest = Ingest(self.store, self._process, self.wake_all, self._normalize)
+        self.workers = [
+            ModemWorker(s, self.ingest, self.sender, timers=options.timers, on_ready=self._on_ready)
+            for s in options.modems
+        ]
+        self._ready_sent = False
+        self._ready_lock = threading.Lock()
+
+    # -- callbacks -------------------------------------------------------------------------
+    def _process(self, incoming_id: int) -> bool:
+        """Route one stored message; True when it queued replies."""
+        done = process_incoming(self.store, incoming_id, datetime.now(UTC), self.rules)
+        return done is not None and bool(done.outgoing_ids)
+
+    def _normalize(self, raw: str, ton: int) -> tuple[str, str]:
+        address, kind = normalize_sender(
+            raw,
+            ton,
+            self.options.default_region,
+            short_code_max_len=getattr(self.rules, "short_code_max_len", 6),
+        )
+        return address, str(kind)
+
+    def _on_ready(self, name: str) -> None:
+        with self._ready_lock:
+            if not self._ready_sent:
+                self._ready_sent = True
+                self.notifier.ready()
+                log.info("daemon_ready", modem=name)
+
+    def wake_all(self) -> None:
+        """Wake every worker: the outbox may have something due."""
+        for worker in self.workers:
+            worker.wake()
+
+    # -- signals ---------------------------------------------------------------------------
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            self.reload_requested.set()
+        else:
+            self.stop_event.set()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT stop, SIGHUP reloads (main thread only)."""
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+
+    # -- main loop -------------------------------------------------------------------------
+    def recover(self) -> None:
+        """Finish what a crashed predecessor left: claimed sends and unrouted messages."""
+        requeued = self.store.requeue_stale_claims()
+        reprocessed = process_unrouted(self.store, datetime.now(UTC), self.rules)
+        log.info("daemon_recovered", requeued=requeued, reprocessed=len(reprocessed))
+
+    def run(self) -> int:
+        """Run until stopped; return the process exit code."""
+        self.recover()
+        for worker in self.workers:
+            worker.start()
+        log.info("daemon_started", modems=len(self.workers))
+        version = self.store.data_version()
+        last_partials = last_status = 0.0
+        status = ""
+        interval = self.notifier.watchdog_interval()
+        while not self.stop_event.wait(1.0 if interval is None else min(1.0, interval / 2)):
+            if self.reload_requested.is_set():
+                self._reload()
+            version = self._notice_writes(version)
+            now = time.monotonic()
+            if now - last_partials >= 60:
+                last_partials = now
+                self._expire_partials()
+            if now - last_status >= 5:
+                last_status = now
+                status = self._report_status(status)
+            self._watchdog()
+        return self.shutdown()
+
+    def _notice_writes(self, version: int) -> int:
+        try:
+            current = self.store.data_version()
+        except StoreError as exc:
+            log.warning("store_unavailable", error=str(exc))
+            return version
+        if current != version:
+            self.wake_all()
+        return current
+
+    def _expire_partials(self) -> None:
+        try:
+            done = process_expired_partials(
+                self.store, datetime.now(UTC), self.rules, self.options.partial_timeout
+            )
+        except StoreError as exc:
+            log.warning("partials_not_expired", error=str(exc))
+            return
+        if done:
+            self.wake_all()
+
+    def _report_status(self, previous: str) -> str:
+        up = sum(1 for w in self.workers if w.healthy)
+        try:
+            queued = self.store.queue_length()
+        except StoreError:
+            queued = -1
+        status = f"modems up {up}/{len(self.workers)}, queue {queued}"
+        if status != previous:
+            self.notifier.status(status)
+        return status
+
+    def _watchdog(self) -> None:
+        now = time.monotonic()
+        wedged = [w.name for w in self.workers if now - w.heartbeat > _WEDGED_AFTER_S]
+        if wedged:
+            log.error("worker_wedged", modems=",".join(wedged))
+            return  # no ping: systemd restarts us
+        self.notifier.watchdog()
+
+    def _reload(self) -> None:
+        self.reload_requested.clear()
+        self.notifier.reloading()
+        try:
+            self.rules = self.options.rules_loader()
+            log.info("config_reloaded")
+        except Exception as exc:
+            log.error("config_reload_failed", error=str(exc))
+        self.notifier.ready()
+
+    def shutdown(self) -> int:
+        """Stop workers after their command in flight, close the store; return 0."""
+        self.notifier.stopping()
+        log.info("daemon_stopping")
+        for worker in self.workers:
+            worker.stopping.set()
+            worker.wake()
+        for worker in self.workers:
+            worker.stop()
+        self.store.close()
+        log.info("daemon_stopped")
+        return 0

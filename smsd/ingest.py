@@ -1,0 +1,158 @@
+"""Taking messages off a modem: +CMTI, +CMT, +CDS/+CDSI and the storage sweep.
+
+Order is the promise: read, commit to the store, then delete from the modem (or ``AT+CNMA``
+for direct delivery). A PDU that cannot be decoded is stored raw and flagged, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from modem.at import Urc
+from modem.errors import PduError
+from modem.modem import Modem
+from modem.pdu import SmsDeliver, SmsStatusReport, decode_pdu
+from store.store import Store
+
+__all__ = ["Ingest"]
+
+log = structlog.get_logger()
+_INDEX = re.compile(
+    r'^\+CDSI?:\s*"?(?P<mem>[A-Z]{2})"?\s*,\s*(?P<index>\d+)|^\+CMTI:\s*"?(?P<mem2>[A-Z]{2})"?\s*,\s*(?P<index2>\d+)'
+)
+
+
+def _storage_index(line: str) -> tuple[str, int] | None:
+    match = _INDEX.match(line)
+    if match is None:
+        return None
+    mem = match.group("mem") or match.group("mem2")
+    index = match.group("index") or match.group("index2")
+    return mem, int(index)
+
+
+class Ingest:
+    """Stores what a modem received and hands complete messages to the pipeline."""
+
+    def __init__(
+        self,
+        store: Store,
+        process: Callable[[int], bool],
+        on_enqueued: Callable[[], None],
+        normalize: Callable[[str, int], tuple[str, str]],
+        *,
+        storage: str = "SM",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.normalize = normalize
+        self.storage = storage
+        self.process = process
+        self.on_enqueued = on_enqueued
+        self.clock = clock
+        self.received = 0
+
+    def sweep(self, modem: Modem, modem_name: str) -> int:
+        """Take every message in the modem's storage; return how many were taken."""
+        stored = modem.list_stored()
+        for message in stored:
+            self._take(modem, modem_name, message.index, message.pdu)
+        if stored:
+            log.info("storage_swept", modem=modem_name, taken=len(stored))
+        return len(stored)
+
+    def handle_urc(self, modem: Modem, modem_name: str, urc: Urc) -> None:
+        """React to one unsolicited result code at once."""
+        if urc.name in ("+CMTI", "+CDSI"):
+            where = _storage_index(urc.line)
+            if where is None:
+                log.warning("urc_unparsed", modem=modem_name, urc=urc.name)
+                return
+            message = modem.read_stored(where[1])
+            if message is not None:
+                self._take(modem, modem_name, message.index, message.pdu)
+        elif urc.name in ("+CMT", "+CDS") and urc.pdu is not None:
+            self._record(modem_name, None, urc.pdu)
+            modem.ack()  # only after the commit: an unacknowledged +CMT is redelivered
+        elif urc.name not in ("^RSSI", "^MODE", "^SRVST", "+CREG", "+CIEV", "+QIND", "?"):
+            log.debug("urc_ignored", modem=modem_name, urc=urc.name)
+
+    def _take(self, modem: Modem, modem_name: str, index: int, pdu: str) -> None:
+        self._record(modem_name, index, pdu)
+        modem.delete_stored(index)
+
+    def _record(self, modem_name: str, index: int | None, pdu: str) -> None:
+        now = self.clock()
+        try:
+            decoded = decode_pdu(pdu)
+        except PduError as exc:
+            self.store.record_malformed(
+                raw_pdu=pdu,
+                reason=exc.reason,
+                received_at=now,
+                modem=modem_name,
+                storage=self.storage,
+                storage_index=index,
+            )
+            log.warning("pdu_malformed", modem=modem_name, index=index, reason=exc.reason)
+            return
+        if isinstance(decoded, SmsStatusReport):
+            self._status_report(modem_name, decoded)
+            return
+        self._deliver(modem_name, index, pdu, decoded, now)
+
+    def _deliver(
+        self, modem_name: str, index: int | None, pdu: str, sms: SmsDeliver, now: datetime
+    ) -> None:
+        sender, kind = self.normalize(sms.sender.number, sms.sender.ton)
+        concat = sms.concat
+        incoming_id = self.store.record_incoming(
+            sender=sender,
+            sender_type=kind,
+            text=sms.text,
+            received_at=now,
+            scts=sms.scts,
+            raw_pdu=pdu,
+            encoding=sms.encoding,
+            concat=None if concat is None else (concat.reference, concat.total, concat.sequence),
+            modem=modem_name,
+            storage=self.storage if index is not None else None,
+            storage_index=index,
+        )
+        if incoming_id is None:
+            log.info("sms_duplicate_ignored", modem=modem_name, index=index)
+            return
+        self.received += 1
+        log.info(
+            "sms_received",
+            modem=modem_name,
+            incoming_id=incoming_id,
+            sender_type=kind,
+            part=None if concat is None else f"{concat.sequence}/{concat.total}",
+        )
+        log.debug(
+            "sms_received_detail", incoming_id=incoming_id, pii_sender=sender, pii_text=sms.text
+        )
+        if self.process(incoming_id):
+            self.on_enqueued()
+
+    def _status_report(self, modem_name: str, report: SmsStatusReport) -> None:
+        matched = self.store.match_status_report(
+            modem=modem_name,
+            mr=report.reference,
+            recipient=self.normalize(report.recipient.number, report.recipient.ton)[0],
+            state=report.state,
+            when=report.discharge,
+            status=report.status,
+        )
+        log.info(
+            "status_report_received",
+            modem=modem_name,
+            mr=report.reference,
+            state=report.state,
+            matched=matched,
+        )

@@ -1,0 +1,131 @@
+"""Sending from the transactional outbox, with retries, back-off and a validity limit.
+
+A message is claimed (state ``sending``), encoded into PDUs, sent part by part under the
+modem's lock, and marked ``sent`` with the message reference of its last part. A temporary
+failure (network busy, timeout, +CMS 500/512...) puts it back in the queue with exponential
+back-off and jitter; a permanent one (invalid number, barred) fails it with the reason; a
+message older than the validity limit fails as ``expired``. A crash between claim and
+``mark_sent`` leaves it ``sending``: the daemon requeues such claims on start, which is the
+one duplicate we allow per crash.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from modem.errors import AtError, CmsError, ModemTimeout, PduError, PortClosed
+from modem.modem import Modem
+from modem.pdu import encode_submit
+from store.store import Store
+
+__all__ = ["PERMANENT_CMS", "RetryPolicy", "Sender"]
+
+log = structlog.get_logger()
+
+# +CMS ERROR codes that will not get better by retrying (3GPP TS 24.011 / 27.005).
+PERMANENT_CMS = frozenset(
+    {1, 8, 10, 21, 27, 28, 29, 30, 38, 50, 96, 97, 98, 99, 111, 127, 304, 305}
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard we try before giving up on an outgoing message."""
+
+    max_attempts: int = 8
+    backoff_base_s: float = 5.0
+    backoff_max_s: float = 900.0
+    validity: timedelta = timedelta(hours=24)
+    status_reports: bool = True
+
+    def delay(self, attempts: int) -> float:
+        """Exponential back-off with full jitter in [0.5, 1.0] of the step."""
+        step = min(self.backoff_base_s * 2.0 ** max(attempts - 1, 0), self.backoff_max_s)
+        return step * random.uniform(0.5, 1.0)
+
+
+class Sender:
+    """Claims due outgoing messages for one modem at a time and sends them."""
+
+    def __init__(
+        self,
+        store: Store,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.policy = policy or RetryPolicy()
+        self.clock = clock
+        self.sent_count = 0
+
+    def send_due(self, modem: Modem, modem_name: str, stopping: threading.Event) -> bool:
+        """Send one due message through ``modem``; return whether one was claimed."""
+        if stopping.is_set():
+            return False
+        now = self.clock()
+        out = self.store.claim_next_outgoing(modem_name, now)
+        if out is None:
+            return False
+        if now - out.created_at > self.policy.validity:
+            self.store.mark_failed(out.id, "expired: validity period passed")
+            log.warning("sms_expired", outgoing_id=out.id)
+            return True
+        self._send(modem, modem_name, out.id, out.recipient, out.text, out.attempts)
+        return True
+
+    def seconds_until_due(self, modem_name: str) -> float:
+        """Seconds until the next queued message is due (large when none is queued)."""
+        due = self.store.next_due_at()
+        if due is None:
+            return 3600.0
+        return max(0.0, (due - self.clock()).total_seconds())
+
+    def _send(
+        self, modem: Modem, modem_name: str, out_id: int, recipient: str, text: str, attempts: int
+    ) -> None:
+        try:
+            pdus = encode_submit(
+                recipient,
+                text,
+                concat_reference=out_id & 0xFF,
+                status_report=self.policy.status_reports,
+            )
+        except PduError as exc:
+            self.store.mark_failed(out_id, f"cannot encode: {exc.reason}")
+            log.warning("sms_unsendable", outgoing_id=out_id, reason=exc.reason)
+            return
+        try:
+            mr = -1
+            for pdu in pdus:
+                mr = modem.send_pdu(pdu)
+        except (PortClosed, ModemTimeout) as exc:
+            self._retry(out_id, attempts, f"{type(exc).__name__}: {exc}")
+            raise  # the session is in doubt: let the worker probe or reconnect
+        except CmsError as exc:
+            if exc.code in PERMANENT_CMS:
+                self.store.mark_failed(out_id, f"+CMS ERROR: {exc.code}")
+                log.warning("sms_failed", outgoing_id=out_id, cms=exc.code)
+            else:
+                self._retry(out_id, attempts, f"+CMS ERROR: {exc.code}")
+            return
+        except AtError as exc:
+            self._retry(out_id, attempts, exc.text)
+            return
+        self.store.mark_sent(out_id, mr=mr, modem=modem_name, now=self.clock(), parts=len(pdus))
+        self.sent_count += 1
+        log.info("sms_sent", outgoing_id=out_id, modem=modem_name, parts=len(pdus), mr=mr)
+
+    def _retry(self, out_id: int, attempts: int, error: str) -> None:
+        if attempts + 1 >= self.policy.max_attempts:
+            self.store.mark_failed(out_id, f"gave up after {attempts + 1} attempts: {error}")
+            log.warning("sms_failed", outgoing_id=out_id, error=error)
+            return
+        delay = self.policy.delay(attempts + 1)
+        self.store.retry_later(out_id, error, self.clock() + timedelta(seconds=delay))
+        log.info("sms_retry_scheduled", outgoing_id=out_id, delay_s=round(delay, 1), error=error)

@@ -1,0 +1,191 @@
+"""The connection, its lock, transactions and the translation of sqlite3 errors.
+
+One `sqlite3` connection per `Store`, shared by the daemon's threads (`check_same_thread=False`)
+under one re-entrant lock: SQLite serialises writers anyway, and one connection keeps
+`transaction()` simple. The connection is in autocommit mode and every transaction is explicit,
+so nothing commits behind our back (sqlite-utils' `execute` joins an open transaction).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+import sqlite_utils
+import structlog
+
+from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
+from store.migrations import run_migrations
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT_MS", "StoreBase", "from_ts", "to_ts", "translate"]
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+log = structlog.get_logger(__name__)
+
+_UNAVAILABLE_MARKERS = (
+    "locked",
+    "busy",
+    "disk is full",
+    "database or disk is full",
+    "unable to open",
+    "readonly",
+    "disk i/o error",
+    "not a database",
+    "malformed",
+)
+
+
+def to_ts(value: datetime) -> str:
+    """A timezone-aware datetime as the ISO-8601 UTC text stored in SQLite."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(f"timestamp must be timezone-aware, got {value!r}")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_ts(value: str | None) -> datetime | None:
+    """Stored ISO-8601 text back to an aware UTC datetime (None stays None)."""
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def translate(exc: sqlite3.Error) -> StoreError:
+    """Map a sqlite3 exception to the store's error tree (the caller raises it `from exc`)."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, sqlite3.IntegrityError):
+        if "unique" in lowered or "primary key" in lowered:
+            return Conflict(text)
+        return InvalidInput(text)
+    if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and any(
+        marker in lowered for marker in _UNAVAILABLE_MARKERS
+    ):
+        return StoreUnavailable(text)
+    return StoreError(text)
+
+
+class StoreBase:
+    """Connection owner: open, close, `transaction()` and small query helpers."""
+
+    db: sqlite_utils.Database
+    path: Path
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.db = sqlite_utils.Database(conn)
+        self.path = path
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> Self:
+        """Open (creating 0600 if new) the database at `path`, in WAL mode, migrated."""
+        target = Path(path)
+        old_umask = os.umask(0o077)  # the -wal and -shm files too are private
+        try:
+            if not target.exists():
+                os.close(os.open(target, os.O_CREAT | os.O_RDWR, 0o600))
+            conn = sqlite3.connect(
+                target,
+                timeout=busy_timeout_ms / 1000,
+                check_same_thread=False,
+                isolation_level=None,
+            )
+            try:
+                _configure(conn, busy_timeout_ms)
+                applied = run_migrations(conn)
+            except BaseException:
+                conn.close()
+                raise
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot open {target}: {exc.strerror}") from exc
+        finally:
+            os.umask(old_umask)
+        if applied:
+            log.info("migrations_applied", names=applied, path=str(target))
+        return cls(conn, target)
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        with self._lock:
+            self.db.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[sqlite_utils.Database]:
+        """Hold the lock and one SQLite transaction; nested calls join the outer one.
+
+        `write=True` takes the write lock at once (`BEGIN IMMEDIATE`) so a read-then-write
+        cannot fail half-way with SQLITE_BUSY. sqlite3 errors leave as `StoreError`s.
+        """
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.db
+                finally:
+                    self._depth -= 1
+                return
+            conn = self.db.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as exc:
+                raise translate(exc) from exc
+            self._depth = 1
+            try:
+                yield self.db
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                raise translate(exc) from exc
+            except BaseException:
+                _rollback(conn)
+                raise
+            finally:
+                self._depth = 0
+
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version`: changes when another connection commits."""
+        with self._lock:
+            try:
+                row = self.db.conn.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error as exc:
+                raise translate(exc) from exc
+        return int(row[0])
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.transaction(write=False) as db:
+            return list(db.query(sql, params))
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self.transaction() as db:
+            return db.execute(sql, params)
+
+
+def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # FULL, not NORMAL: a stored message must survive a power cut right after the commit.
+    conn.execute("PRAGMA synchronous = FULL")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")

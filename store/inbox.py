@@ -1,0 +1,260 @@
+"""Incoming messages: durable recording, dedupe, multipart reassembly, malformed PDUs.
+
+A message is committed here before the daemon deletes it from the SIM, and the `dedupe_key`
+makes recording idempotent: a message read again after a crash returns None the second time.
+
+Multipart parts are rows in state 'partial', grouped by (sender, concat_ref, concat_total) and
+not yet `part_of` anything. When the last part arrives (in any order, across restarts) the
+store writes the reassembled message as a new row in state 'new' and points every part at it;
+`expired_partials` does the same for groups that stopped growing, joining what is there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from store.base import StoreBase, from_ts, to_ts
+from store.errors import NotFound
+from store.models import Incoming
+
+__all__ = ["InboxMixin", "dedupe_key"]
+
+log = structlog.get_logger(__name__)
+
+
+def dedupe_key(
+    sender: str,
+    scts: datetime | None,
+    concat: tuple[int, int, int] | None,
+    content: str,
+) -> str:
+    """Identity of a message as the network delivered it: sender, SCTS, concat ids, content."""
+    digest = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+    ref = "-" if concat is None else "/".join(str(n) for n in concat)
+    stamp = "-" if scts is None else to_ts(scts)
+    return f"{sender}|{stamp}|{ref}|{digest}"
+
+
+def _incoming(row: dict[str, Any]) -> Incoming:
+    received = from_ts(row["received_at"])
+    assert received is not None
+    return Incoming(
+        id=row["id"],
+        modem=row["modem"],
+        sender=row["sender"],
+        sender_type=row["sender_type"],
+        scts=from_ts(row["scts"]),
+        received_at=received,
+        text=row["text"],
+        encoding=row["encoding"],
+        concat_ref=row["concat_ref"],
+        concat_total=row["concat_total"],
+        concat_seq=row["concat_seq"],
+        state=row["state"],
+        error=row["error"],
+        raw_pdu=row["raw_pdu"],
+        storage=row["storage"],
+        storage_index=row["storage_index"],
+    )
+
+
+class InboxMixin(StoreBase):
+    """Recording and reading incoming messages."""
+
+    def record_incoming(
+        self,
+        *,
+        sender: str,
+        sender_type: str,
+        text: str | None,
+        received_at: datetime,
+        scts: datetime | None = None,
+        raw_pdu: str | None = None,
+        encoding: str | None = None,
+        concat: tuple[int, int, int] | None = None,
+        modem: str | None = None,
+        storage: str | None = None,
+        storage_index: int | None = None,
+    ) -> int | None:
+        """Store one message or part; return the id to process next, or None if seen before.
+
+        `concat` is (reference, total, sequence). For a part that completes its message the id
+        returned is the reassembled message's; for any other part it is the part's own id
+        (state 'partial', which `process_incoming` leaves alone).
+        """
+        content = text if text is not None else (raw_pdu or "")
+        key = dedupe_key(sender, scts, concat, content)
+        multipart = concat is not None and concat[1] > 1
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO incoming (modem, storage, storage_index, sender, sender_type, scts,"
+                " received_at, text, raw_pdu, encoding, concat_ref, concat_total, concat_seq,"
+                " state, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (dedupe_key) DO NOTHING",
+                (
+                    modem,
+                    storage,
+                    storage_index,
+                    sender,
+                    sender_type,
+                    None if scts is None else to_ts(scts),
+                    to_ts(received_at),
+                    text,
+                    raw_pdu,
+                    encoding,
+                    *(concat if concat is not None else (None, None, None)),
+                    "partial" if multipart else "new",
+                    key,
+                ),
+            )
+            if cur.rowcount == 0:
+                log.info("incoming_duplicate_skipped", sender_type=sender_type)
+                return None
+            row_id = int(cur.lastrowid or 0)
+            if multipart and concat is not None:
+                complete = self._complete_group(sender, concat[0], concat[1], received_at)
+                return row_id if complete is None else complete
+            return row_id
+
+    def record_malformed(
+        self,
+        *,
+        raw_pdu: str,
+        reason: str,
+        received_at: datetime,
+        modem: str | None = None,
+        storage: str | None = None,
+        storage_index: int | None = None,
+    ) -> int | None:
+        """Keep an undecodable PDU as-is with the reason; None if this PDU was stored already."""
+        key = "malformed|" + hashlib.sha256(raw_pdu.encode()).hexdigest()
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO incoming (modem, storage, storage_index, sender, sender_type,"
+                " received_at, raw_pdu, state, error, dedupe_key)"
+                " VALUES (?, ?, ?, '', 'unknown', ?, ?, 'malformed', ?, ?)"
+                " ON CONFLICT (dedupe_key) DO NOTHING",
+                (modem, storage, storage_index, to_ts(received_at), raw_pdu, reason, key),
+            )
+            return None if cur.rowcount == 0 else int(cur.lastrowid or 0)
+
+    def get_incoming(self, incoming_id: int) -> Incoming:
+        """One incoming row; `NotFound` otherwise."""
+        row = self._one("SELECT * FROM incoming WHERE id = ?", (incoming_id,))
+        if row is None:
+            raise NotFound(f"no incoming message {incoming_id}")
+        return _incoming(row)
+
+    def inbox(self, *, state: str | None = None, limit: int = 100) -> list[Incoming]:
+        """Newest incoming messages first; parts already merged into a message are left out."""
+        where = "part_of IS NULL" + ("" if state is None else " AND state = ?")
+        params: tuple[Any, ...] = () if state is None else (state,)
+        rows = self._rows(
+            f"SELECT * FROM incoming WHERE {where} ORDER BY id DESC LIMIT ?",  # noqa: S608
+            (*params, limit),
+        )
+        return [_incoming(r) for r in rows]
+
+    def unrouted(self) -> list[int]:
+        """Ids of messages recorded but not yet routed (state 'new'), oldest first.
+
+        The daemon calls this at start: a crash between `record_incoming` and
+        `process_incoming` leaves such rows behind.
+        """
+        rows = self._rows("SELECT id FROM incoming WHERE state = 'new' ORDER BY id")
+        return [int(r["id"]) for r in rows]
+
+    unprocessed_incoming = unrouted
+
+    def recent_texts(self, sender: str, since: datetime, *, before_id: int) -> list[str]:
+        """Texts this sender sent since `since`, before message `before_id` (loop detection)."""
+        rows = self._rows(
+            "SELECT text FROM incoming WHERE sender = ? AND received_at >= ? AND id < ?"
+            " AND part_of IS NULL AND text IS NOT NULL AND state != 'partial' ORDER BY id",
+            (sender, to_ts(since), before_id),
+        )
+        return [str(r["text"]) for r in rows]
+
+    def loop_marked_since(self, sender: str, since: datetime) -> bool:
+        """True if a message from `sender` since `since` was already flagged as a loop."""
+        row = self._one(
+            "SELECT 1 FROM incoming WHERE sender = ? AND received_at >= ? AND error = 'loop'",
+            (sender, to_ts(since)),
+        )
+        return row is not None
+
+    def expired_partials(self, now: datetime, older_than: timedelta) -> list[int]:
+        """Reassemble incomplete groups with no new part for `older_than`; return the new ids."""
+        cutoff = to_ts(now - older_than)
+        with self.transaction() as db:
+            groups = list(
+                db.query(
+                    "SELECT sender, concat_ref, concat_total, max(received_at) AS last"
+                    " FROM incoming WHERE state = 'partial' AND part_of IS NULL"
+                    " GROUP BY sender, concat_ref, concat_total HAVING last < ?",
+                    (cutoff,),
+                )
+            )
+            ids = [
+                self._assemble(g["sender"], g["concat_ref"], g["concat_total"], now, complete=False)
+                for g in groups
+            ]
+        if ids:
+            log.info("partials_expired", count=len(ids))
+        return ids
+
+    def _complete_group(self, sender: str, ref: int, total: int, now: datetime) -> int | None:
+        row = self._one(
+            "SELECT count(DISTINCT concat_seq) AS n FROM incoming WHERE state = 'partial'"
+            " AND part_of IS NULL AND sender = ? AND concat_ref = ? AND concat_total = ?",
+            (sender, ref, total),
+        )
+        if row is None or row["n"] < total:
+            return None
+        return self._assemble(sender, ref, total, now, complete=True)
+
+    def _assemble(self, sender: str, ref: int, total: int, now: datetime, *, complete: bool) -> int:
+        with self.transaction() as db:
+            parts = list(
+                db.query(
+                    "SELECT * FROM incoming WHERE state = 'partial' AND part_of IS NULL"
+                    " AND sender = ? AND concat_ref = ? AND concat_total = ?"
+                    " ORDER BY concat_seq, id",
+                    (sender, ref, total),
+                )
+            )
+            by_seq: dict[int, dict[str, Any]] = {}
+            for part in parts:
+                by_seq.setdefault(part["concat_seq"], part)  # a resent part: first copy wins
+            ordered = [by_seq[seq] for seq in sorted(by_seq)]
+            first = ordered[0]
+            binary = all(p["text"] is None for p in ordered)
+            cur = db.execute(
+                "INSERT INTO incoming (modem, sender, sender_type, scts, received_at, text,"
+                " encoding, concat_ref, concat_total, state, error, dedupe_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+                (
+                    first["modem"],
+                    sender,
+                    first["sender_type"],
+                    first["scts"],
+                    to_ts(now),
+                    None if binary else "".join(p["text"] or "" for p in ordered),
+                    first["encoding"],
+                    ref,
+                    total,
+                    None if complete else f"incomplete: {len(ordered)} of {total} parts",
+                    f"assembled|{first['dedupe_key']}",
+                ),
+            )
+            new_id = int(cur.lastrowid or 0)
+            marks = ",".join("?" * len(parts))
+            db.execute(
+                f"UPDATE incoming SET part_of = ? WHERE id IN ({marks})",  # noqa: S608
+                (new_id, *(p["id"] for p in parts)),
+            )
+            return new_id

@@ -1,0 +1,213 @@
+"""The transactional outbox: queue, claim, send results, retries and status reports.
+
+A row is 'queued' until a sender thread claims it ('sending'), then 'sent' with the modem's
+TP-MR, then 'delivered' or 'failed' by status report. A process that dies while a row is
+'sending' cannot know whether the SMS left; `requeue_stale_claims` at start puts such rows
+back in the queue: the one duplicate the design allows, rather than a lost message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from store.base import StoreBase, from_ts, to_ts
+from store.errors import InvalidInput, NotFound
+from store.models import Outgoing, OutgoingKind
+
+__all__ = ["OutboxMixin"]
+
+
+def _outgoing(row: dict[str, Any]) -> Outgoing:
+    created = from_ts(row["created_at"])
+    assert created is not None
+    return Outgoing(
+        id=row["id"],
+        recipient=row["recipient"],
+        text=row["text"],
+        kind=row["kind"],
+        business_id=row["business_id"],
+        incoming_id=row["incoming_id"],
+        person_id=row["person_id"],
+        state=row["state"],
+        created_at=created,
+        attempts=row["attempts"],
+        next_attempt_at=from_ts(row["next_attempt_at"]),
+        claimed_at=from_ts(row["claimed_at"]),
+        modem=row["modem"],
+        mr=row["mr"],
+        sent_at=from_ts(row["sent_at"]),
+        delivered_at=from_ts(row["delivered_at"]),
+        error=row["error"],
+        parts=row["parts"],
+    )
+
+
+class OutboxMixin(StoreBase):
+    """Outgoing messages."""
+
+    def queue_outgoing(
+        self,
+        recipient: str,
+        text: str,
+        kind: OutgoingKind,
+        *,
+        now: datetime,
+        business_id: int | None = None,
+        incoming_id: int | None = None,
+        person_id: int | None = None,
+        not_before: datetime | None = None,
+    ) -> int:
+        """Queue a message (due at `not_before`, default now); return its id."""
+        if not text:
+            raise InvalidInput("outgoing text must not be empty")
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO outgoing (recipient, text, kind, business_id, incoming_id, person_id,"
+                " state, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+                (
+                    recipient,
+                    text,
+                    kind,
+                    business_id,
+                    incoming_id,
+                    person_id,
+                    to_ts(now),
+                    to_ts(not_before or now),
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def claim_next_outgoing(self, modem: str, now: datetime) -> Outgoing | None:
+        """Take the oldest due queued message for `modem` to send (state -> 'sending')."""
+        with self.transaction() as db:
+            rows = list(
+                db.query(
+                    "SELECT id FROM outgoing WHERE state = 'queued' AND next_attempt_at <= ?"
+                    " ORDER BY next_attempt_at, id LIMIT 1",
+                    (to_ts(now),),
+                )
+            )
+            if not rows:
+                return None
+            db.execute(
+                "UPDATE outgoing SET state = 'sending', claimed_at = ?, modem = ?,"
+                " attempts = attempts + 1 WHERE id = ?",
+                (to_ts(now), modem, rows[0]["id"]),
+            )
+            return self.get_outgoing(int(rows[0]["id"]))
+
+    def requeue_stale_claims(self) -> int:
+        """Put every 'sending' row back in the queue (call once at start); return the count."""
+        cur = self._execute(
+            "UPDATE outgoing SET state = 'queued', claimed_at = NULL WHERE state = 'sending'"
+        )
+        return cur.rowcount
+
+    def mark_sent(
+        self, outgoing_id: int, mr: int, modem: str, now: datetime, *, parts: int = 1
+    ) -> None:
+        """Record that the modem accepted the message; `mr` is the (last part's) TP-MR."""
+        self._transition(
+            outgoing_id,
+            "UPDATE outgoing SET state = 'sent', mr = ?, modem = ?, sent_at = ?, parts = ?,"
+            " error = NULL WHERE id = ?",
+            (mr % 256, modem, to_ts(now), parts, outgoing_id),
+        )
+
+    def mark_failed(self, outgoing_id: int, reason: str) -> None:
+        """Give up on a message (permanent error or attempts exhausted)."""
+        self._transition(
+            outgoing_id,
+            "UPDATE outgoing SET state = 'failed', error = ? WHERE id = ?",
+            (reason, outgoing_id),
+        )
+
+    def retry_later(self, outgoing_id: int, error: str, next_at: datetime) -> None:
+        """Put a message back in the queue, due at `next_at`, remembering the error."""
+        self._transition(
+            outgoing_id,
+            "UPDATE outgoing SET state = 'queued', error = ?, next_attempt_at = ?,"
+            " claimed_at = NULL WHERE id = ?",
+            (error, to_ts(next_at), outgoing_id),
+        )
+
+    def match_status_report(
+        self,
+        modem: str,
+        mr: int,
+        recipient: str,
+        state: Literal["delivered", "pending", "failed"],
+        when: datetime,
+        status: int | None = None,
+    ) -> int | None:
+        """Apply a status report to the most recent sent row with this modem, TP-MR, recipient.
+
+        TP-MR wraps at 255, so older rows share it: the newest `sent_at` wins. Returns the
+        matched id, or None when nothing matches. 'pending' changes nothing; `status`
+        (TP-ST) is kept in `error` when the report says failed.
+        """
+        with self.transaction() as db:
+            rows = list(
+                db.query(
+                    "SELECT id FROM outgoing WHERE modem = ? AND mr = ? AND recipient = ?"
+                    " AND state IN ('sent', 'delivered', 'failed') AND sent_at IS NOT NULL"
+                    " ORDER BY sent_at DESC, id DESC LIMIT 1",
+                    (modem, mr % 256, recipient),
+                )
+            )
+            if not rows:
+                return None
+            row_id = int(rows[0]["id"])
+            if state == "delivered":
+                db.execute(
+                    "UPDATE outgoing SET state = 'delivered', delivered_at = ? WHERE id = ?",
+                    (to_ts(when), row_id),
+                )
+            elif state == "failed":
+                db.execute(
+                    "UPDATE outgoing SET state = 'failed', error = ? WHERE id = ?",
+                    (f"status report: failed (TP-ST {status})", row_id),
+                )
+            return row_id
+
+    def get_outgoing(self, outgoing_id: int) -> Outgoing:
+        """One outgoing row; `NotFound` otherwise."""
+        row = self._one("SELECT * FROM outgoing WHERE id = ?", (outgoing_id,))
+        if row is None:
+            raise NotFound(f"no outgoing message {outgoing_id}")
+        return _outgoing(row)
+
+    def outbox(self, state: str | None = None, *, limit: int = 100) -> list[Outgoing]:
+        """Outgoing messages, newest first, optionally of one state."""
+        if state is None:
+            rows = self._rows("SELECT * FROM outgoing ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._rows(
+                "SELECT * FROM outgoing WHERE state = ? ORDER BY id DESC LIMIT ?", (state, limit)
+            )
+        return [_outgoing(r) for r in rows]
+
+    def replies_since(self, recipient: str, since: datetime) -> int:
+        """How many replies (not broadcasts or manual sends) went to `recipient` since `since`."""
+        row = self._one(
+            "SELECT count(*) AS n FROM outgoing WHERE recipient = ? AND created_at >= ?"
+            " AND kind IN ('user_code', 'reply', 'help', 'confirm')",
+            (recipient, to_ts(since)),
+        )
+        return 0 if row is None else int(row["n"])
+
+    def queue_length(self) -> int:
+        """How many messages wait in the queue (due or not)."""
+        row = self._one("SELECT count(*) AS n FROM outgoing WHERE state = 'queued'")
+        return 0 if row is None else int(row["n"])
+
+    def next_due_at(self) -> datetime | None:
+        """When the earliest queued message becomes due (None when the queue is empty)."""
+        row = self._one("SELECT min(next_attempt_at) AS t FROM outgoing WHERE state = 'queued'")
+        return None if row is None else from_ts(row["t"])
+
+    def _transition(self, outgoing_id: int, sql: str, params: tuple[Any, ...]) -> None:
+        cur = self._execute(sql, params)
+        if cur.rowcount == 0:
+            raise NotFound(f"no outgoing message {outgoing_id}")

@@ -1,0 +1,151 @@
+"""Writing what the router decided (`apply`), opt-in state, and request history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from store.base import StoreBase, from_ts, to_ts
+from store.directory import DirectoryMixin
+from store.errors import InvalidInput
+from store.inbox import InboxMixin
+from store.models import HistoryRow, OptinDraft, Person, PersonEvent, Plan
+from store.outbox import OutboxMixin
+
+__all__ = ["Applied", "RoutingMixin"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What `apply` wrote: the person (if any), outgoing ids, and whether it was a no-op."""
+
+    person: Person | None
+    outgoing_ids: tuple[int, ...]
+    skipped: bool = False
+
+
+def _at(row: dict[str, Any]) -> datetime:
+    at = from_ts(row["at"])
+    assert at is not None
+    return at
+
+
+class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
+    """The one-transaction write of a routed message, plus what the router needs to read."""
+
+    def apply(self, incoming_id: int, plan: Plan, now: datetime) -> Applied:
+        """Write the person, requests, opt events, replies and the message's new state at once.
+
+        Only a message in state 'new' is applied; anything else returns `skipped=True`, so
+        processing the same message twice (after a crash, or a second caller) writes nothing.
+        `{user_code}` in reply texts is replaced here, since a new person's code is drawn here.
+        """
+        with self.transaction() as db:
+            message = self.get_incoming(incoming_id)
+            if message.state != "new":
+                return Applied(None, (), skipped=True)
+            person = self.find_person(message.sender)
+            if plan.create_person and person is None:
+                person = self.create_person(message.sender, now)
+            needs_person = plan.requests or plan.optins
+            if needs_person and person is None:
+                raise InvalidInput("requests and opt events need a person (create_person)")
+            for req in plan.requests:
+                assert person is not None
+                db.execute(
+                    "INSERT INTO requests (person_id, business_id, code_id, at, incoming_id)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (person.id, req.business_id, req.code_id, to_ts(now), incoming_id),
+                )
+            for optin in plan.optins:
+                assert person is not None
+                self._write_optin(person.id, optin, incoming_id, now)
+            ids = tuple(
+                self.queue_outgoing(
+                    message.sender,
+                    reply.text.replace("{user_code}", person.user_code if person else ""),
+                    reply.kind,
+                    now=now,
+                    business_id=reply.business_id,
+                    incoming_id=incoming_id,
+                    person_id=None if person is None else person.id,
+                )
+                for reply in plan.replies
+            )
+            db.execute(
+                "UPDATE incoming SET state = ?, error = ? WHERE id = ?",
+                (plan.state, plan.reason, incoming_id),
+            )
+            return Applied(person, ids)
+
+    def optin_status(self, person_id: int) -> dict[int, bool]:
+        """business_id -> True (opted in) / False (opted out), from each latest event."""
+        rows = self._rows(
+            "SELECT business_id, kind FROM optin_events e WHERE person_id = ?1 AND id ="
+            " (SELECT max(id) FROM optin_events WHERE person_id = ?1"
+            "  AND business_id = e.business_id)",
+            (person_id,),
+        )
+        return {int(r["business_id"]): r["kind"] == "in" for r in rows}
+
+    def history(
+        self,
+        business: int | str,
+        code: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[HistoryRow]:
+        """A business's requests (user code, keyword, time), oldest first. Never a phone."""
+        owner = self.get_business(business)
+        sql = (
+            "SELECT p.user_code, c.keyword, r.at FROM requests r"
+            " JOIN people p ON p.id = r.person_id JOIN codes c ON c.id = r.code_id"
+            " WHERE r.business_id = ?"
+        )
+        params: list[Any] = [owner.id]
+        if code is not None:
+            sql += " AND c.keyword = ?"
+            params.append(self.get_code(code).keyword)
+        if since is not None:
+            sql += " AND r.at >= ?"
+            params.append(to_ts(since))
+        if until is not None:
+            sql += " AND r.at < ?"
+            params.append(to_ts(until))
+        rows = self._rows(sql + " ORDER BY r.at, r.id", params)
+        return [HistoryRow(r["user_code"], r["keyword"], _at(r)) for r in rows]
+
+    def person_history(self, user_code: str) -> list[PersonEvent]:
+        """A person's requests and opt-ins/outs across businesses, oldest first."""
+        person = self.get_person(user_code)
+        rows = self._rows(
+            "SELECT r.at, 'request' AS kind, b.name, c.keyword, r.id AS seq FROM requests r"
+            " JOIN businesses b ON b.id = r.business_id JOIN codes c ON c.id = r.code_id"
+            " WHERE r.person_id = ?1"
+            " UNION ALL SELECT e.at, e.kind, b.name, e.keyword, e.id FROM optin_events e"
+            " JOIN businesses b ON b.id = e.business_id WHERE e.person_id = ?1"
+            " ORDER BY 1, 2 DESC, 5",
+            (person.id,),
+        )
+        return [PersonEvent(_at(r), r["kind"], r["name"], r["keyword"]) for r in rows]
+
+    def _write_optin(
+        self, person_id: int, optin: OptinDraft, incoming_id: int, now: datetime
+    ) -> None:
+        if optin.business_id is not None:
+            targets = [optin.business_id]
+        else:
+            # "every business": those currently in, for an opt-out; those left, for an opt-in.
+            wanted = optin.kind == "out"
+            targets = [b for b, is_in in self.optin_status(person_id).items() if is_in == wanted]
+        for business_id in sorted(targets):
+            self.db.execute(
+                "INSERT INTO optin_events (person_id, business_id, kind, at, keyword, incoming_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (person_id, business_id, optin.kind, to_ts(now), optin.keyword, incoming_id),
+            )
