@@ -2,35 +2,135 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import csv
+import io
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
 
 import click
 
 from cli.main import Context, command_edge, pass_ctx
-from cli.output import echo_json, echo_table
+from cli.output import echo_json, echo_table, to_jsonable
 
 __all__ = ["register"]
+
+_PROGRESS_FROM = 1000  # rows: smaller exports finish before a bar would help
 
 
 @click.group()
 def company() -> None:
-    """Businesses: add and list them."""
+    """Businesses: add, update, show and list them."""
 
 
 @company.command("add")
 @click.argument("name")
 @click.option("--daily-cap", type=click.IntRange(min=0), help="Broadcast messages per day.")
+@click.option("--first-name", help="Contact's first name.")
+@click.option("--surname", help="Contact's surname.")
+@click.option("--email", help="Contact's email address.")
+@click.option("--sector", help="Market sector, e.g. restaurants.")
+@click.option("--password-stdin", is_flag=True, help="Read the account password from stdin.")
+@click.option("--password", "ask_password", is_flag=True, help="Prompt for a password.")
 @pass_ctx
 @command_edge
-def company_add(ctx: Context, name: str, daily_cap: int | None) -> None:
-    """Add a business called NAME.
+def company_add(
+    ctx: Context,
+    name: str,
+    daily_cap: int | None,
+    password_stdin: bool,
+    ask_password: bool,
+    **fields: str | None,
+) -> None:
+    """Add a business called NAME, with its contact details (one transaction).
 
     \b
     Example:
-      smsd company add "Pizza Place"
+      smsd company add "Pizza Place" --first-name Bo --surname Chan --email bo@pizza.example \\
+          --sector restaurants --password-stdin < pw.txt
     """
-    business = ctx.store().add_business(name, daily_cap=daily_cap)
+    from cli.commands_people import read_password
+
+    password = read_password(password_stdin, ask_password)
+    store = ctx.store()
+    changes = {k: v for k, v in fields.items() if v is not None}
+    with store.transaction():
+        business = store.add_business(name, daily_cap=daily_cap)
+        if changes or password is not None:
+            store.update_business(business.id, changes, password=password)
     click.echo(f"added business {business.name!r} (id {business.id})")
+
+
+@company.command("update")
+@click.argument("name")
+@click.option("--daily-cap", type=click.IntRange(min=0), help="Broadcast messages per day.")
+@click.option("--first-name", help="Contact's first name.")
+@click.option("--surname", help="Contact's surname.")
+@click.option("--email", help="Contact's email address.")
+@click.option("--sector", help="Market sector.")
+@click.option("--password-stdin", is_flag=True, help="Read a new password from stdin.")
+@click.option("--password", "ask_password", is_flag=True, help="Prompt for a new password.")
+@pass_ctx
+@command_edge
+def company_update(
+    ctx: Context,
+    name: str,
+    daily_cap: int | None,
+    password_stdin: bool,
+    ask_password: bool,
+    **fields: str | None,
+) -> None:
+    """Change a business's contact details, sector, daily cap or password.
+
+    \b
+    Example:
+      smsd company update "Pizza Place" --email orders@pizza.example --daily-cap 500
+    """
+    from cli.commands_people import read_password
+
+    password = read_password(password_stdin, ask_password)
+    changes = {k: v for k, v in fields.items() if v is not None}
+    profile = ctx.store().update_business(name, changes, password=password, daily_cap=daily_cap)
+    click.echo(f"updated business {profile.name!r}")
+
+
+@company.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_ctx
+@command_edge
+def company_show(ctx: Context, name: str, as_json: bool) -> None:
+    """A business: its details, codes with requests and requesters, people opted in.
+
+    \b
+    Example:
+      smsd company show "Pizza Place" --json
+    """
+    from store.business_view import BusinessView
+
+    store = ctx.store()
+    profile = store.business_profile(name)
+    view = BusinessView(store, profile.id)
+    codes = [
+        {"code": c.keyword, "paused": c.paused, "requests": c.requests, "people": c.people}
+        for c in view.code_counts()
+    ]
+    optins = view.optin_counts()
+    document = {
+        "business": to_jsonable(profile),
+        "codes": codes,
+        "opted_in": optins["in"],
+        "opted_out": optins["out"],
+    }
+    if as_json:
+        echo_json(document)
+        return
+    for key in ("name", "first_name", "surname", "email", "sector", "daily_cap", "created_at"):
+        value = document["business"][key]
+        click.echo(f"{key}: {'' if value is None else value}")
+    click.echo(f"opted in: {optins['in']}  opted out: {optins['out']}")
+    echo_table(codes, ["code", "paused", "requests", "people"], empty="no codes")
 
 
 @company.command("list")
@@ -129,11 +229,25 @@ def code_pause(ctx: Context, keyword: str, resume: bool) -> None:
     click.echo(f"code {changed.keyword} {'paused' if changed.paused else 'active'}")
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _filters(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--code", "keyword", help="Only requests for this code."),
+            click.option("--since", type=click.DateTime(), help="From this date/time (UTC)."),
+            click.option("--until", type=click.DateTime(), help="Before this date/time (UTC)."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
 @click.command()
 @click.argument("company_name", metavar="COMPANY")
-@click.option("--code", "keyword", help="Only requests for this code.")
-@click.option("--since", type=click.DateTime(), help="From this date/time (UTC).")
-@click.option("--until", type=click.DateTime(), help="Before this date/time (UTC).")
+@_filters
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_ctx
 @command_edge
@@ -151,12 +265,10 @@ def history(
     Example:
       smsd history "Pizza Place" --code PIZZA --since 2026-11-01
     """
-    from datetime import UTC
+    from store.business_view import BusinessView
 
-    def utc(value: datetime | None) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-    rows = ctx.store().history(company_name, keyword, utc(since), utc(until))
+    view = BusinessView(ctx.store(), company_name)
+    rows = view.history(keyword, _utc(since), _utc(until))
     records = [{"user_code": r.user_code, "code": r.keyword, "at": r.at} for r in rows]
     if as_json:
         echo_json(records)
@@ -164,8 +276,68 @@ def history(
         echo_table(records, ["user_code", "code", "at"], empty="no requests yet")
 
 
+@click.command()
+@click.argument("company_name", metavar="COMPANY")
+@_filters
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (0600).")
+@pass_ctx
+@command_edge
+def export(
+    ctx: Context,
+    company_name: str,
+    keyword: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Export a business's history (user code, code, time) as CSV or JSON; audited.
+
+    \b
+    Example:
+      smsd export "Pizza Place" --format csv --output pizza.csv
+    """
+    from cli.commands_privacy import operator_name, write_private
+    from store.business_view import BusinessView
+
+    store = ctx.store()
+    view = BusinessView(store, company_name)
+    args = (keyword, _utc(since), _utc(until))
+    total = view.count_history(*args)
+    rows: list[dict[str, Any]] = []
+    show_bar = total >= _PROGRESS_FROM and output is not None
+    with click.progressbar(
+        view.iter_history(*args), length=total, label="exporting", file=sys.stderr,
+        hidden=not show_bar,
+    ) as bar:  # fmt: skip
+        rows = [{"user_code": r.user_code, "code": r.keyword, "at": r.at.isoformat()} for r in bar]
+    store.record_audit(operator_name(), "export", view.business.name, f"{fmt}, {total} rows")
+    if fmt == "json":
+        text = json.dumps(rows, indent=2, sort_keys=True) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, ["user_code", "code", "at"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_private(output, text)
+        click.echo(f"exported {total} rows to {output}", err=True)
+
+
 def register(group: click.Group) -> None:
-    """Add ``company``, ``code`` and ``history`` to the top-level group."""
+    """Add ``company``, ``code``, ``history`` and ``export`` to the top-level group."""
     group.add_command(company)
     group.add_command(code)
     group.add_command(history)
+    group.add_command(export)

@@ -108,13 +108,17 @@ def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
       smsd --db /tmp/demo.db code add "Pizza Place" PIZZA --reply "10% off today"
       smsd --db /tmp/demo.db run --device sim
     """
+    from smsd.logs import configure_logging
+
+    # Commands log warnings only, on stderr, so stdout stays a clean table or JSON document.
+    configure_logging(os.environ.get("SMSD_LOG_LEVEL", "warning"))
     ctx.obj = Context(db, config)
 
 
 def _register() -> None:
-    from cli import commands_business, commands_run, commands_sim
+    from cli import commands_business, commands_modem, commands_run, commands_sim
 
-    for module in (commands_run, commands_sim, commands_business):
+    for module in (commands_run, commands_sim, commands_business, commands_modem):
         module.register(cli)
 
 

@@ -234,9 +234,11 @@ class AtParser:
         if not stripped:
             return
         try:
+            # Modems talk IRA (ASCII) or, after AT+CSCS="UTF-8", UTF-8: anything else is noise.
             line = stripped.decode("utf-8")
         except UnicodeDecodeError:
-            line = stripped.decode("latin-1")  # never raises: every byte maps to a character
+            self._emit(Garbage(raw, "not utf-8"))
+            return
         if _CONTROL.search(line):
             self._emit(Garbage(raw, "control characters"))
             return

@@ -25,17 +25,16 @@ import serial
 import structlog
 
 from modem.at import AtParser, Event, Final, Garbage, Info, NeedData, Prompt, Urc
-from modem.errors import AtError, CmsError, ModemTimeout, PinError, PortClosed
-from modem.guards import PduLike, check_command, check_index, checked_pdu, raise_for, redact
-from modem.modem_init import InitPlan, run_initialise
-from modem.status import ModemStatus, StoredMessage, gather_status, parse_cmgl, parse_cmgr
+from modem.errors import AtError, ModemTimeout, PortClosed
+from modem.guards import PduLike, check_command, checked_pdu, raise_for, redact
+from modem.operations import ModemOperations
+from modem.status import ModemStatus, StoredMessage
 from modem.transport import open_port, read_some, write_all
 
 __all__ = ["Modem", "ModemSettings", "ModemStatus", "PduLike", "StoredMessage"]
 
 log = structlog.get_logger()
 
-_REFUSED_PINS: set[tuple[str, str]] = set()  # (url, pin) pairs a SIM refused in this process
 
 _CTRL_Z, _ESC = b"\x1a", b"\x1b"
 
@@ -58,12 +57,14 @@ class ModemSettings:
     status_reports: bool = True
 
 
-class Modem:
+class Modem(ModemOperations):
     """Owns one serial port: reader thread, command lock, URC callback, counters."""
 
     SIM_READY_TIMEOUT = 30.0
     SIM_RETRY_INTERVAL = 0.5
     RESYNC_QUIET = 0.2
+    RESYNC_RETRY = 0.5
+    BOOT_TIMEOUT = 15.0
     PROBE_TIMEOUT = 2.0
     READ_TIMEOUT = 0.05
 
@@ -107,9 +108,13 @@ class Modem:
         # A process that died between AT+CMGS and Ctrl-Z leaves the modem reading PDU input:
         # ESC cancels it, CR ends any half-typed line. Whatever they provoke arrives later, so
         # the first exchange resynchronises first.
-        with self._lock:
-            write_all(port, _ESC + b"\r")
-            self._dirty = True
+        try:
+            with self._lock:
+                write_all(port, _ESC + b"\r")
+                self._dirty = True
+        except PortClosed:
+            self.close()
+            raise
         self._log.info("modem_opened", url=s.url)
 
     def close(self) -> None:
@@ -228,6 +233,9 @@ class Modem:
 
     @contextmanager
     def _exclusive(self, deadline: float) -> Iterator[None]:
+        if threading.current_thread() is self._reader:
+            # Replies are read by this very thread: waiting here would deadlock until timeout.
+            raise RuntimeError("on_urc must not call the modem: queue the URC and return")
         if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise ModemTimeout("modem busy: another exchange held the port until the deadline")
         try:
@@ -261,10 +269,19 @@ class Modem:
         self._log.debug("modem_resynced")
 
     def _exchange_probe(self, deadline: float) -> None:
-        self._drain()
-        generation = self._begin("AT")
-        while not isinstance(self._wait("AT", generation, deadline), Final):
-            pass  # Info lines of the command that timed out; its final or ours ends this
+        """``AT`` until any final arrives: a booting modem drops commands before ``RDY``."""
+        while True:
+            self._drain()
+            generation = self._begin("AT")
+            attempt_end = min(deadline, time.monotonic() + self.RESYNC_RETRY)
+            try:
+                while not isinstance(self._wait("AT", generation, attempt_end, quiet=True), Final):
+                    pass  # Info of the command that timed out; its final or ours ends this
+                return
+            except ModemTimeout:
+                if time.monotonic() >= deadline:
+                    self._log.warning("modem_unresponsive")
+                    raise
 
     def _drain(self) -> None:
         while True:
@@ -310,14 +327,17 @@ class Modem:
                 raise_for(cmd, event)
                 raise AtError(cmd, "final result before the '> ' prompt")
 
-    def _wait(self, cmd: str, generation: int, deadline: float) -> Info | Final | Prompt:
+    def _wait(
+        self, cmd: str, generation: int, deadline: float, *, quiet: bool = False
+    ) -> Info | Final | Prompt:
         """The next reply event of ``generation``; stale ones are dropped."""
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._abandon(generation)
-                self.counters["timeouts"] += 1
-                self._log.warning("command_timed_out", command=redact(cmd).split("=")[0])
+                if not quiet:  # resync probes time out routinely while a modem boots
+                    self.counters["timeouts"] += 1
+                    self._log.warning("command_timed_out", command=redact(cmd).split("=")[0])
                 raise ModemTimeout(f"{redact(cmd)}: no final result in time")
             try:
                 tag, event = self._replies.get(timeout=min(remaining, 0.5))
@@ -343,52 +363,11 @@ class Modem:
             raise PortClosed("modem not open")
         write_all(port, data)
 
-    # -- modem operations --------------------------------------------------------------------
-
-    def initialise(self) -> None:
-        """ATE0, AT+CMEE=1, SIM PIN (once), AT+CMGF=0, AT+CPMS, AT+CNMI, AT+CSMP?, extras.
-
-        A PIN the SIM refused is remembered for the whole process (per port URL): reconnects
-        and new Modem objects raise PinError without sending it again, since three wrong
-        tries lock the SIM."""
-        s = self.settings
-        key = (s.url, s.pin or "")
-        if key in _REFUSED_PINS:
-            raise PinError("this PIN was refused before; fix the configuration and restart")
-        plan = InitPlan(
-            pin=s.pin,
-            storage=s.storage,
-            cnmi=s.cnmi,
-            extra_init=s.extra_init,
-            ready_timeout=self.SIM_READY_TIMEOUT,
-            retry_interval=self.SIM_RETRY_INTERVAL,
-            on_pin_refused=lambda: _REFUSED_PINS.add(key),
-        )
-        run_initialise(self.command, plan, self.lost.wait)
-
-    def status(self) -> ModemStatus:
-        """Identity, SIM state, registration, operator, signal (dBm) and storage use."""
-        return gather_status(self.command)
-
-    def list_stored(self) -> list[StoredMessage]:
-        """Every message in the selected storage (AT+CMGL=4, PDU mode)."""
-        return parse_cmgl(self.command("AT+CMGL=4"))
-
-    def read_stored(self, index: int) -> StoredMessage | None:
-        """The message at ``index`` (AT+CMGR), or None if the slot is empty."""
-        check_index(index)
-        try:
-            return parse_cmgr(self.command(f"AT+CMGR={index}"), index)
-        except CmsError as exc:
-            if exc.code == 321:  # invalid memory index: nothing stored there
-                return None
-            raise
-
-    def delete_stored(self, index: int) -> None:
-        """Delete one stored message (AT+CMGD=<index>); there is deliberately no bulk delete."""
-        check_index(index)
-        self.command(f"AT+CMGD={index}")
-
-    def ack(self) -> None:
-        """Acknowledge a directly delivered +CMT/+CDS (AT+CNMA), as phase 2+ modems require."""
-        self.command("AT+CNMA")
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Send ``AT`` until the modem answers (it drops input while booting), then let its
+        boot noise settle; ModemTimeout after ``timeout`` (default ``BOOT_TIMEOUT``)."""
+        deadline = time.monotonic() + (self.BOOT_TIMEOUT if timeout is None else timeout)
+        with self._exclusive(deadline):
+            if self._port is None or self.lost.is_set():
+                raise PortClosed(self.lost_reason or "modem not open")
+            self._resync(deadline)

@@ -23,18 +23,16 @@ import signal
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from functools import partial
 from types import FrameType
 from typing import Any
 
 import structlog
 
-from modem.pdu import Concat, encode_deliver, split_message
 from modem.sim_commands import AtEngine, command_name
 from modem.sim_control import ControlServer, SimNotRunning, control_request, dispatch
 from modem.sim_faults import FaultsMixin
-from modem.sim_network import OUTCOMES, Network, reassemble
+from modem.sim_network import OUTCOMES, Network, deliver_pdus, reassemble
 from modem.sim_port import PtyPort, Timer
 from modem.sim_profiles import PROFILES, get_profile
 from modem.sim_storage import SmsStorage
@@ -114,13 +112,15 @@ class SimModem(FaultsMixin):
         return self._port.device_path
 
     def start(self) -> str:
-        """Open the pty, serve it and the control socket; return the device path."""
+        """Open the pty, serve it and the control socket, wait for the boot; return the path."""
         path = self._port.open_pty()
         self._port.start()
         with self._lock:
             self._power_up()
         if self._control is not None:
             self._control.start()
+        # Callers open the port right away: let the first boot finish so no command is lost.
+        self.booted.wait(self.profile.boot_delay + 5.0)
         log.info("sim_started", profile=self.profile.name, device=path, control=self.control_path)
         return path
 
@@ -173,6 +173,8 @@ class SimModem(FaultsMixin):
         """Bytes from the daemon (port thread, lock held)."""
         if self.hung or self._booting:
             self._counts["ignored_bytes"] += len(data)
+            if self.hung:  # received but never answered: still counted as commands
+                self._count_unanswered(data)
             return
         self._inbuf += data
         self._pump()
@@ -184,6 +186,17 @@ class SimModem(FaultsMixin):
                 self._pdu_byte(byte)
             else:
                 self._command_byte(byte)
+
+    def _count_unanswered(self, data: bytes) -> None:
+        self._line += data
+        *lines, rest = self._line.split(b"\r")
+        self._line = bytearray(rest[-MAX_INPUT:])
+        for raw in lines:
+            line = raw.decode("latin-1").strip(" \n\x1b")
+            if line[:2].upper() == "AT":
+                self._counts["commands"] += 1
+                self._counts["unanswered"] += 1
+                self._per_command[command_name(line)] += 1
 
     def _command_byte(self, byte: int) -> None:
         if self.engine.echo and byte != ESC:
@@ -238,8 +251,7 @@ class SimModem(FaultsMixin):
     def _emit_urc(self, name: str, chunk: bytes) -> None:
         """Send a URC now, or hold it for the next reply (mid-reply injection, busy modem)."""
         self._count_urc(name)
-        if self.hung:
-            return  # a hung modem says nothing; the message itself stays stored
+        # A hang stops the command interpreter only: the radio side still reports URCs.
         if self._pdu is not None or self._busy or self._booting:
             self._held.append(chunk)
         elif self._rng.random() < self.urc_mid_reply:
@@ -331,25 +343,13 @@ class SimModem(FaultsMixin):
         ``direct`` forces ``+CMT`` routing whatever CNMI says; ``order`` lists the 1-based part
         numbers in the order the network delivers them (multipart out of order).
         """
-        encoding, texts = split_message(text)
-        total = len(texts)
-        seqs = list(order) if order is not None else list(range(1, total + 1))
-        if sorted(seqs) != list(range(1, total + 1)):
-            raise ValueError(f"order must be a permutation of 1..{total}, got {order}")
-        scts = datetime.now(UTC).replace(microsecond=0)
         with self._lock:
             self._concat_ref = (self._concat_ref + 1) % 256
-            ref = self._concat_ref
-            pdus = [
-                encode_deliver(
-                    sender,
-                    part,
-                    scts=scts,
-                    encoding=encoding,
-                    concat=Concat(ref, total, seq, 8) if total > 1 else None,
-                )
-                for seq, part in enumerate(texts, start=1)
-            ]
+            pdus = deliver_pdus(sender, text, self._concat_ref)
+            total = len(pdus)
+            seqs = list(order) if order is not None else list(range(1, total + 1))
+            if sorted(seqs) != list(range(1, total + 1)):
+                raise ValueError(f"order must be a permutation of 1..{total}, got {order}")
             for seq in seqs:
                 self.network.incoming(pdus[seq - 1], direct=direct)
             self._counts["delivered"] += 1

@@ -3,7 +3,8 @@
 =================  ===========================================================================
 ``reboot``         power cycle: echo on, CMEE 0, CNMI back to the profile's, PIN locked again,
                    boot noise; stored SMS survive (they are on the SIM)
-``hang``           stop answering (input dropped, nothing sent) until ``unhang`` or ``seconds``
+``hang``           stop answering commands (counted, never answered; URCs still come) until
+                   ``unhang`` or for ``seconds``
 ``unplug``         close the pty (the reader gets EIO) and remove ``link``
 ``replug``         a NEW pty, ``link`` repointed to it (USB re-enumeration), then a boot
 ``garbage``        ``count`` random bytes, most of them not UTF-8
@@ -145,6 +146,7 @@ class FaultsMixin:
 
     def _fault_unhang(self) -> None:
         self.hung = False
+        self._line.clear()  # what was typed into the hung modem is gone
         self._hang_timer = None
 
     def _fault_unplug(self) -> None:

@@ -19,12 +19,19 @@ from typing import Any
 import structlog
 
 from modem.errors import ModemError
-from modem.pdu import SmsSubmit, decode_submit, encode_status_report
+from modem.pdu import (
+    Concat,
+    SmsSubmit,
+    decode_submit,
+    encode_deliver,
+    encode_status_report,
+    split_message,
+)
 from modem.sim_commands import AtEngine
 from modem.sim_port import PtyPort, Timer
 from modem.sim_storage import SmsStorage, StoredPdu
 
-__all__ = ["OUTCOMES", "Network", "SentPart", "reassemble"]
+__all__ = ["OUTCOMES", "Network", "SentPart", "deliver_pdus", "reassemble"]
 
 log = structlog.get_logger(__name__)
 
@@ -221,6 +228,23 @@ class Network:
                 self.report(part, status)
                 return
         raise ValueError(f"no sent message has reference {reference}")
+
+
+def deliver_pdus(sender: str, text: str, reference: int) -> list[str]:
+    """SMS-DELIVER PDUs for ``text`` from ``sender``: several, with an 8-bit concat UDH, if long."""
+    encoding, texts = split_message(text)
+    scts = datetime.now(UTC).replace(microsecond=0)
+    total = len(texts)
+    return [
+        encode_deliver(
+            sender,
+            part,
+            scts=scts,
+            encoding=encoding,
+            concat=Concat(reference, total, seq, 8) if total > 1 else None,
+        )
+        for seq, part in enumerate(texts, start=1)
+    ]
 
 
 def reassemble(parts: list[SentPart]) -> list[dict[str, Any]]:

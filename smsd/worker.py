@@ -131,10 +131,10 @@ class ModemWorker:
         modem.initialise()
         self.sessions += 1
         self.healthy = True
+        self.ingest.sweep(modem, self.name)  # what arrived while we were away comes first
         log.info("modem_ready", modem=self.name, session=self.sessions)
         if self.on_ready is not None:
             self.on_ready(self.name)
-        self.ingest.sweep(modem, self.name)
         self._serve(modem)
 
     def _drain_events(self) -> None:

@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from store.accounts_schema import m002_accounts_privacy
+
 __all__ = ["MIGRATIONS", "applied_migrations", "run_migrations"]
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -153,7 +155,10 @@ def m001_initial(conn: sqlite3.Connection) -> None:
 
 
 #: Ordered; names are recorded in `migrations` and must never change.
-MIGRATIONS: tuple[tuple[str, Migration], ...] = (("001_initial", m001_initial),)
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (
+    ("001_initial", m001_initial),
+    ("002_accounts_privacy", m002_accounts_privacy),
+)
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:

@@ -7,12 +7,25 @@ Other modules (e.g. `store/accounts.py`) may build on `Store.db` inside `Store.t
 
 from __future__ import annotations
 
+from store.accounts import AccountsMixin
+from store.audit import AuditMixin
+from store.broadcast import BroadcastMixin
+from store.invoices import InvoicesMixin
 from store.routing import RoutingMixin
+from store.stats import PersonStatsMixin, StatsMixin
 
 __all__ = ["Store"]
 
 
-class Store(RoutingMixin):
+class Store(
+    PersonStatsMixin,
+    StatsMixin,
+    InvoicesMixin,
+    BroadcastMixin,
+    AccountsMixin,
+    RoutingMixin,
+    AuditMixin,
+):
     """A migrated SQLite database, safe to share between the daemon's threads.
 
     Every method holds the store's lock and runs in one transaction (joining the caller's

@@ -10,6 +10,7 @@ answering; ``unplug()`` closes the master so the Modem's reads fail like a pulle
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import threading
@@ -29,7 +30,7 @@ DEFAULTS: dict[str, list[Step]] = {
     "AT+CMEE=1": [b"\r\nOK\r\n"],
     "AT+CPIN?": [b"\r\n+CPIN: READY\r\n\r\nOK\r\n"],
     "AT+CMGF=0": [b"\r\nOK\r\n"],
-    'AT+CPMS="SM","SM","SM"': [b'\r\n+CPMS: 0,20,0,20,0,20\r\n\r\nOK\r\n'],
+    'AT+CPMS="SM","SM","SM"': [b"\r\n+CPMS: 0,20,0,20,0,20\r\n\r\nOK\r\n"],
     "AT+CNMI=2,1,0,2,0": [b"\r\nOK\r\n"],
     "AT+CSMP?": [b"\r\n+CSMP: 17,167,0,0\r\n\r\nOK\r\n"],
     "AT+CSQ": [b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n"],
@@ -94,10 +95,8 @@ class PtyPeer:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         for fd in (self.master, self._slave):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self.master = self._slave = -1
 
     def close(self) -> None:

@@ -232,12 +232,15 @@ def test_cmti_between_prompt_and_final() -> None:
     ]
 
 
-def test_non_utf8_never_raises() -> None:
-    """Latin-1 bytes decode; C0/C1 control bytes make the line Garbage; parsing goes on."""
-    got = run("AT+COPS?", b'+COPS: 0,0,"Caf\xe9"\r\n\xff\xfe\x80\x81\x00junk\r\nOK\r\n')
-    assert got[0] == Info('+COPS: 0,0,"Café"')
-    assert isinstance(got[1], Garbage) and got[1].reason == "control characters"
-    assert got[2] == OK
+def test_non_utf8_and_controls_are_garbage() -> None:
+    """UTF-8 text decodes; non-UTF-8 or control bytes make a line Garbage; parsing goes on."""
+    data = b'+COPS: 0,0,"Caf\xc3\xa9"\r\n\xe9\xe8\xa4\r\nab\x01cd\r\nOK\r\n'
+    assert run("AT+COPS?", data) == [
+        Info('+COPS: 0,0,"Caf\u00e9"'),
+        Garbage(b"\xe9\xe8\xa4", "not utf-8"),
+        Garbage(b"ab\x01cd", "control characters"),
+        OK,
+    ]
 
 
 def test_noise_bytes_are_stripped() -> None:
@@ -270,3 +273,8 @@ def test_need_data_on_partial_line() -> None:
     assert parser.next_event() is NEED_DATA
     parser.feed(b"K\r")
     assert parser.next_event() == OK
+
+
+def test_two_prompts_in_a_row() -> None:
+    """Each '>' at a line start is its own prompt, spaces between them or not."""
+    assert run("AT+CMGW=20", b"> > >") == [Prompt(), Prompt(), Prompt()]

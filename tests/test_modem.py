@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 from modem.at import Urc
 from modem.errors import AtError, CmeError, CmsError, ModemTimeout, PinError, PortClosed
 from modem.modem import Modem, ModemSettings, ModemStatus, StoredMessage
+from modem.operations import forget_refused_pins
 from modem.transport import open_port
 
 OK = b"\r\nOK\r\n"
@@ -100,7 +101,9 @@ def test_open_cancels_pdu_input_left_behind(urcs: Urcs) -> None:
             modem.close()
 
 
-def test_urc_between_reply_lines(peer: PtyPeer, make_modem: Callable[..., Modem], urcs: Urcs) -> None:
+def test_urc_between_reply_lines(
+    peer: PtyPeer, make_modem: Callable[..., Modem], urcs: Urcs
+) -> None:
     """+CMTI between +CMGL lines reaches on_urc and the listing is intact."""
     peer.on(
         "AT+CMGL=4",
@@ -290,6 +293,7 @@ def test_wrong_pin_never_retried(peer: PtyPeer, make_modem: Callable[..., Modem]
         again.initialise()
     assert peer.count('AT+CPIN="0000"') == 1
     assert "0000" not in repr(logs)
+    forget_refused_pins()  # pty paths are reused by later tests
 
 
 @pytest.mark.parametrize(
@@ -351,7 +355,8 @@ def test_delete_stored_validates_index(make_modem: Callable[..., Modem], bad: ob
 
 
 @pytest.mark.parametrize(
-    "bad", ["AT+CMGD=1,4", "AT+CMGD=1,1", "AT\r\nAT+CMGD=1", "AT+CSQ\x1a", "AT\x1b", "ATE0\n", "CSQ"]
+    "bad",
+    ["AT+CMGD=1,4", "AT+CMGD=1,1", "AT\r\nAT+CMGD=1", "AT+CSQ\x1a", "AT\x1b", "ATE0\n", "CSQ"],
 )
 def test_command_injection_refused(make_modem: Callable[..., Modem], bad: str) -> None:
     """Control bytes, bulk deletes and non-AT lines are refused before anything is written."""
@@ -399,3 +404,51 @@ def test_open_port_loop_url() -> None:
         assert port.read(3) == b"AT\r"
     finally:
         port.close()
+
+
+def test_initialise_waits_for_booting_modem(
+    peer: PtyPeer, make_modem: Callable[..., Modem]
+) -> None:
+    """A modem that drops input while booting is probed with AT until it answers."""
+    peer.once("AT")
+    peer.once("AT")
+    modem = make_modem()
+    modem.RESYNC_RETRY = 0.1
+    modem.initialise()
+    assert peer.count("AT") >= 3
+    assert peer.count("ATE0") == 1
+
+
+def test_on_urc_calling_modem_is_refused(peer: PtyPeer) -> None:
+    """on_urc runs on the reader thread: calling the modem there fails fast, not deadlocks."""
+    failures: list[BaseException] = []
+    done = threading.Event()
+    modem: Modem
+
+    def handler(urc: Urc) -> None:
+        if urc.name == "RING":
+            try:
+                modem.command("AT")
+            except RuntimeError as exc:
+                failures.append(exc)
+            done.set()
+
+    modem = Modem(ModemSettings(url=peer.path, command_timeout=2.0), on_urc=handler)
+    modem.open()
+    try:
+        peer.send(b"\r\nRING\r\n")
+        assert done.wait(5)
+        assert failures and modem.command("AT") == []
+    finally:
+        modem.close()
+
+
+def test_close_twice_and_reopen(peer: PtyPeer, make_modem: Callable[..., Modem]) -> None:
+    """close() is idempotent and the same Modem can open the port again."""
+    modem = make_modem()
+    modem.close()
+    modem.close()
+    assert modem.lost.is_set() and modem.lost_reason == "closed"
+    modem.open()
+    assert not modem.lost.is_set()
+    assert modem.command("AT+CSQ") == ["+CSQ: 20,99"]

@@ -256,7 +256,7 @@ def test_status_report_follows_a_send_that_asked(sim: SimModem, wire: Wire) -> N
 
 def test_pin_busy_then_ready_and_three_wrong_lock_to_puk() -> None:
     """SIM PIN blocks SMS; the right PIN makes the SIM busy a while; 3 wrong -> SIM PUK."""
-    with SimModem("generic", pin="1234", pin_delay=0.3, noise=False) as sim:
+    with SimModem("generic", pin="1234", pin_delay=0.5, noise=False) as sim:
         wire = open_wire(sim)
         wire.cmd("AT+CMEE=1")
         assert b"+CPIN: SIM PIN" in wire.cmd("AT+CPIN?")

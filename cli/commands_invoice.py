@@ -1,0 +1,117 @@
+"""``smsd invoice``: create, list and show monthly invoices (exact decimal money)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli.main import Context, command_edge, pass_ctx
+from cli.output import echo_json, echo_table
+
+__all__ = ["register"]
+
+
+def _document(invoice: Any) -> dict[str, Any]:
+    return {
+        "number": invoice.number,
+        "business": invoice.business,
+        "month": invoice.month,
+        "currency": invoice.currency,
+        "lines": [
+            {
+                "kind": line.kind,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": str(line.unit_price),
+                "amount": str(line.amount),
+            }
+            for line in invoice.lines
+        ],
+        "total": str(invoice.total),
+        "created_at": invoice.created_at,
+    }
+
+
+def _print(invoice: Any) -> None:
+    doc = _document(invoice)
+    click.echo(f"{doc['number']}  {doc['business']}  {doc['month']}  ({doc['currency']})")
+    echo_table(doc["lines"], ["description", "quantity", "unit_price", "amount"])
+    click.echo(f"total: {doc['total']} {doc['currency']}")
+
+
+@click.group()
+def invoice() -> None:
+    """Monthly invoices: create, list, show."""
+
+
+@invoice.command("create")
+@click.argument("company_name", metavar="COMPANY")
+@click.option("--month", required=True, help="A finished month, YYYY-MM (UTC).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_ctx
+@command_edge
+def invoice_create(ctx: Context, company_name: str, month: str, as_json: bool) -> None:
+    """Bill COMPANY for MONTH at the configured prices; a month is billed only once.
+
+    \b
+    Example:
+      smsd invoice create "Pizza Place" --month 2026-11
+    """
+    billing = ctx.config().billing
+    made = ctx.store().create_invoice(
+        company_name,
+        month,
+        price_per_request=billing.price_per_request,
+        price_per_broadcast_part=billing.price_per_broadcast_part,
+        currency=billing.currency,
+    )
+    if as_json:
+        echo_json({**_document(made), "created": made.created})
+        return
+    if not made.created:
+        click.echo(f"{made.number} already exists for {made.business} {made.month}; not billed again")
+    _print(made)
+
+
+@invoice.command("list")
+@click.option("--company", "company_name", help="Only this business's invoices.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_ctx
+@command_edge
+def invoice_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
+    """List invoices by month.
+
+    \b
+    Example:
+      smsd invoice list --company "Pizza Place" --json
+    """
+    docs = [_document(i) for i in ctx.store().list_invoices(company_name)]
+    if as_json:
+        echo_json(docs)
+    else:
+        echo_table(docs, ["number", "business", "month", "total", "currency"], "no invoices")
+
+
+@invoice.command("show")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_ctx
+@command_edge
+def invoice_show(ctx: Context, number: str, as_json: bool) -> None:
+    """Show one invoice with its lines.
+
+    \b
+    Example:
+      smsd invoice show INV-2026-11-0001
+    """
+    found = ctx.store().get_invoice(number)
+    if as_json:
+        echo_json(_document(found))
+    else:
+        _print(found)
+
+
+def register(group: click.Group) -> None:
+    """Add ``invoice`` to the top-level group."""
+    group.add_command(invoice)

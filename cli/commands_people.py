@@ -1,0 +1,231 @@
+"""``smsd user``: register, update, show, erase people, and check a password.
+
+Passwords never come from argv: a hidden prompt with confirmation, or ``--password-stdin``.
+Every command that reveals or changes a person's data writes an audit record.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from cli.commands_privacy import operator_name
+from cli.main import Context, command_edge, pass_ctx
+from cli.output import echo_json, echo_table
+
+__all__ = ["read_password", "register", "resolve_who"]
+
+
+def read_password(from_stdin: bool, prompt: bool) -> str | None:
+    """The new password from stdin (first line) or a hidden, confirmed prompt; else None."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if prompt:
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return None
+
+
+def resolve_who(ctx: Context, store: Any, who: str) -> Any:
+    """A person from a phone number (normalised to E.164) or a user code."""
+    cleaned = who.strip()
+    digits = "".join(ch for ch in cleaned if ch.isdigit())
+    if cleaned.startswith("+") or len(digits) >= 7:
+        from smsd.numbers import InvalidNumber, to_e164
+        from store.errors import InvalidInput
+
+        try:
+            cleaned = to_e164(cleaned, ctx.config().gateway.default_region)
+        except InvalidNumber as exc:
+            raise InvalidInput(str(exc)) from exc
+    return store.resolve_person(cleaned)
+
+
+def _profile_options(func: Any) -> Any:
+    options = [
+        click.option("--first-name"),
+        click.option("--surname"),
+        click.option("--email"),
+        click.option("--postal-code"),
+        click.option("--imei", help="15 digits, Luhn-checked."),
+        click.option("--age-band", help="16-, 17-20, 21-25, 26-30, 31-40, 41-50 or 51+."),
+        click.option("--country", help="ISO 3166 alpha-2, e.g. GB."),
+        click.option("--gender", help="female, male, non-binary, other or undisclosed."),
+        click.option("--password-stdin", is_flag=True, help="Read the password from stdin."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+_FIELDS = ("first_name", "surname", "email", "postal_code", "imei", "age_band", "country", "gender")
+
+
+@click.group()
+def user() -> None:
+    """People: register, update, show, erase; check a password."""
+
+
+@user.command("register")
+@click.argument("phone")
+@click.option("--code", "user_code", required=True, help="The user code texted to PHONE.")
+@_profile_options
+@pass_ctx
+@command_edge
+def user_register(
+    ctx: Context, phone: str, user_code: str, password_stdin: bool, **fields: str | None
+) -> None:
+    """Register the person texting from PHONE, proven by the user code they were sent.
+
+    Asks for a password (twice, hidden) unless --password-stdin is given.
+
+    \b
+    Example:
+      smsd user register +447700900123 --code K7M2QX --first-name Ann --surname Lee \\
+          --email ann@example.com --postal-code "SW1A 1AA"
+    """
+    from smsd.numbers import InvalidNumber, to_e164
+    from store.errors import InvalidInput
+
+    try:
+        e164 = to_e164(phone, ctx.config().gateway.default_region)
+    except InvalidNumber as exc:
+        raise InvalidInput(str(exc)) from exc
+    store = ctx.store()
+    store.get_person(user_code)  # an unknown code fails before the password prompt
+    password = read_password(password_stdin, prompt=True)
+    profile = store.register_person(
+        e164, user_code, fields, password=password, actor=operator_name()
+    )
+    click.echo(f"registered {profile.user_code}")
+
+
+@user.command("update")
+@click.argument("user_code", metavar="USERCODE")
+@_profile_options
+@click.option("--password", "ask_password", is_flag=True, help="Prompt for a new password.")
+@click.option("--reason", help="Why (kept in the audit trail).")
+@pass_ctx
+@command_edge
+def user_update(
+    ctx: Context,
+    user_code: str,
+    password_stdin: bool,
+    ask_password: bool,
+    reason: str | None,
+    **fields: str | None,
+) -> None:
+    """Change a person's profile fields ("" clears one) and/or password.
+
+    \b
+    Example:
+      smsd user update K7M2QX --email ann@example.org --age-band 31-40
+    """
+    changes = {k: v for k, v in fields.items() if v is not None}
+    password = read_password(password_stdin, ask_password)
+    profile = ctx.store().update_person(
+        user_code, changes, password=password, actor=operator_name(), reason=reason
+    )
+    click.echo(f"updated {profile.user_code}")
+
+
+@user.command("login-check")
+@click.argument("user_code", metavar="USERCODE")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@pass_ctx
+@command_edge
+def user_login_check(ctx: Context, user_code: str, password_stdin: bool) -> None:
+    """Check a person's password (exit 0 if right, 1 if wrong).
+
+    \b
+    Example:
+      printf '%s\\n' "$PW" | smsd user login-check K7M2QX --password-stdin
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = str(click.prompt("Password", hide_input=True))
+    if not ctx.store().check_person_password(user_code, password):
+        click.echo("Error: wrong user code or password", err=True)
+        sys.exit(1)
+    click.echo("password ok")
+
+
+@user.command("show")
+@click.argument("who", metavar="PHONE|USERCODE")
+@click.option("--all", "show_all", is_flag=True, help="Everything stored about them.")
+@click.option("--reason", help="Why you look (kept in the audit trail).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_ctx
+@command_edge
+def user_show(ctx: Context, who: str, show_all: bool, reason: str | None, as_json: bool) -> None:
+    """A person's own history: businesses, codes, hour and weekday pattern (audited).
+
+    \b
+    Example:
+      smsd user show +447700900123 --all --json
+    """
+    store = ctx.store()
+    person = resolve_who(ctx, store, who)
+    with store.transaction():
+        action = "user_show_all" if show_all else "user_show"
+        store.record_audit(operator_name(), action, person.user_code, reason)
+        document = (
+            store.person_dossier(person.user_code)
+            if show_all
+            else {"summary": store.person_summary(person.user_code)}
+        )
+    if as_json:
+        echo_json(document)
+        return
+    _print_person(document)
+
+
+def _print_person(document: dict[str, Any]) -> None:
+    summary = document["summary"]
+    if "profile" in document:
+        profile = document["profile"]
+        click.echo("profile:")
+        for key in ("user_code", "phone", *_FIELDS, "password_set", "registered_at", "erased_at"):
+            click.echo(
+                f"  {key}: {getattr(profile, key) if getattr(profile, key) is not None else ''}"
+            )
+    click.echo(f"user code {summary.user_code}")
+    click.echo("businesses:")
+    echo_table(
+        list(summary.businesses), ["business", "status", "first_in", "last_change"], "  none"
+    )
+    click.echo("codes:")
+    echo_table(list(summary.codes), ["code", "business", "requests", "first", "last"], "  none")
+    click.echo("hours (UTC): " + ", ".join(f"{h}h={n}" for h, n in summary.hours.items()))
+    click.echo("weekdays: " + ", ".join(f"{d}={n}" for d, n in summary.weekdays.items()))
+    if "incoming" in document:
+        click.echo(f"incoming texts: {len(document['incoming'])}")
+        echo_table(document["incoming"], ["id", "received_at", "state", "text"])
+        click.echo(f"outgoing texts: {len(document['outgoing'])}")
+        echo_table(document["outgoing"], ["id", "created_at", "kind", "state", "text"])
+
+
+@user.command("erase")
+@click.argument("user_code", metavar="USERCODE")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+@command_edge
+def user_erase(ctx: Context, user_code: str, reason: str, yes: bool) -> None:
+    """Erase a person: profile and number removed everywhere; history kept under the code.
+
+    \b
+    Example:
+      smsd user erase K7M2QX --reason "request by email 2026-11-03" --yes
+    """
+    if not yes:
+        click.confirm(f"Erase {user_code.upper()} for good?", abort=True)
+    person = ctx.store().erase_everywhere(user_code, actor=operator_name(), reason=reason)
+    click.echo(f"erased {person.user_code}; its history stays under that code")
+
+
+def register(group: click.Group) -> None:
+    """Add ``user`` to the top-level group."""
+    group.add_command(user)

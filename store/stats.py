@@ -1,0 +1,210 @@
+"""Aggregate statistics with small-cell suppression, and a person's own activity summary.
+
+The rule (docs/PRIVACY.md, "Statistics"):
+
+1. A cell with fewer than `k` distinct people is suppressed (`k` >= 2, default 5).
+2. Complementary suppression: if exactly one cell of a breakdown is suppressed, the next
+   smallest is suppressed too, so it cannot be recovered as "total minus the others".
+3. Suppressed cells are pooled as "other (suppressed)", shown only when the pool itself has at
+   least `k` distinct people; totals and shares count only what is shown.
+4. Gateway-wide breakdowns are built only from cells each business's own breakdown would
+   publish, so "all businesses" minus "one business" never reveals a suppressed cell.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from store.accounts import AccountsMixin
+from store.base import StoreBase
+from store.business_view import BusinessView
+from store.directory import DirectoryMixin
+from store.errors import InvalidInput
+from store.routing import RoutingMixin
+
+__all__ = [
+    "DEFAULT_MIN_PEOPLE",
+    "OTHER",
+    "WEEKDAYS",
+    "Breakdown",
+    "Cell",
+    "PersonStatsMixin",
+    "PersonSummary",
+    "StatsMixin",
+    "suppress",
+]
+
+DEFAULT_MIN_PEOPLE = 5
+OTHER = "other (suppressed)"
+_FLOOR = 2
+#: SQLite's %w order (0 = Sunday).
+WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published cell: distinct people, requests, and share of the published requests."""
+
+    label: str
+    people: int
+    requests: int
+    share: float
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A published breakdown: shown cells (maybe with the pooled 'other') and its totals."""
+
+    by: str
+    business: str | None
+    min_people: int
+    cells: tuple[Cell, ...]
+    suppressed: int
+    total_people: int
+    total_requests: int
+
+
+def _to_suppress(cells: Mapping[str, Counter[int]], k: int) -> set[str]:
+    hidden = {label for label, who in cells.items() if len(who) < k}
+    if len(hidden) == 1 and len(cells) > 1:
+        rest = sorted(
+            (c for c in cells if c not in hidden),
+            key=lambda c: (len(cells[c]), sum(cells[c].values()), c),
+        )
+        hidden.add(rest[0])
+    return hidden
+
+
+def suppress(
+    cells: Mapping[str, Counter[int]], k: int, *, by: str = "", business: str | None = None
+) -> Breakdown:
+    """Apply the suppression rule to cell -> {person key: requests}; return what may be shown."""
+    if k < _FLOOR:
+        raise InvalidInput(f"min_people must be at least {_FLOOR}")
+    hidden = _to_suppress(cells, k)
+    shown = {label: who for label, who in cells.items() if label not in hidden}
+    pool: Counter[int] = Counter()
+    for label in hidden:
+        pool.update(cells[label])
+    if hidden and len(pool) >= k:
+        shown[OTHER] = pool
+    everyone: Counter[int] = Counter()
+    for who in shown.values():
+        everyone.update(who)
+    total_requests = sum(everyone.values())
+    ordered = sorted((c for c in shown if c != OTHER), key=_sort_key) + (
+        [OTHER] if OTHER in shown else []
+    )
+    published = tuple(
+        Cell(
+            label,
+            len(shown[label]),
+            sum(shown[label].values()),
+            round(sum(shown[label].values()) / total_requests, 4) if total_requests else 0.0,
+        )
+        for label in ordered
+    )
+    return Breakdown(by, business, k, published, len(hidden), len(everyone), total_requests)
+
+
+def _sort_key(label: str) -> tuple[int, str]:
+    return (int(label), "") if label.isdigit() else (1 << 30, label)
+
+
+class StatsMixin(DirectoryMixin, StoreBase):
+    """`stats`: one breakdown, for one business (through `BusinessView`) or for all."""
+
+    def stats(
+        self, by: str, *, business: int | str | None = None, min_people: int = DEFAULT_MIN_PEOPLE
+    ) -> Breakdown:
+        """Distinct people and requests per cell of `by`, suppressed as the module says."""
+        if min_people < _FLOOR:
+            raise InvalidInput(f"--min-people must be at least {_FLOOR}")
+        if business is not None:
+            view = BusinessView(self, business)
+            return suppress(view.stats_cells(by), min_people, by=by, business=view.business.name)
+        combined: dict[str, Counter[int]] = {}
+        for owner in self.list_businesses():
+            cells = BusinessView(self, owner.id).stats_cells(by)
+            hidden = _to_suppress(cells, min_people)
+            for label, who in cells.items():
+                if label not in hidden:
+                    combined.setdefault(label, Counter()).update(who)
+        return suppress(combined, min_people, by=by)
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """A person's own activity: businesses (in/out with dates), codes, hour and weekday pattern."""
+
+    user_code: str
+    businesses: tuple[dict[str, object], ...]
+    codes: tuple[dict[str, object], ...]
+    hours: dict[str, int]
+    weekdays: dict[str, int]
+
+
+class PersonStatsMixin(AccountsMixin, RoutingMixin, StoreBase):
+    """A person's own history (for `user show`) and everything held on them (`disclose`)."""
+
+    def person_summary(self, user_code: str) -> PersonSummary:
+        """Businesses opted in/out with dates, codes with counts, hour and weekday pattern."""
+        person = self.get_person(user_code)
+        businesses = self._rows(
+            "SELECT b.name AS business, min(CASE WHEN e.kind = 'in' THEN e.at END) AS first_in,"
+            " max(e.at) AS last_change, (SELECT kind FROM optin_events x WHERE x.person_id = ?1"
+            "  AND x.business_id = e.business_id ORDER BY x.id DESC LIMIT 1) AS status"
+            " FROM optin_events e JOIN businesses b ON b.id = e.business_id"
+            " WHERE e.person_id = ?1 GROUP BY e.business_id ORDER BY b.name",
+            (person.id,),
+        )
+        codes = self._rows(
+            "SELECT c.keyword AS code, b.name AS business, count(*) AS requests,"
+            " min(r.at) AS first, max(r.at) AS last FROM requests r"
+            " JOIN codes c ON c.id = r.code_id JOIN businesses b ON b.id = r.business_id"
+            " WHERE r.person_id = ? GROUP BY r.code_id ORDER BY c.keyword",
+            (person.id,),
+        )
+        pattern = self._rows(
+            "SELECT substr(at, 12, 2) AS hour, strftime('%w', substr(at, 1, 19)) AS day,"
+            " count(*) AS n FROM requests WHERE person_id = ? GROUP BY hour, day",
+            (person.id,),
+        )
+        hours: Counter[str] = Counter()
+        days: Counter[str] = Counter()
+        for r in pattern:
+            hours[r["hour"]] += int(r["n"])
+            days[WEEKDAYS[int(r["day"])]] += int(r["n"])
+        return PersonSummary(
+            person.user_code,
+            tuple(businesses),
+            tuple(codes),
+            dict(sorted(hours.items())),
+            {d: days[d] for d in WEEKDAYS if d in days},
+        )
+
+    def person_dossier(self, user_code: str) -> dict[str, object]:
+        """Everything stored about a person: profile, history, texts in and out, audit."""
+        profile = self.person_profile(user_code)
+        person = self.get_person(user_code)
+        phone = person.phone or "\x00no phone"  # an erased person matches no sender
+        incoming = self._rows(
+            "SELECT id, received_at, scts, text, state, modem FROM incoming"
+            " WHERE sender = ? ORDER BY id",
+            (phone,),
+        )
+        outgoing = self._rows(
+            "SELECT id, created_at, kind, state, text, recipient, sent_at, delivered_at"
+            " FROM outgoing WHERE person_id = ? OR recipient = ? ORDER BY id",
+            (person.id, phone),
+        )
+        return {
+            "profile": profile,
+            "summary": self.person_summary(user_code),
+            "ledger": self.person_history(user_code),
+            "incoming": incoming,
+            "outgoing": outgoing,
+            "audit": self.list_audit(subject=person.user_code),
+        }

@@ -1,0 +1,122 @@
+"""End to end: ``smsd run`` as a subprocess on the simulator's pty, a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemonproc import DaemonProcess, running_daemon, wait_until
+from notifysock import notify_socket
+
+from modem.sim import SimModem
+from store.store import Store
+
+HANDSET = "+447700900123"
+
+
+@pytest.fixture
+def sim() -> Iterator[SimModem]:
+    """A generic simulated modem on a fresh pty."""
+    modem = SimModem("generic", noise=False)
+    modem.start()
+    yield modem
+    modem.stop()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A database with two businesses, each with one code."""
+    path = tmp_path / "smsd.db"
+    store = Store.open(path)
+    store.add_business("Pizza Place")
+    store.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
+    store.add_business("Coffee Corner")
+    store.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
+    store.close()
+    return path
+
+
+def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    """Read rows straight from the SQLite file, as an auditor would."""
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute(sql))
+
+
+def texts_to(sim: SimModem, number: str) -> list[str]:
+    """What the simulated network delivered to ``number``, decoded."""
+    return [m["text"] for m in sim.sent() if m["to"] == number]
+
+
+def test_first_contact_gets_user_code_and_reply(tmp_path: Path, sim: SimModem, db: Path) -> None:
+    """A first text to a code gets the user code once and the code's reply; rows are stored."""
+    with running_daemon(tmp_path, db, [sim.device_path]) as daemon:
+        sim.deliver(HANDSET, "pizza")
+        got = wait_until(lambda: len(texts_to(sim, HANDSET)) >= 2 and texts_to(sim, HANDSET))
+        delivered = "SELECT count(*) FROM outgoing WHERE state = 'delivered'"
+        wait_until(lambda: rows(db, delivered) == [(2,)], what="status reports matched")
+        wait_until(lambda: sim.stats["storage_used"] == 0, what="reports deleted from the SIM")
+        assert daemon.terminate() == 0
+    (code,) = rows(db, "SELECT user_code FROM people WHERE phone = '+447700900123'")[0]
+    assert len(code) == 6
+    assert code in got[0] and "personal code" in got[0]
+    assert got[1] == f"Pizza: 2-for-1, show {code}"
+    assert rows(db, "SELECT count(*) FROM requests") == [(1,)]
+    assert rows(db, "SELECT kind FROM optin_events") == [("in",)]
+    assert rows(db, "SELECT state FROM incoming") == [("routed",)]
+    assert sim.stats["storage_used"] == 0  # message and reports deleted from the SIM once stored
+
+
+def test_second_business_sends_no_new_user_code(tmp_path: Path, sim: SimModem, db: Path) -> None:
+    """The same number texting another business gets only that business's reply."""
+    with running_daemon(tmp_path, db, [sim.device_path]):
+        sim.deliver(HANDSET, "PIZZA")
+        wait_until(lambda: len(texts_to(sim, HANDSET)) >= 2)
+        sim.deliver(HANDSET, "coffee")
+        wait_until(lambda: len(texts_to(sim, HANDSET)) >= 3)
+        wait_until(lambda: rows(db, "SELECT count(*) FROM outgoing WHERE state='sent'") == [(3,)])
+    got = texts_to(sim, HANDSET)
+    assert got[2] == "Coffee: 5th cup free"
+    assert sum("personal code" in t for t in got) == 1
+    assert rows(db, "SELECT count(*) FROM people") == [(1,)]
+
+
+def test_sigkill_after_store_before_send_sends_reply_once(
+    tmp_path: Path, sim: SimModem, db: Path
+) -> None:
+    """SIGKILL once the SMS is stored but before the reply went out: after restart, sent once."""
+    sim.fault("prompt_timeout", count=1)  # the first AT+CMGS waits for a prompt that never comes
+    with notify_socket(tmp_path) as listener:
+        daemon = DaemonProcess(tmp_path, db, [sim.device_path])
+        daemon.start(listener)
+        sim.deliver(HANDSET, "PIZZA")
+        wait_until(lambda: rows(db, "SELECT count(*) FROM outgoing") == [(2,)], what="outbox")
+        wait_until(lambda: sim.command_counts.get("AT+CMGS", 0) >= 1, what="a send attempt")
+        daemon.kill()
+        assert sim.sent() == []
+        daemon.start(listener)
+        wait_until(lambda: rows(db, "SELECT count(*) FROM outgoing WHERE state='sent'") == [(2,)])
+        assert daemon.terminate() == 0
+    got = texts_to(sim, HANDSET)
+    assert len(got) == 2 and got[1].startswith("Pizza: 2-for-1")
+    assert rows(db, "SELECT count(*) FROM incoming") == [(1,)]
+
+
+def test_sigkill_before_commit_leaves_sms_on_sim(tmp_path: Path, sim: SimModem, db: Path) -> None:
+    """SIGKILL while the modem is read, before the store committed: the SMS stays on the SIM."""
+    with notify_socket(tmp_path) as listener:
+        daemon = DaemonProcess(tmp_path, db, [sim.device_path])
+        daemon.start(listener)
+        sim.fault("hang")  # the daemon's AT+CMGR after +CMTI gets no answer
+        sim.deliver(HANDSET, "PIZZA")
+        wait_until(lambda: sim.command_counts.get("AT+CMGR", 0) >= 1, what="the read")
+        daemon.kill()
+        assert rows(db, "SELECT count(*) FROM incoming") == [(0,)]
+        assert sim.stats["storage_used"] == 1
+        sim.fault("unhang")
+        daemon.start(listener)  # the start-up sweep finds it
+        wait_until(lambda: len(texts_to(sim, HANDSET)) >= 2, what="replies after restart")
+        assert daemon.terminate() == 0
+    assert rows(db, "SELECT count(*) FROM incoming") == [(1,)]
+    assert sim.stats["storage_used"] == 0
