@@ -1,3 +1,5 @@
-"""smsactive: the `cli` layer (see docs/ARCHITECTURE.md)."""
+"""smsactive: the `smsd` command (Click). Parses, calls `smsd`/`store`, formats; nothing else."""
 
-__all__: list[str] = []
+__all__ = ["main"]
+
+from cli.main import main

@@ -1,3 +1,9 @@
-"""smsactive: the `smsd` layer (see docs/ARCHITECTURE.md)."""
+"""smsactive: the `smsd` layer (see docs/ARCHITECTURE.md).
 
-__all__: list[str] = []
+Configuration, the pure router, the pipeline that joins it to the store, and the daemon
+(workers, ingest, sender, sd_notify, logs). Imports `modem` and `store`, never `cli`.
+"""
+
+from smsd.errors import ConfigError, DaemonError, SmsdError
+
+__all__ = ["ConfigError", "DaemonError", "SmsdError"]
