@@ -1,12 +1,16 @@
 """Taking messages off a modem: +CMTI, +CMT, +CDS/+CDSI and the storage sweep.
 
 Order is the promise: read, commit to the store, then delete from the modem (or ``AT+CNMA``
-for direct delivery). A PDU that cannot be decoded is stored raw and flagged, never dropped.
+for direct delivery), then route. A PDU that cannot be decoded is stored raw and flagged, never
+dropped. A store error before the commit leaves the message on the SIM (the caller raises the
+store alarm and sweeps again later); a store error while routing leaves a committed message in
+state 'new' and sets :attr:`Ingest.unrouted`, so the daemon routes it once the store is back.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,6 +20,7 @@ from modem.at import Urc
 from modem.errors import PduError
 from modem.modem import Modem
 from modem.pdu import SmsDeliver, SmsStatusReport, decode_pdu
+from store.errors import StoreError
 from store.store import Store
 
 __all__ = ["Ingest"]
@@ -55,6 +60,7 @@ class Ingest:
         self.on_enqueued = on_enqueued
         self.clock = clock
         self.received = 0
+        self.unrouted = threading.Event()  # a committed message could not be routed yet
 
     def sweep(self, modem: Modem, modem_name: str) -> int:
         """Take every message in the modem's storage; return how many were taken."""
@@ -76,16 +82,33 @@ class Ingest:
             if message is not None:
                 self._take(modem, modem_name, message.index, message.pdu)
         elif urc.name in ("+CMT", "+CDS") and urc.pdu is not None:
-            self._record(modem_name, None, urc.pdu)
+            incoming_id = self._record(modem_name, None, urc.pdu)
             modem.ack()  # only after the commit: an unacknowledged +CMT is redelivered
+            self.store.release_location(modem_name, None, None)
+            self._route(incoming_id)
         elif urc.name not in ("^RSSI", "^MODE", "^SRVST", "+CREG", "+CIEV", "+QIND", "?"):
             log.debug("urc_ignored", modem=modem_name, urc=urc.name)
 
     def _take(self, modem: Modem, modem_name: str, index: int, pdu: str) -> None:
-        self._record(modem_name, index, pdu)
-        modem.delete_stored(index)
+        incoming_id = self._record(modem_name, index, pdu)
+        modem.delete_stored(index)  # only after the commit; a crash here is caught by dedupe
+        self.store.release_location(modem_name, self.storage, index)
+        self._route(incoming_id)
 
-    def _record(self, modem_name: str, index: int | None, pdu: str) -> None:
+    def _route(self, incoming_id: int | None) -> None:
+        """Route a committed message; on a store error leave it 'new' for the daemon."""
+        if incoming_id is None:
+            return
+        try:
+            queued = self.process(incoming_id)
+        except StoreError:
+            self.unrouted.set()
+            raise
+        if queued:
+            self.on_enqueued()
+
+    def _record(self, modem_name: str, index: int | None, pdu: str) -> int | None:
+        """Commit one PDU; return the id of a message to route now, if any."""
         now = self.clock()
         try:
             decoded = decode_pdu(pdu)
@@ -99,15 +122,15 @@ class Ingest:
                 storage_index=index,
             )
             log.warning("pdu_malformed", modem=modem_name, index=index, reason=exc.reason)
-            return
+            return None
         if isinstance(decoded, SmsStatusReport):
             self._status_report(modem_name, decoded)
-            return
-        self._deliver(modem_name, index, pdu, decoded, now)
+            return None
+        return self._deliver(modem_name, index, pdu, decoded, now)
 
     def _deliver(
         self, modem_name: str, index: int | None, pdu: str, sms: SmsDeliver, now: datetime
-    ) -> None:
+    ) -> int | None:
         sender, kind = self.normalize(sms.sender.number, sms.sender.ton)
         concat = sms.concat
         incoming_id = self.store.record_incoming(
@@ -125,7 +148,7 @@ class Ingest:
         )
         if incoming_id is None:
             log.info("sms_duplicate_ignored", modem=modem_name, index=index)
-            return
+            return None
         self.received += 1
         log.info(
             "sms_received",
@@ -137,8 +160,7 @@ class Ingest:
         log.debug(
             "sms_received_detail", incoming_id=incoming_id, pii_sender=sender, pii_text=sms.text
         )
-        if self.process(incoming_id):
-            self.on_enqueued()
+        return incoming_id
 
     def _status_report(self, modem_name: str, report: SmsStatusReport) -> None:
         matched = self.store.match_status_report(

@@ -31,12 +31,26 @@ def dedupe_key(
     scts: datetime | None,
     concat: tuple[int, int, int] | None,
     content: str,
+    location: str = "",
 ) -> str:
-    """Identity of a message as the network delivered it: sender, SCTS, concat ids, content."""
+    """Identity of a message copy: sender, SCTS, concat ids, content and where it is stored.
+
+    SCTS has one-second resolution, so two real messages with the same text can share it
+    (an auto-responder does that). What tells a re-read copy from a new message is that the
+    re-read copy is still in its storage slot: the key includes the location, and it is
+    released (`release_location`) once the copy is deleted from the modem, so a later message
+    with the same content and the same slot is new again.
+    """
     digest = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
     ref = "-" if concat is None else "/".join(str(n) for n in concat)
     stamp = "-" if scts is None else to_ts(scts)
-    return f"{sender}|{stamp}|{ref}|{digest}"
+    return f"{sender}|{stamp}|{ref}|{digest}|{location}"
+
+
+def location_key(modem: str | None, storage: str | None, storage_index: int | None) -> str:
+    """Where a copy lives: modem/storage/index, or modem/direct for +CMT deliveries."""
+    where = "direct" if storage_index is None else f"{storage or ''}/{storage_index}"
+    return f"{modem or ''}/{where}"
 
 
 def _incoming(row: dict[str, Any]) -> Incoming:
@@ -87,7 +101,7 @@ class InboxMixin(StoreBase):
         (state 'partial', which `process_incoming` leaves alone).
         """
         content = text if text is not None else (raw_pdu or "")
-        key = dedupe_key(sender, scts, concat, content)
+        key = dedupe_key(sender, scts, concat, content, location_key(modem, storage, storage_index))
         multipart = concat is not None and concat[1] > 1
         with self.transaction() as db:
             cur = db.execute(
@@ -119,6 +133,20 @@ class InboxMixin(StoreBase):
                 complete = self._complete_group(sender, concat[0], concat[1], received_at)
                 return row_id if complete is None else complete
             return row_id
+
+    def release_location(
+        self, modem: str | None, storage: str | None, storage_index: int | None
+    ) -> int:
+        """The modem deleted (or acknowledged) the copy at this location: a new message with
+        the same content may arrive there. Returns how many rows were released."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE incoming SET dedupe_key = dedupe_key || '#released:' || id"
+                " WHERE modem IS ? AND storage IS ? AND storage_index IS ?"
+                " AND dedupe_key NOT LIKE '%#released:%'",
+                (modem, storage if storage_index is not None else None, storage_index),
+            )
+            return int(cur.rowcount)
 
     def record_malformed(
         self,

@@ -155,9 +155,18 @@ def m001_initial(conn: sqlite3.Connection) -> None:
 
 
 #: Ordered; names are recorded in `migrations` and must never change.
+def m003_live_copies(conn: sqlite3.Connection) -> None:
+    """Index the incoming rows whose modem copy is still live (dedupe key not released)."""
+    conn.execute(
+        "CREATE INDEX incoming_live_copy ON incoming (modem, storage, storage_index)"
+        " WHERE dedupe_key NOT LIKE '%#released:%'"
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_initial", m001_initial),
     ("002_accounts_privacy", m002_accounts_privacy),
+    ("003_live_copies", m003_live_copies),
 )
 
 

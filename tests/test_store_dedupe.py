@@ -1,0 +1,51 @@
+"""A copy re-read after a crash is a duplicate; the same text again is a new message."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from store.store import Store
+
+SCTS = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+
+
+def record(store: Store, index: int | None, text: str = "I am away") -> int | None:
+    """Record one message from the same sender with the same SCTS at ``index``."""
+    return store.record_incoming(
+        sender="+447700900001",
+        sender_type="international",
+        text=text,
+        received_at=SCTS,
+        scts=SCTS,
+        modem="modem0",
+        storage="SM" if index is not None else None,
+        storage_index=index,
+    )
+
+
+def test_reread_copy_is_duplicate_until_released(tmp_path: Path) -> None:
+    """The same slot read twice is one message; after the delete the slot may hold a new one."""
+    store = Store.open(tmp_path / "s.db")
+    assert record(store, 1) is not None
+    assert record(store, 1) is None  # crash before CMGD: the sweep reads it again
+    assert store.release_location("modem0", "SM", 1) == 1
+    assert record(store, 1) is not None  # a real new message, same text, same second, same slot
+    assert store.release_location("modem0", "SM", 1) == 1
+    assert store.release_location("modem0", "SM", 1) == 0
+
+
+def test_same_text_same_second_other_slot_is_new(tmp_path: Path) -> None:
+    """Two identical texts in one SCTS second, stored in two slots, are two messages."""
+    store = Store.open(tmp_path / "s.db")
+    assert record(store, 1) is not None
+    assert record(store, 2) is not None
+
+
+def test_direct_delivery_released_by_ack(tmp_path: Path) -> None:
+    """+CMT copies are keyed as direct; the CNMA releases them."""
+    store = Store.open(tmp_path / "s.db")
+    assert record(store, None) is not None
+    assert record(store, None) is None  # redelivered because we died before AT+CNMA
+    assert store.release_location("modem0", None, None) == 1
+    assert record(store, None) is not None
