@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemonproc import DaemonProcess, running_daemon, wait_until
+from daemonproc import ROOT, DaemonProcess, running_daemon, wait_until
 
 from modem.sim import SimModem
 from store.store import Store
@@ -152,3 +155,29 @@ def test_two_responder_loop_is_stopped(sim: SimModem, db: Path, daemon: DaemonPr
     assert count(db, "SELECT count(*) FROM outgoing") == settled
     assert settled <= 2 + 3  # user code + reply, then at most the loop threshold of answers
     assert daemon.log_text().count("loop_detected") == 1
+
+
+@pytest.mark.cap(50)
+def test_broadcast_reaches_only_opted_in(sim: SimModem, db: Path, daemon: DaemonProcess) -> None:
+    """``smsd broadcast`` from another process reaches opted-in people only, via the daemon."""
+    dave = "+447700900004"
+    for number in (ALICE, BOB, CAROL):
+        converse(sim, db, number, "PIZZA", 2)
+    converse(sim, db, CAROL, "STOP PIZZA", 1)
+    converse(sim, db, dave, "COFFEE", 2)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "--db", str(db), "broadcast", "Pizza Place", "Tonight only!"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    wait_until(
+        lambda: sum(t == "Tonight only!" for m in (ALICE, BOB) for t in texts(sim, m)) == 2,
+        what="broadcast delivered",
+    )
+    wait_until(lambda: count(db, "SELECT count(*) FROM outgoing WHERE state='queued'") == 0)
+    assert "Tonight only!" not in texts(sim, CAROL) + texts(sim, dave)
