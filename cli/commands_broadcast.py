@@ -28,10 +28,11 @@ def broadcast(ctx: Context, company_name: str, text: str, as_json: bool) -> None
     """
     limits = ctx.config().limits
     store = ctx.store()
+    from store.business_view import BusinessView
+
     local_tz = datetime.now().astimezone().tzinfo or UTC
-    with click.progressbar(
-        length=store.stats_opted_in(company_name), label="queueing", file=sys.stderr
-    ) as bar:
+    opted_in = BusinessView(store, company_name).optin_counts()["in"]
+    with click.progressbar(length=opted_in, label="queueing", file=sys.stderr) as bar:
         result = store.broadcast(
             company_name,
             text,

@@ -21,7 +21,13 @@ _PROGRESS_FROM = 1000  # rows: smaller exports finish before a bar would help
 
 @click.group()
 def company() -> None:
-    """Businesses: add, update, show and list them."""
+    """Businesses: add, update, show and list them.
+
+    \b
+    Example:
+      smsd company add "Pizza Place" --sector restaurants
+      smsd company show "Pizza Place"
+    """
 
 
 @company.command("add")
@@ -154,7 +160,13 @@ def company_list(ctx: Context, as_json: bool) -> None:
 
 @click.group()
 def code() -> None:
-    """Codes (keywords) that people text: add, list, pause."""
+    """Codes (keywords) that people text: add, list, pause.
+
+    \b
+    Example:
+      smsd code add "Pizza Place" PIZZA --reply "2-for-1 today, show {user_code}"
+      smsd code list
+    """
 
 
 @code.command("add")

@@ -42,7 +42,13 @@ def _print(invoice: Any) -> None:
 
 @click.group()
 def invoice() -> None:
-    """Monthly invoices: create, list, show."""
+    """Monthly invoices: create, list, show.
+
+    \b
+    Example:
+      smsd invoice create "Pizza Place" --month 2026-11
+      smsd invoice list --json
+    """
 
 
 @invoice.command("create")
@@ -70,7 +76,9 @@ def invoice_create(ctx: Context, company_name: str, month: str, as_json: bool) -
         echo_json({**_document(made), "created": made.created})
         return
     if not made.created:
-        click.echo(f"{made.number} already exists for {made.business} {made.month}; not billed again")
+        click.echo(
+            f"{made.number} already exists for {made.business} {made.month}; not billed again"
+        )
     _print(made)
 
 

@@ -42,7 +42,12 @@ def _query(settings: Any) -> Any:
 
 @click.group()
 def modem() -> None:
-    """The GSM modem: status and signal."""
+    """The GSM modem: status and signal.
+
+    \b
+    Example:
+      smsd modem status --device /dev/serial/by-id/usb-HUAWEI_Mobile-if00-port0
+    """
 
 
 @modem.command("status")

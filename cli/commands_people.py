@@ -64,7 +64,13 @@ _FIELDS = ("first_name", "surname", "email", "postal_code", "imei", "age_band", 
 
 @click.group()
 def user() -> None:
-    """People: register, update, show, erase; check a password."""
+    """People: register, update, show, erase; check a password.
+
+    \b
+    Example:
+      smsd user show +447700900123
+      smsd user erase K7M2QX --reason "asked by email" --yes
+    """
 
 
 @user.command("register")

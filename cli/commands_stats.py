@@ -19,16 +19,24 @@ _BY = ("hour", "weekday", "code", "sector", "age", "gender", "country")
 
 @click.command()
 @click.option("--company", "company_name", help="Only this business's requests.")
-@click.option("--by", type=click.Choice(_BY), default="code", show_default=True,
-              help="Break down by this dimension (hours and weekdays in UTC).")
-@click.option("--min-people", type=click.IntRange(min=2), default=5, show_default=True,
-              help="Suppress cells with fewer distinct people (never below 2).")
+@click.option(
+    "--by",
+    type=click.Choice(_BY),
+    default="code",
+    show_default=True,
+    help="Break down by this dimension (hours and weekdays in UTC).",
+)
+@click.option(
+    "--min-people",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="Suppress cells with fewer distinct people (never below 2).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_ctx
 @command_edge
-def stats(
-    ctx: Context, company_name: str | None, by: str, min_people: int, as_json: bool
-) -> None:
+def stats(ctx: Context, company_name: str | None, by: str, min_people: int, as_json: bool) -> None:
     """Distinct people and requests per hour, weekday, code, sector, age, gender or country.
 
     \b

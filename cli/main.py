@@ -116,9 +116,31 @@ def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
 
 
 def _register() -> None:
-    from cli import commands_business, commands_modem, commands_run, commands_sim
+    from cli import (
+        commands_broadcast,
+        commands_business,
+        commands_invoice,
+        commands_modem,
+        commands_outbox,
+        commands_people,
+        commands_privacy,
+        commands_run,
+        commands_sim,
+        commands_stats,
+    )
 
-    for module in (commands_run, commands_sim, commands_business, commands_modem):
+    for module in (
+        commands_run,
+        commands_sim,
+        commands_business,
+        commands_modem,
+        commands_people,
+        commands_privacy,
+        commands_stats,
+        commands_invoice,
+        commands_outbox,
+        commands_broadcast,
+    ):
         module.register(cli)
 
 

@@ -66,7 +66,7 @@ class Modem(ModemOperations):
     RESYNC_RETRY = 0.5
     BOOT_TIMEOUT = 15.0
     PROBE_TIMEOUT = 2.0
-    READ_TIMEOUT = 0.05
+    READ_TIMEOUT = 0.25  # bounds close() on ports without cancel_read (socket://, loop://)
 
     def __init__(self, settings: ModemSettings, on_urc: Callable[[Urc], None] | None = None):
         self.settings = settings

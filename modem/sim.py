@@ -220,6 +220,8 @@ class SimModem(FaultsMixin):
         name = command_name(line)
         self._counts["commands"] += 1
         self._per_command[name] += 1
+        if self._hang_on_hit(name):
+            return  # the hang_on fault: received, never answered
         if name == "AT+CMGD" and "," in line and line.rsplit(",", 1)[1].strip() not in ("", "0"):
             # Bulk delete (AT+CMGD=1,4 and friends) erases what the daemon has not stored yet.
             self.forbidden.append(line)

@@ -5,6 +5,8 @@
                    boot noise; stored SMS survive (they are on the SIM)
 ``hang``           stop answering commands (counted, never answered; URCs still come) until
                    ``unhang`` or for ``seconds``
+``hang_on``        answer normally until ``command`` (e.g. ``"AT+CMGR"``) arrives, then hang
+                   on it as ``hang`` does (one shot): the command was received, never answered
 ``unplug``         close the pty (the reader gets EIO) and remove ``link``
 ``replug``         a NEW pty, ``link`` repointed to it (USB re-enumeration), then a boot
 ``garbage``        ``count`` random bytes, most of them not UTF-8
@@ -38,6 +40,7 @@ log = structlog.get_logger(__name__)
 FAULTS = (
     "reboot",
     "hang",
+    "hang_on",
     "unhang",
     "unplug",
     "replug",
@@ -73,6 +76,7 @@ class FaultsMixin:
     _inbuf: bytearray
     _line: bytearray
     _held: list[bytes]
+    _counts: Any
 
     def _count_urc(self, name: str) -> None: ...  # pragma: no cover - SimModem's
 
@@ -80,6 +84,7 @@ class FaultsMixin:
         self._cms_faults: list[int] = []
         self._prompt_faults = 0
         self._hang_timer: Any = None
+        self._hang_on: str | None = None
         self._garbage_rng = random.Random(7)  # garbage differs from run to run never
 
     def _power_up(self) -> None:
@@ -143,6 +148,19 @@ class FaultsMixin:
             self._hang_timer = None
         if seconds is not None:
             self._hang_timer = self._port.call_later(float(seconds), self._fault_unhang)
+
+    def _fault_hang_on(self, command: str) -> None:
+        self._hang_on = command.strip().upper()
+
+    def _hang_on_hit(self, name: str) -> bool:
+        """Called for each command received: True (and hung from now) if it is the trigger."""
+        if self._hang_on is None or name.upper() != self._hang_on:
+            return False
+        self._hang_on = None
+        self._counts["unanswered"] += 1
+        self._fault_hang()
+        log.info("sim_hung_on_command", command=name)
+        return True
 
     def _fault_unhang(self) -> None:
         self.hung = False

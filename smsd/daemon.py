@@ -7,6 +7,12 @@ incomplete multipart messages, and talks to systemd (READY, STATUS, WATCHDOG).
 
 SIGTERM/SIGINT: finish the command in flight, stop cleanly, exit 0. SIGHUP: reload the
 configuration's messaging rules without dropping anything.
+
+A store that refuses writes (locked, disk full) raises the shared alarm of
+:class:`smsd.diskguard.StoreGuard`: shown in STATUS, messages stay on the SIM until it clears;
+committed messages whose routing failed are routed from here once the store is back.
+Outgoing messages go to whichever healthy modem claims them first (one shared queue), so a
+dead modem's share is sent by the others.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 import structlog
 
 from modem.modem import ModemSettings
+from smsd.diskguard import PageLimitKnob, StoreGuard
 from smsd.ingest import Ingest
 from smsd.notify import Notifier
 from smsd.numbers import normalize_sender
@@ -63,12 +70,22 @@ class Daemon:
         self.rules = options.rules_loader()
         self.sender = Sender(self.store, options.policy)
         self.ingest = Ingest(self.store, self._process, self.wake_all, self._normalize)
+        self.guard = StoreGuard()
+        self.page_limit = PageLimitKnob.from_env(self.store)
         self.workers = [
-            ModemWorker(s, self.ingest, self.sender, timers=options.timers, on_ready=self._on_ready)
+            ModemWorker(
+                s,
+                self.ingest,
+                self.sender,
+                timers=options.timers,
+                on_ready=self._on_ready,
+                guard=self.guard,
+            )
             for s in options.modems
         ]
         self._ready_sent = False
         self._ready_lock = threading.Lock()
+        self._alarm_shown = False
 
     # -- callbacks -------------------------------------------------------------------------
     def _process(self, incoming_id: int) -> bool:
@@ -118,6 +135,7 @@ class Daemon:
 
     def run(self) -> int:
         """Run until stopped; return the process exit code."""
+        self.page_limit.poll()
         self.recover()
         for worker in self.workers:
             worker.start()
@@ -129,12 +147,14 @@ class Daemon:
         while not self.stop_event.wait(1.0 if interval is None else min(1.0, interval / 2)):
             if self.reload_requested.is_set():
                 self._reload()
+            self.page_limit.poll()
             version = self._notice_writes(version)
+            self._route_leftovers()
             now = time.monotonic()
             if now - last_partials >= 60:
                 last_partials = now
                 self._expire_partials()
-            if now - last_status >= 5:
+            if now - last_status >= 5 or self._alarm_changed():
                 last_status = now
                 status = self._report_status(status)
             self._watchdog()
@@ -149,6 +169,27 @@ class Daemon:
         if current != version:
             self.wake_all()
         return current
+
+    def _alarm_changed(self) -> bool:
+        alarm = self.guard.alarm is not None
+        changed = alarm != self._alarm_shown
+        self._alarm_shown = alarm
+        return changed
+
+    def _route_leftovers(self) -> None:
+        """Route messages committed while the store refused the routing transaction."""
+        if not self.ingest.unrouted.is_set():
+            return
+        self.ingest.unrouted.clear()
+        try:
+            done = process_unrouted(self.store, datetime.now(UTC), self.rules)
+        except StoreError as exc:
+            self.ingest.unrouted.set()
+            log.warning("reroute_failed", error=str(exc))
+            return
+        log.info("messages_rerouted", count=len(done))
+        if done:
+            self.wake_all()
 
     def _expire_partials(self) -> None:
         try:
@@ -167,7 +208,7 @@ class Daemon:
             queued = self.store.queue_length()
         except StoreError:
             queued = -1
-        status = f"modems up {up}/{len(self.workers)}, queue {queued}"
+        status = f"modems up {up}/{len(self.workers)}, queue {queued}{self.guard.status()}"
         if status != previous:
             self.notifier.status(status)
         return status

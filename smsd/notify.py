@@ -125,6 +125,9 @@ class Notifier:
                     self._sock = socket.socket(
                         socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC
                     )
+                    # Never block: a reader that stopped reading (full queue) must not stall
+                    # the main loop; the message is dropped and logged as notify_failed.
+                    self._sock.setblocking(False)
                 self._sock.sendto(data, _socket_address(self._address))
             except OSError as exc:
                 if not self._failing:

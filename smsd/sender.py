@@ -7,6 +7,11 @@ back-off and jitter; a permanent one (invalid number, barred) fails it with the 
 message older than the validity limit fails as ``expired``. A crash between claim and
 ``mark_sent`` leaves it ``sending``: the daemon requeues such claims on start, which is the
 one duplicate we allow per crash.
+
+If the store refuses ``mark_sent`` (locked, disk full) after the modem accepted the message,
+the result is kept in memory and written before anything else is claimed: without a crash
+the message is not sent twice. The store error still reaches the worker, which raises the
+store alarm (:mod:`smsd.diskguard`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import structlog
 from modem.errors import AtError, CmsError, ModemTimeout, PduError, PortClosed
 from modem.modem import Modem
 from modem.pdu import encode_submit
+from store.errors import StoreError
 from store.store import Store
 
 __all__ = ["PERMANENT_CMS", "RetryPolicy", "Sender"]
@@ -63,11 +69,15 @@ class Sender:
         self.policy = policy or RetryPolicy()
         self.clock = clock
         self.sent_count = 0
+        self._lock = threading.Lock()
+        # Sends the modem accepted but the store did not record yet: (id, mr, modem, at, parts).
+        self._unrecorded: list[tuple[int, int, str, datetime, int]] = []
 
     def send_due(self, modem: Modem, modem_name: str, stopping: threading.Event) -> bool:
         """Send one due message through ``modem``; return whether one was claimed."""
         if stopping.is_set():
             return False
+        self.flush_unrecorded()
         now = self.clock()
         out = self.store.claim_next_outgoing(modem_name, now)
         if out is None:
@@ -117,9 +127,24 @@ class Sender:
         except AtError as exc:
             self._retry(out_id, attempts, exc.text)
             return
-        self.store.mark_sent(out_id, mr=mr, modem=modem_name, now=self.clock(), parts=len(pdus))
         self.sent_count += 1
         log.info("sms_sent", outgoing_id=out_id, modem=modem_name, parts=len(pdus), mr=mr)
+        with self._lock:
+            self._unrecorded.append((out_id, mr, modem_name, self.clock(), len(pdus)))
+        self.flush_unrecorded()
+
+    def flush_unrecorded(self) -> None:
+        """Write the results of sends the store refused before; StoreError if it still does."""
+        with self._lock:
+            while self._unrecorded:
+                out_id, mr, modem_name, at, parts = self._unrecorded[0]
+                try:
+                    self.store.mark_sent(out_id, mr=mr, modem=modem_name, now=at, parts=parts)
+                except StoreError:
+                    pending = len(self._unrecorded)
+                    log.warning("sms_sent_unrecorded", outgoing_id=out_id, pending=pending)
+                    raise
+                self._unrecorded.pop(0)
 
     def _retry(self, out_id: int, attempts: int, error: str) -> None:
         if attempts + 1 >= self.policy.max_attempts:

@@ -9,6 +9,15 @@ with exponential back-off, re-opens the same path, re-runs the init and sweeps a
 Never-lose order for an incoming message: read it from the modem, commit it to the store,
 then delete it from the modem. A crash before the commit leaves it on the SIM (the next
 sweep finds it); a crash after the commit is caught by the store's dedupe key.
+
+A reboot announced while the session is serving (``RDY``, ``SMS Ready``...) ends the session at
+once: an exchange in flight would otherwise wait for its full timeout (90 s for a send) for
+an answer the rebooted modem will never give. The reconnect re-inits and sweeps.
+
+A store error (database locked too long, disk full) does not end the session: the worker
+raises the shared store alarm (:class:`smsd.diskguard.StoreGuard`), stops taking messages
+off the modem (URCs are ignored; what they announce stays on the SIM) and sweeps again after
+a back-off until a write succeeds.
 """
 
 from __future__ import annotations
@@ -27,14 +36,18 @@ import structlog
 from modem.at import Urc
 from modem.errors import AtError, ModemError, ModemTimeout, PinError, PortClosed
 from modem.modem import Modem, ModemSettings
+from smsd.diskguard import StoreGuard
 from smsd.ingest import Ingest
 from smsd.sender import Sender
+from store.errors import StoreError
 
 __all__ = ["ModemWorker", "WorkerTimers"]
 
 log = structlog.get_logger()
 _WAKE = object()
-_REBOOT_URCS = frozenset({"RDY", "^BOOT", "SMS Ready", "Call Ready"})
+# Lines a modem prints only after power-up. Not Huawei's ^BOOT: it repeats as a keep-alive.
+_REBOOT_URCS = frozenset({"RDY", "SMS Ready", "Call Ready"})
+_ALARM_SWEEP_S = 2.0  # after a URC ignored during a store alarm
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,7 @@ class ModemWorker:
         *,
         timers: WorkerTimers | None = None,
         on_ready: Callable[[str], None] | None = None,
+        guard: StoreGuard | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
@@ -66,6 +80,9 @@ class ModemWorker:
         self.timers = timers or WorkerTimers()
         self.on_ready = on_ready
         self.clock = clock
+        self.guard = guard or StoreGuard()
+        self._serving = False
+        self._missed = False
         self.events: queue.Queue[Any] = queue.Queue()
         self.stopping = threading.Event()
         self.healthy = False
@@ -97,6 +114,7 @@ class ModemWorker:
         while not self.stopping.is_set():
             self.heartbeat = time.monotonic()
             started = time.monotonic()
+            sessions = self.sessions
             try:
                 self._session()
             except PinError as exc:
@@ -107,12 +125,12 @@ class ModemWorker:
             except Exception:
                 log.exception("worker_crashed", modem=self.name)
             finally:
-                self.healthy = False
+                self.healthy = self._serving = False
                 self._close()
             if self.stopping.is_set():
                 break
-            if time.monotonic() - started > 60:
-                backoff = self.timers.backoff_initial  # a long healthy session resets the back-off
+            if self.sessions > sessions and time.monotonic() - started > 5:
+                backoff = self.timers.backoff_initial  # it worked for a while: start over
             delay = backoff * random.uniform(0.8, 1.2)
             log.info("modem_reconnect_scheduled", modem=self.name, delay_s=round(delay, 2))
             self.stopping.wait(delay)
@@ -123,19 +141,33 @@ class ModemWorker:
             self.modem.close()
             self.modem = None
 
+    def _on_urc(self, urc: Urc) -> None:
+        """Reader thread: queue the URC; a reboot while serving ends the session at once."""
+        self.events.put(urc)
+        modem = self.modem
+        if urc.name in _REBOOT_URCS and self._serving and modem is not None:
+            self._serving = False
+            log.warning("modem_rebooted", modem=self.name, urc=urc.name)
+            modem.close()  # wakes a waiting exchange with PortClosed; the worker reconnects
+
     def _session(self) -> None:
-        modem = Modem(self.settings, on_urc=self.events.put)
+        modem = Modem(self.settings, on_urc=self._on_urc)
         self.modem = modem
         self._drain_events()
         modem.open()
         modem.initialise()
         self.sessions += 1
         self.healthy = True
-        self.ingest.sweep(modem, self.name)  # what arrived while we were away comes first
+        self._serving = True
+        next_sweep = time.monotonic() + self.timers.sweep_interval
+        try:
+            self._probe_and_sweep(modem)  # what arrived while we were away comes first
+        except StoreError as exc:
+            next_sweep = time.monotonic() + self.guard.failed(self.name, exc)
         log.info("modem_ready", modem=self.name, session=self.sessions)
         if self.on_ready is not None:
             self.on_ready(self.name)
-        self._serve(modem)
+        self._serve(modem, next_sweep)
 
     def _drain_events(self) -> None:
         while True:
@@ -144,23 +176,35 @@ class ModemWorker:
             except queue.Empty:
                 return
 
-    def _serve(self, modem: Modem) -> None:
-        next_sweep = time.monotonic() + self.timers.sweep_interval
+    def _serve(self, modem: Modem, next_sweep: float) -> None:
         while not self.stopping.is_set():
             self.heartbeat = time.monotonic()
             if modem.lost.is_set():
                 raise PortClosed(f"port lost: {modem.lost_reason}")
-            self._handle_pending_events(modem)
-            if self.stopping.is_set():
-                return
-            sent = self.sender.send_due(modem, self.name, self.stopping)
-            if time.monotonic() >= next_sweep:
-                self._probe_and_sweep(modem)
-                next_sweep = time.monotonic() + self.timers.sweep_interval
-            if sent:
-                continue  # there may be more due: look again before sleeping
-            wait = min(next_sweep - time.monotonic(), self.sender.seconds_until_due(self.name))
-            self._wait_event(modem, max(0.05, min(wait, 5.0)))
+            try:
+                next_sweep = self._serve_once(modem, next_sweep)
+            except StoreError as exc:
+                delay = self.guard.failed(self.name, exc)
+                next_sweep = min(next_sweep, time.monotonic() + delay)
+                self.stopping.wait(min(delay, 5.0))
+
+    def _serve_once(self, modem: Modem, next_sweep: float) -> float:
+        """One round: sweep if due, handle URCs, send one due message or wait for an event."""
+        if self._missed:
+            self._missed = False  # a URC was ignored during a store alarm: sweep soon
+            next_sweep = min(next_sweep, time.monotonic() + _ALARM_SWEEP_S)
+        if time.monotonic() >= next_sweep:
+            self._probe_and_sweep(modem)
+            next_sweep = time.monotonic() + self.timers.sweep_interval
+        self._handle_pending_events(modem)
+        if self.stopping.is_set():
+            return next_sweep
+        if self.sender.send_due(modem, self.name, self.stopping):
+            self.guard.succeeded(self.name)
+            return next_sweep  # there may be more due: look again before sleeping
+        wait = min(next_sweep - time.monotonic(), self.sender.seconds_until_due(self.name))
+        self._wait_event(modem, max(0.05, min(wait, 5.0)))
+        return next_sweep
 
     def _wait_event(self, modem: Modem, timeout: float) -> None:
         try:
@@ -181,17 +225,21 @@ class ModemWorker:
         if item is _WAKE or not isinstance(item, Urc):
             return
         if item.name in _REBOOT_URCS:
-            # A reboot forgets echo, PDU mode and CNMI: re-initialise and sweep.
-            log.warning("modem_rebooted", modem=self.name, urc=item.name)
-            modem.initialise()
-            self.ingest.sweep(modem, self.name)
+            # Seen while initialising (the reader thread ends a serving session itself).
+            log.info("modem_boot_noticed", modem=self.name, urc=item.name)
+            return
+        if self.guard.alarm is not None:
+            self._missed = True  # the store refuses writes: leave it on the SIM, sweep later
             return
         self.ingest.handle_urc(modem, self.name, item)
 
     def _probe_and_sweep(self, modem: Modem) -> None:
         try:
-            self.ingest.sweep(modem, self.name)
+            taken = self.ingest.sweep(modem, self.name)
         except ModemTimeout as exc:
             raise ModemTimeout(f"modem {self.name} did not answer the sweep: hung") from exc
         except AtError as exc:
             log.warning("sweep_failed", modem=self.name, error=str(exc))
+            return
+        if taken:
+            self.guard.succeeded(self.name)

@@ -164,6 +164,18 @@ class StoreBase:
                 raise translate(exc) from exc
         return int(row[0])
 
+    def limit_pages(self, pages: int) -> int:
+        """`PRAGMA max_page_count` on this connection (a test knob for "disk full").
+
+        SQLite never sets it below the current size; returns the limit in effect.
+        """
+        with self._lock:
+            try:
+                row = self.db.conn.execute(f"PRAGMA max_page_count = {int(pages)}").fetchone()
+            except sqlite3.Error as exc:
+                raise translate(exc) from exc
+        return int(row[0])
+
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.transaction(write=False) as db:
             return list(db.query(sql, params))

@@ -59,7 +59,7 @@ class DaemonProcess:
     def start(self, listener: NotifyListener, wait_ready: bool = True) -> None:
         """Start the daemon and (by default) wait for READY=1."""
         self.notify = listener
-        listener.messages.clear()
+        listener.drain()  # a full queue would make the daemon drop READY
         env = {
             **os.environ,
             "SMSD_LOG_FORMAT": "json",

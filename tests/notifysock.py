@@ -53,6 +53,12 @@ class NotifyListener:
         self.messages.append(fields)
         return fields
 
+    def drain(self) -> None:
+        """Read and forget whatever is queued (a previous run's messages)."""
+        while self.receive(0) is not None:
+            pass
+        self.messages.clear()
+
     def wait_for(self, key: str, value: str = "1", timeout: float = 10.0) -> dict[str, str]:
         """Return the first message (already received or new) with ``key=value``; else fail."""
         for message in self.messages:
@@ -64,6 +70,18 @@ class NotifyListener:
             if received is not None and received.get(key) == value:
                 return received
         raise AssertionError(f"no {key}={value} within {timeout}s; got {self.messages!r}")
+
+    def wait_for_match(self, key: str, fragment: str, timeout: float = 10.0) -> str:
+        """Return the first value of ``key`` (already received or new) containing ``fragment``."""
+        for message in self.messages:
+            if fragment in message.get(key, ""):
+                return message[key]
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            received = self.receive(left)
+            if received is not None and fragment in received.get(key, ""):
+                return received[key]
+        raise AssertionError(f"no {key} with {fragment!r} within {timeout}s; got {self.messages!r}")
 
 
 @contextlib.contextmanager

@@ -14,6 +14,8 @@ from modem.sim import SimModem
 from store.store import Store
 
 HANDSET = "+447700900123"
+# Status reports move rows on from 'sent' to 'delivered' at any moment: count both.
+SENT_OR_DELIVERED = "SELECT count(*) FROM outgoing WHERE state IN ('sent', 'delivered')"
 
 
 @pytest.fixture
@@ -75,7 +77,7 @@ def test_second_business_sends_no_new_user_code(tmp_path: Path, sim: SimModem, d
         wait_until(lambda: len(texts_to(sim, HANDSET)) >= 2)
         sim.deliver(HANDSET, "coffee")
         wait_until(lambda: len(texts_to(sim, HANDSET)) >= 3)
-        wait_until(lambda: rows(db, "SELECT count(*) FROM outgoing WHERE state='sent'") == [(3,)])
+        wait_until(lambda: rows(db, SENT_OR_DELIVERED) == [(3,)])
     got = texts_to(sim, HANDSET)
     assert got[2] == "Coffee: 5th cup free"
     assert sum("personal code" in t for t in got) == 1
@@ -96,7 +98,7 @@ def test_sigkill_after_store_before_send_sends_reply_once(
         daemon.kill()
         assert sim.sent() == []
         daemon.start(listener)
-        wait_until(lambda: rows(db, "SELECT count(*) FROM outgoing WHERE state='sent'") == [(2,)])
+        wait_until(lambda: rows(db, SENT_OR_DELIVERED) == [(2,)])
         assert daemon.terminate() == 0
     got = texts_to(sim, HANDSET)
     assert len(got) == 2 and got[1].startswith("Pizza: 2-for-1")
@@ -104,12 +106,13 @@ def test_sigkill_after_store_before_send_sends_reply_once(
 
 
 def test_sigkill_before_commit_leaves_sms_on_sim(tmp_path: Path, sim: SimModem, db: Path) -> None:
-    """SIGKILL while the modem is read, before the store committed: the SMS stays on the SIM."""
+    """SIGKILL after +CMTI and AT+CMGR, before the commit: the SMS stays on the SIM, once."""
     with notify_socket(tmp_path) as listener:
         daemon = DaemonProcess(tmp_path, db, [sim.device_path])
         daemon.start(listener)
-        sim.fault("hang")  # the daemon's AT+CMGR after +CMTI gets no answer
+        sim.fault("hang_on", command="AT+CMGR")  # the read is received, never answered
         sim.deliver(HANDSET, "PIZZA")
+        wait_until(lambda: sim.stats["urc:+CMTI"] >= 1, what="the +CMTI")
         wait_until(lambda: sim.command_counts.get("AT+CMGR", 0) >= 1, what="the read")
         daemon.kill()
         assert rows(db, "SELECT count(*) FROM incoming") == [(0,)]
@@ -117,6 +120,10 @@ def test_sigkill_before_commit_leaves_sms_on_sim(tmp_path: Path, sim: SimModem, 
         sim.fault("unhang")
         daemon.start(listener)  # the start-up sweep finds it
         wait_until(lambda: len(texts_to(sim, HANDSET)) >= 2, what="replies after restart")
+        delivered = "SELECT count(*) FROM outgoing WHERE state = 'delivered'"
+        wait_until(lambda: rows(db, delivered) == [(2,)], what="status reports matched")
+        wait_until(lambda: sim.stats["storage_used"] == 0, what="SMS and reports deleted")
         assert daemon.terminate() == 0
     assert rows(db, "SELECT count(*) FROM incoming") == [(1,)]
-    assert sim.stats["storage_used"] == 0
+    assert rows(db, "SELECT count(*) FROM requests") == [(1,)]
+    assert len(texts_to(sim, HANDSET)) == 2  # processed once: one user code, one reply

@@ -1,0 +1,318 @@
+"""What every benchmark shares: results, the daemon as a subprocess, a timestamping simulator.
+
+Each benchmark module has ``main(argv) -> int`` that measures, prints its figures and writes
+``benchmarks/results/NAME.json`` as a :class:`Report`. Figures are medians or ratios: the
+machine is shared, single runs are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modem.sim import SimModem
+
+__all__ = [
+    "RESULTS",
+    "ROOT",
+    "Check",
+    "DaemonProc",
+    "Report",
+    "TimedSim",
+    "cpu_seconds",
+    "handset",
+    "machine",
+    "median",
+    "parse_args",
+    "percentile",
+    "proc_status_kb",
+    "quiet_logs",
+    "scratch_dir",
+    "seed_db",
+    "wait_until",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Check:
+    """One figure against its target: ``value <op> target`` passes."""
+
+    label: str
+    value: float | None
+    target: float
+    op: str  # "<=" or ">="
+    unit: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """Whether the figure meets the target (a missing figure misses)."""
+        if self.value is None:
+            return False
+        return self.value <= self.target if self.op == "<=" else self.value >= self.target
+
+
+@dataclass
+class Report:
+    """A benchmark's checks plus every other figure it measured."""
+
+    name: str
+    quick: bool
+    checks: list[Check] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def check(
+        self, label: str, value: float | None, op: str, target: float, unit: str = ""
+    ) -> None:
+        """Add a figure with a target."""
+        self.checks.append(Check(label, value, target, op, unit))
+
+    def save(self) -> Path:
+        """Write ``results/NAME.json`` and print a short summary; return the path."""
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{self.name}.json"
+        data = asdict(self)
+        data["machine"] = machine()
+        data["checks"] = [{**asdict(c), "passed": c.passed} for c in self.checks]
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        for c in self.checks:
+            shown = "n/a" if c.value is None else f"{c.value:.4g}"
+            verdict = "pass" if c.passed else "MISS"
+            print(f"  {c.label}: {shown} {c.unit} (target {c.op} {c.target:g}) {verdict}")
+        for note in self.notes:
+            print(f"  note: {note}")
+        print(f"  -> {path.relative_to(ROOT)}")
+        return path
+
+
+def parse_args(argv: list[str] | None, description: str) -> argparse.Namespace:
+    """The options every benchmark takes (``--quick``); modules may add their own after."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="short smoke version")
+    args, _ = parser.parse_known_args(argv)
+    quiet_logs()
+    return args
+
+
+def quiet_logs() -> None:
+    """Only warnings from the simulator and the store in this process: figures stay readable."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def machine() -> dict[str, Any]:
+    """nproc, CPU model, RAM, Python and SQLite versions."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = proc_status_kb("/proc/meminfo", "MemTotal") or 0
+    import sqlite3
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100), nearest-rank on the sorted values."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def median(values: list[float]) -> float:
+    """The median, NaN when empty."""
+    return statistics.median(values) if values else float("nan")
+
+
+def proc_status_kb(path: str, key: str) -> int | None:
+    """A ``Key:   123 kB`` value from a /proc status-like file, in kB."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` (all its threads) from /proc/PID/stat."""
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str, poll: float = 0.01) -> Any:
+    """Poll ``predicate`` until truthy; raise TimeoutError at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(poll)  # a poll interval on a deadline, not synchronisation
+
+
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory with a short path (unix socket paths are limited to 108 bytes)."""
+    path = Path(tempfile.mkdtemp(prefix=f"smsd-bench-{prefix}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class TimedSim(SimModem):
+    """The product's simulator, noting when it emits +CMTI and when AT+CMGS= arrives.
+
+    Timestamps are ``time.perf_counter()`` in this (the benchmark's) process: the simulator runs
+    here, the daemon in its own process on the real pty.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.cmti_at: list[float] = []
+        self.cmgs_at: list[float] = []
+        super().__init__(*args, **kwargs)
+
+    def _emit_urc(self, name: str, chunk: bytes) -> None:
+        if name == "+CMTI":
+            self.cmti_at.append(time.perf_counter())
+        super()._emit_urc(name, chunk)
+
+    def _command(self, line: str) -> None:
+        if line[:8].upper() == "AT+CMGS=":
+            self.cmgs_at.append(time.perf_counter())
+        super()._command(line)
+
+
+class DaemonProc:
+    """``python -m cli --db DB run --device ...`` as a child, with a systemd notify socket."""
+
+    def __init__(self, workdir: Path, db: Path, devices: list[str]) -> None:
+        self.workdir, self.db, self.devices = workdir, db, devices
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock_path = str(workdir / "notify.sock")
+        self._sock.bind(self._sock_path)
+        self.log_path = workdir / "daemon.log"
+
+    @property
+    def pid(self) -> int:
+        """The daemon's process id."""
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self, ready_timeout: float = 60.0) -> float:
+        """Start the daemon, wait for READY=1; return the seconds it took."""
+        argv = [sys.executable, "-m", "cli", "--db", str(self.db), "run"]
+        for device in self.devices:
+            argv += ["--device", device]
+        env = {
+            **os.environ,
+            "SMSD_LOG_FORMAT": "json",
+            "PYTHONPATH": str(ROOT),
+            "NOTIFY_SOCKET": self._sock_path,
+        }
+        started = time.perf_counter()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(argv, env=env, stdout=log, stderr=log, cwd=ROOT)
+        deadline = time.monotonic() + ready_timeout
+        while (left := deadline - time.monotonic()) > 0:
+            self._sock.settimeout(min(left, 1.0))
+            try:
+                data = self._sock.recv(65536)
+            except TimeoutError:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            if b"READY=1" in data.split(b"\n"):
+                return time.perf_counter() - started
+        tail = self.log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"daemon not ready within {ready_timeout}s; log tail:\n{tail}")
+
+    def rss_kb(self) -> dict[str, int | None]:
+        """VmRSS (now) and VmHWM (peak) of the daemon, in kB."""
+        status = f"/proc/{self.pid}/status"
+        return {"VmRSS": proc_status_kb(status, "VmRSS"), "VmHWM": proc_status_kb(status, "VmHWM")}
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the daemon has used so far."""
+        return cpu_seconds(self.pid)
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM and wait (SIGKILL if it does not stop); return the exit code."""
+        code: int | None = None
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._sock.close()
+        return code
+
+    def __enter__(self) -> DaemonProc:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def seed_db(path: Path, known_people: tuple[str, ...] | list[str] = ()) -> None:
+    """A database with one business and its code PIZZA; ``known_people`` exist already."""
+    from datetime import UTC, datetime
+
+    from store.store import Store
+
+    store = Store.open(path)
+    try:
+        store.add_business("Pizza Place")
+        store.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
+        now = datetime.now(UTC)
+        with store.transaction():
+            for phone in known_people:
+                store.create_person(phone, now)
+    finally:
+        store.close()
+
+
+def handset(i: int) -> str:
+    """A distinct UK mobile number (Ofcom drama range) for sender ``i``."""
+    return f"+4477009{i:05d}"

@@ -1,0 +1,59 @@
+"""Shared pieces for the daemon fault, multi-modem, service and soak tests."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from modem.sim import SimModem
+from store.store import Store
+
+__all__ = ["make_db", "rows", "sent_by", "texts_to", "write_config"]
+
+
+def make_db(path: Path) -> Path:
+    """A database with one business and its code PIZZA."""
+    store = Store.open(path)
+    store.add_business("Pizza Place")
+    store.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
+    store.close()
+    return path
+
+
+def rows(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Read rows straight from the SQLite file, as an auditor would."""
+    with sqlite3.connect(db, timeout=30) as conn:
+        return list(conn.execute(sql, params))
+
+
+def texts_to(sim: SimModem, number: str) -> list[str]:
+    """What the simulated network delivered to ``number``, decoded."""
+    return [m["text"] for m in sim.sent() if m["to"] == number]
+
+
+def sent_by(sims: list[SimModem]) -> list[dict[str, object]]:
+    """Every message every simulator sent, in order per simulator."""
+    return [m for sim in sims for m in sim.sent()]
+
+
+def write_config(
+    path: Path, db: Path, urls: list[str], *, status_reports: bool = False, backoff: float = 0.5
+) -> Path:
+    """A TOML config: the database, one [[modems]] per url, fast retries for tests."""
+    lines = ["[database]", f"path = {json.dumps(str(db))}", ""]
+    for i, url in enumerate(urls):
+        lines += ["[[modems]]", f"url = {json.dumps(url)}", f'name = "modem{i}"', ""]
+    lines += [
+        "[outgoing]",
+        f"backoff_base_s = {backoff}",
+        f"backoff_max_s = {backoff * 4}",
+        f"status_reports = {'true' if status_reports else 'false'}",
+        "",
+        "[limits]",
+        "replies_per_hour = 1000",
+        "loop_threshold = 1000",
+        "",
+    ]
+    path.write_text("\n".join(lines))
+    return path

@@ -1,0 +1,61 @@
+"""Several modems: one worker each, one shared queue; a dead modem's share goes elsewhere."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from daemonproc import running_daemon, wait_until
+from gatewaykit import make_db, rows, sent_by, write_config
+
+from modem.sim import SimModem
+from store.store import Store
+
+SENT = "SELECT count(*) FROM outgoing WHERE state = 'sent'"
+
+
+def queue_from_another_process(db: Path, count: int, prefix: str = "+4477009003") -> None:
+    """Queue manual messages through a second connection, as the CLI does."""
+    store = Store.open(db)
+    try:
+        for i in range(count):
+            store.queue_outgoing(f"{prefix}{i:02d}", f"hello {i}", "manual", now=datetime.now(UTC))
+    finally:
+        store.close()
+
+
+def test_row_queued_by_another_process_is_sent_within_two_seconds(tmp_path: Path) -> None:
+    """PRAGMA data_version wakes the idle daemon: a CLI row leaves within about a second."""
+    db = make_db(tmp_path / "smsd.db")
+    with SimModem("generic", noise=False) as sim:
+        extra = ["--config", str(write_config(tmp_path / "smsd.toml", db, []))]
+        with running_daemon(tmp_path, db, [sim.device_path], extra=extra) as daemon:
+            queue_from_another_process(db, 1)
+            queued = time.monotonic()
+            wait_until(lambda: len(sim.sent()) == 1, timeout=5, what="the CLI row sent")
+            elapsed = time.monotonic() - queued
+            assert daemon.terminate() == 0
+    assert elapsed < 2.0, f"took {elapsed:.2f}s"
+
+
+def test_unplugged_modem_queue_goes_to_the_other(tmp_path: Path) -> None:
+    """Two modems, one unplugged: every queued message is sent by the one still up."""
+    db = make_db(tmp_path / "smsd.db")
+    links = [str(tmp_path / "modem-a"), str(tmp_path / "modem-b")]
+    with (
+        SimModem("generic", noise=False, link=links[0]) as sim_a,
+        SimModem("generic", noise=False, link=links[1]) as sim_b,
+    ):
+        extra = ["--config", str(write_config(tmp_path / "smsd.toml", db, []))]
+        with running_daemon(tmp_path, db, links, extra=extra) as daemon:
+            assert daemon.notify is not None
+            daemon.notify.wait_for_match("STATUS", "modems up 2/2", timeout=20)
+            sim_a.fault("unplug")
+            wait_until(lambda: "modem_session_ended" in daemon.log_text(), what="A lost")
+            queue_from_another_process(db, 8)
+            wait_until(lambda: rows(db, SENT) == [(8,)], timeout=30, what="all 8 sent")
+            assert daemon.terminate() == 0
+        assert len(sim_b.sent()) == 8 and sim_a.sent() == []
+        assert len(sent_by([sim_a, sim_b])) == 8
+    assert rows(db, "SELECT DISTINCT modem FROM outgoing") == [("modem1",)]
