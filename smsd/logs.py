@@ -35,6 +35,16 @@ def drop_pii(
     return event
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is now (tests and Click swap it), not at set-up time."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "info", fmt: str | None = None) -> None:
     """Configure structlog for the daemon and the CLI.
 
@@ -57,6 +67,6 @@ def configure_logging(level: str = "info", fmt: str | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
