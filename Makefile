@@ -36,7 +36,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 soak: $(STAMP)
-	SMSD_SOAK=full HYPOTHESIS_PROFILE=long $(BIN)/pytest -m slow -p no:timeout
+	SMSD_SOAK=full HYPOTHESIS_PROFILE=long $(BIN)/pytest -m slow --timeout=0
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

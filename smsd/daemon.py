@@ -214,6 +214,8 @@ class Daemon:
         return status
 
     def _watchdog(self) -> None:
+        if self.notifier.watchdog_interval() is None:
+            return  # WatchdogSec= not set: nobody listens for pings
         now = time.monotonic()
         wedged = [w.name for w in self.workers if now - w.heartbeat > _WEDGED_AFTER_S]
         if wedged:

@@ -9,7 +9,7 @@ and retry with back-off until a write succeeds again.
 The alarm is shared by every worker; the first failure logs ``store_alarm_raised`` at error
 level, the write that succeeds afterwards logs ``store_alarm_cleared``.
 
-Test knob (documented in docs/FAULTS.md): when ``SMSD_TEST_DB_MAX_PAGES_FILE`` names a file,
+Test knob (see docs/FAULTS.md): when ``SMSD_TEST_DB_MAX_PAGES_FILE`` names a file,
 the daemon reads an integer from it once a second and applies it as SQLite's
 ``PRAGMA max_page_count`` on its own connection. A limit at or below the current size makes
 every write that needs a new page fail with ``database or disk is full`` - the same error a

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -18,3 +21,22 @@ settings.register_profile(
     "long", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck)
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+if TYPE_CHECKING:
+    from modem.sim import SimModem
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SimModem]:
+    """A quiet generic simulated modem, reached through a link in this test's own folder.
+
+    Daemons under test open ``sim.link``, never ``/dev/pts/N``: pty numbers are reused across
+    the machine, and a daemon reconnecting by number could grab another test's modem. Once
+    the simulator stops, its link is gone and a stray daemon finds nothing.
+    """
+    from modem.sim import SimModem
+
+    modem = SimModem("generic", noise=False, link=str(tmp_path / "sim0"))
+    modem.start()
+    yield modem
+    modem.stop()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from daemonproc import DaemonProcess, running_daemon, wait_until
+from gatewaykit import rows, texts_to
 from notifysock import notify_socket
 
 from modem.sim import SimModem
@@ -16,15 +15,6 @@ from store.store import Store
 HANDSET = "+447700900123"
 # Status reports move rows on from 'sent' to 'delivered' at any moment: count both.
 SENT_OR_DELIVERED = "SELECT count(*) FROM outgoing WHERE state IN ('sent', 'delivered')"
-
-
-@pytest.fixture
-def sim() -> Iterator[SimModem]:
-    """A generic simulated modem on a fresh pty."""
-    modem = SimModem("generic", noise=False)
-    modem.start()
-    yield modem
-    modem.stop()
 
 
 @pytest.fixture
@@ -40,20 +30,9 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
-def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    """Read rows straight from the SQLite file, as an auditor would."""
-    with sqlite3.connect(db) as conn:
-        return list(conn.execute(sql))
-
-
-def texts_to(sim: SimModem, number: str) -> list[str]:
-    """What the simulated network delivered to ``number``, decoded."""
-    return [m["text"] for m in sim.sent() if m["to"] == number]
-
-
 def test_first_contact_gets_user_code_and_reply(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """A first text to a code gets the user code once and the code's reply; rows are stored."""
-    with running_daemon(tmp_path, db, [sim.device_path]) as daemon:
+    with running_daemon(tmp_path, db, [sim.link]) as daemon:
         sim.deliver(HANDSET, "pizza")
         got = wait_until(lambda: len(texts_to(sim, HANDSET)) >= 2 and texts_to(sim, HANDSET))
         delivered = "SELECT count(*) FROM outgoing WHERE state = 'delivered'"
@@ -72,7 +51,7 @@ def test_first_contact_gets_user_code_and_reply(tmp_path: Path, sim: SimModem, d
 
 def test_second_business_sends_no_new_user_code(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """The same number texting another business gets only that business's reply."""
-    with running_daemon(tmp_path, db, [sim.device_path]):
+    with running_daemon(tmp_path, db, [sim.link]):
         sim.deliver(HANDSET, "PIZZA")
         wait_until(lambda: len(texts_to(sim, HANDSET)) >= 2)
         sim.deliver(HANDSET, "coffee")
@@ -90,7 +69,7 @@ def test_sigkill_after_store_before_send_sends_reply_once(
     """SIGKILL once the SMS is stored but before the reply went out: after restart, sent once."""
     sim.fault("prompt_timeout", count=1)  # the first AT+CMGS waits for a prompt that never comes
     with notify_socket(tmp_path) as listener:
-        daemon = DaemonProcess(tmp_path, db, [sim.device_path])
+        daemon = DaemonProcess(tmp_path, db, [sim.link])
         daemon.start(listener)
         sim.deliver(HANDSET, "PIZZA")
         wait_until(lambda: rows(db, "SELECT count(*) FROM outgoing") == [(2,)], what="outbox")
@@ -108,7 +87,7 @@ def test_sigkill_after_store_before_send_sends_reply_once(
 def test_sigkill_before_commit_leaves_sms_on_sim(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """SIGKILL after +CMTI and AT+CMGR, before the commit: the SMS stays on the SIM, once."""
     with notify_socket(tmp_path) as listener:
-        daemon = DaemonProcess(tmp_path, db, [sim.device_path])
+        daemon = DaemonProcess(tmp_path, db, [sim.link])
         daemon.start(listener)
         sim.fault("hang_on", command="AT+CMGR")  # the read is received, never answered
         sim.deliver(HANDSET, "PIZZA")

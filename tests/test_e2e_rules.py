@@ -12,20 +12,12 @@ from pathlib import Path
 
 import pytest
 from daemonproc import ROOT, DaemonProcess, running_daemon, wait_until
+from gatewaykit import texts_to
 
 from modem.sim import SimModem
 from store.store import Store
 
 ALICE, BOB, CAROL = "+447700900001", "+447700900002", "+447700900003"
-
-
-@pytest.fixture
-def sim() -> Iterator[SimModem]:
-    """A quiet generic simulated modem."""
-    modem = SimModem("generic", noise=False)
-    modem.start()
-    yield modem
-    modem.stop()
 
 
 @pytest.fixture
@@ -54,11 +46,6 @@ def config(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     return path
 
 
-def texts(sim: SimModem, number: str) -> list[str]:
-    """Decoded texts the network got for ``number``."""
-    return [m["text"] for m in sim.sent() if m["to"] == number]
-
-
 def count(db: Path, sql: str) -> int:
     """One integer from the SQLite file."""
     with sqlite3.connect(db) as conn:
@@ -67,7 +54,7 @@ def count(db: Path, sql: str) -> int:
 
 def converse(sim: SimModem, db: Path, number: str, text: str, expect: int) -> list[str]:
     """Text the gateway and wait until ``expect`` more replies reached the handset."""
-    before = len(texts(sim, number))
+    before = len(texts_to(sim, number))
     incoming = count(db, "SELECT count(*) FROM incoming")
     sim.deliver(number, text)
     wait_until(lambda: count(db, "SELECT count(*) FROM incoming") > incoming, what="stored")
@@ -77,7 +64,7 @@ def converse(sim: SimModem, db: Path, number: str, text: str, expect: int) -> li
         ),
         what="outbox drained",
     )
-    got = texts(sim, number)[before:]
+    got = texts_to(sim, number)[before:]
     assert len(got) == expect, got
     return got
 
@@ -85,7 +72,7 @@ def converse(sim: SimModem, db: Path, number: str, text: str, expect: int) -> li
 @pytest.fixture
 def daemon(tmp_path: Path, sim: SimModem, db: Path, config: Path) -> Iterator[DaemonProcess]:
     """The daemon with the test configuration."""
-    with running_daemon(tmp_path, db, [sim.device_path], extra=["--config", str(config)]) as d:
+    with running_daemon(tmp_path, db, [sim.link], extra=["--config", str(config)]) as d:
         yield d
 
 
@@ -125,7 +112,7 @@ def test_flood_cap(sim: SimModem, db: Path, daemon: DaemonProcess) -> None:
         sim.deliver(CAROL, f"PIZZA {i}")  # different texts, so this is not a loop
     wait_until(lambda: count(db, "SELECT count(*) FROM requests") == 10, what="requests")
     wait_until(lambda: count(db, "SELECT count(*) FROM outgoing WHERE state='queued'") == 0)
-    assert len(texts(sim, CAROL)) == 6  # the configured replies_per_hour
+    assert len(texts_to(sim, CAROL)) == 6  # the configured replies_per_hour
     assert count(db, "SELECT count(*) FROM incoming") == 10
 
 
@@ -136,7 +123,7 @@ def test_two_responder_loop_is_stopped(sim: SimModem, db: Path, daemon: DaemonPr
     def responder() -> None:
         answered = 0
         while not stop.wait(0.02):
-            got = len(texts(sim, ALICE))
+            got = len(texts_to(sim, ALICE))
             while answered < got:
                 answered += 1
                 sim.deliver(ALICE, "I am out of the office until Monday.")
@@ -176,8 +163,8 @@ def test_broadcast_reaches_only_opted_in(sim: SimModem, db: Path, daemon: Daemon
     )
     assert done.returncode == 0, done.stderr
     wait_until(
-        lambda: sum(t == "Tonight only!" for m in (ALICE, BOB) for t in texts(sim, m)) == 2,
+        lambda: sum(t == "Tonight only!" for m in (ALICE, BOB) for t in texts_to(sim, m)) == 2,
         what="broadcast delivered",
     )
     wait_until(lambda: count(db, "SELECT count(*) FROM outgoing WHERE state='queued'") == 0)
-    assert "Tonight only!" not in texts(sim, CAROL) + texts(sim, dave)
+    assert "Tonight only!" not in texts_to(sim, CAROL) + texts_to(sim, dave)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,6 @@ from modem.sim import SimModem
 
 HANDSET = "+447700900123"
 SENT = "SELECT count(*) FROM outgoing WHERE state = 'sent'"
-
-
-@pytest.fixture
-def sim() -> Iterator[SimModem]:
-    """A generic simulated modem on a fresh pty."""
-    modem = SimModem("generic", noise=False)
-    modem.start()
-    yield modem
-    modem.stop()
 
 
 @pytest.fixture
@@ -46,7 +36,7 @@ def replied(sim: SimModem, number: str = HANDSET) -> bool:
 def test_sigterm_finishes_the_send_in_flight(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """SIGTERM during a slow AT+CMGS: the send completes, is recorded, and the exit code is 0."""
     sim.fault("slow_send", seconds=2.0)
-    with running_daemon(tmp_path, db, [sim.device_path], extra=config(tmp_path, db)) as daemon:
+    with running_daemon(tmp_path, db, [sim.link], extra=config(tmp_path, db)) as daemon:
         sim.deliver(HANDSET, "PIZZA")
         wait_until(lambda: sim.command_counts.get("AT+CMGS", 0) >= 1, what="a send in flight")
         assert daemon.terminate() == 0
@@ -74,10 +64,10 @@ def test_unplug_and_replug_reopens_the_same_path(tmp_path: Path, db: Path) -> No
 
 def test_reboot_mid_send_reinitialises_and_sends(tmp_path: Path, db: Path) -> None:
     """RDY while AT+CMGS waits for the network: the session restarts and the SMS goes once."""
-    with SimModem("simcom", noise=False) as sim:
+    with SimModem("simcom", noise=False, link=str(tmp_path / "sim1")) as sim:
         sim.fault("slow_send", seconds=3.0)
         extra = config(tmp_path, db)
-        with running_daemon(tmp_path, db, [sim.device_path], extra=extra) as daemon:
+        with running_daemon(tmp_path, db, [sim.link], extra=extra) as daemon:
             sim.deliver(HANDSET, "PIZZA")
             wait_until(lambda: sim.command_counts.get("AT+CMGS", 0) >= 1, what="a send")
             sim.fault("slow_send", seconds=0.0)
@@ -91,7 +81,7 @@ def test_reboot_mid_send_reinitialises_and_sends(tmp_path: Path, db: Path) -> No
 
 def test_hang_ends_the_session_and_nothing_is_lost(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """A modem that stops answering: the read times out, the worker reconnects and sweeps."""
-    with running_daemon(tmp_path, db, [sim.device_path], extra=config(tmp_path, db)) as daemon:
+    with running_daemon(tmp_path, db, [sim.link], extra=config(tmp_path, db)) as daemon:
         sim.fault("hang", seconds=2.0)  # the AT+CMGR it swallows is never answered
         sim.deliver(HANDSET, "PIZZA")
         wait_until(lambda: replied(sim), timeout=40, what="replies after the hang")
@@ -103,7 +93,7 @@ def test_hang_ends_the_session_and_nothing_is_lost(tmp_path: Path, sim: SimModem
 
 def test_garbage_bytes_are_survived(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """Random bytes on the line are logged as garbage; the message is still answered."""
-    with running_daemon(tmp_path, db, [sim.device_path], extra=config(tmp_path, db)) as daemon:
+    with running_daemon(tmp_path, db, [sim.link], extra=config(tmp_path, db)) as daemon:
         sim.fault("garbage", count=300)
         sim.deliver(HANDSET, "PIZZA")
         sim.fault("garbage", count=300)
@@ -115,7 +105,7 @@ def test_garbage_bytes_are_survived(tmp_path: Path, sim: SimModem, db: Path) -> 
 def test_storage_full_network_holds_then_delivers(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """SIM storage refuses messages: the network holds them; all arrive once slots free."""
     numbers = [f"+4477009001{i:02d}" for i in range(3)]
-    with running_daemon(tmp_path, db, [sim.device_path], extra=config(tmp_path, db)) as daemon:
+    with running_daemon(tmp_path, db, [sim.link], extra=config(tmp_path, db)) as daemon:
         sim.fault("storage_full")
         for number in numbers:
             sim.deliver(number, "PIZZA")
@@ -130,7 +120,7 @@ def test_storage_full_network_holds_then_delivers(tmp_path: Path, sim: SimModem,
 def test_temporary_cms_error_is_retried(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """+CMS ERROR: 500 on a send: queued again with back-off, then sent."""
     sim.fault("cms_error", code=500, count=1)
-    with running_daemon(tmp_path, db, [sim.device_path], extra=config(tmp_path, db)) as daemon:
+    with running_daemon(tmp_path, db, [sim.link], extra=config(tmp_path, db)) as daemon:
         sim.deliver(HANDSET, "PIZZA")
         wait_until(lambda: rows(db, SENT) == [(2,)], what="both replies sent")
         assert daemon.terminate() == 0
@@ -141,7 +131,7 @@ def test_temporary_cms_error_is_retried(tmp_path: Path, sim: SimModem, db: Path)
 def test_permanent_cms_error_fails_with_reason(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """+CMS ERROR: 21 (rejected) fails the message at once with the code as its reason."""
     sim.fault("cms_error", code=21, count=1)
-    with running_daemon(tmp_path, db, [sim.device_path], extra=config(tmp_path, db)) as daemon:
+    with running_daemon(tmp_path, db, [sim.link], extra=config(tmp_path, db)) as daemon:
         sim.deliver(HANDSET, "PIZZA")
         wait_until(lambda: rows(db, SENT) == [(1,)], what="the other reply sent")
         assert daemon.terminate() == 0
@@ -152,7 +142,7 @@ def test_permanent_cms_error_fails_with_reason(tmp_path: Path, sim: SimModem, db
 
 def test_database_locked_by_long_transaction(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """A CLI write transaction longer than the busy timeout: the SMS waits on the SIM, then goes."""
-    with running_daemon(tmp_path, db, [sim.device_path], extra=config(tmp_path, db)) as daemon:
+    with running_daemon(tmp_path, db, [sim.link], extra=config(tmp_path, db)) as daemon:
         holder = sqlite3.connect(db, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
         try:
@@ -177,7 +167,7 @@ def test_disk_full_keeps_messages_on_the_sim(tmp_path: Path, sim: SimModem, db: 
     filler = " please send me the offer" * 5
     with notify_socket(tmp_path) as listener:
         daemon = DaemonProcess(
-            tmp_path, db, [sim.device_path], extra=config(tmp_path, db),
+            tmp_path, db, [sim.link], extra=config(tmp_path, db),
             env={"SMSD_TEST_DB_MAX_PAGES_FILE": str(limit)},
         )  # fmt: skip
         daemon.start(listener)

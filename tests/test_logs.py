@@ -52,10 +52,10 @@ def test_daemon_info_log_has_no_personal_data(tmp_path: Path) -> None:
     store.add_business("Pizza Place")
     store.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
     store.close()
-    sim = SimModem("generic", noise=False)
+    sim = SimModem("generic", noise=False, link=str(tmp_path / "sim0"))
     sim.start()
     try:
-        with running_daemon(tmp_path, db, [sim.device_path]) as daemon:
+        with running_daemon(tmp_path, db, [sim.link]) as daemon:
             sim.deliver(HANDSET, SECRET_TEXT)
             wait_until(lambda: len(sim.sent()) >= 2, what="replies")
             daemon.terminate()

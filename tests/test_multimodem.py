@@ -28,9 +28,9 @@ def queue_from_another_process(db: Path, count: int, prefix: str = "+4477009003"
 def test_row_queued_by_another_process_is_sent_within_two_seconds(tmp_path: Path) -> None:
     """PRAGMA data_version wakes the idle daemon: a CLI row leaves within about a second."""
     db = make_db(tmp_path / "smsd.db")
-    with SimModem("generic", noise=False) as sim:
+    with SimModem("generic", noise=False, link=str(tmp_path / "sim0")) as sim:
         extra = ["--config", str(write_config(tmp_path / "smsd.toml", db, []))]
-        with running_daemon(tmp_path, db, [sim.device_path], extra=extra) as daemon:
+        with running_daemon(tmp_path, db, [sim.link], extra=extra) as daemon:
             queue_from_another_process(db, 1)
             queued = time.monotonic()
             wait_until(lambda: len(sim.sent()) == 1, timeout=5, what="the CLI row sent")

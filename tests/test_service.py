@@ -38,8 +38,11 @@ def unit_exec_start(config: Path) -> tuple[list[str], dict[str, str]]:
 def test_exec_start_speaks_sd_notify(tmp_path: Path) -> None:
     """READY=1, STATUS= and WATCHDOG=1 arrive; SIGHUP gives RELOADING=1 then READY=1; SIGTERM 0."""
     db = make_db(tmp_path / "smsd.db")
-    with SimModem("generic", noise=False) as sim, notify_socket(tmp_path) as listener:
-        config = write_config(tmp_path / "smsd.toml", db, [sim.device_path])
+    with (
+        SimModem("generic", noise=False, link=str(tmp_path / "sim0")) as sim,
+        notify_socket(tmp_path) as listener,
+    ):
+        config = write_config(tmp_path / "smsd.toml", db, [sim.link])
         argv, unit_env = unit_exec_start(config)
         env = {**os.environ, **unit_env, **listener.env, "WATCHDOG_USEC": "2000000"}
         with open(tmp_path / "daemon.log", "wb") as log:

@@ -54,10 +54,10 @@ def soak(tmp: Path, messages: int, kills: int, seed: int) -> Figures:
     recoveries: list[float] = []
     started = time.monotonic()
     # 50 ms per send on the "network", so that kills land in the middle of AT+CMGS too.
-    sim_modem = SimModem("generic", noise=False, cmgs_delay=0.05)
+    sim_modem = SimModem("generic", noise=False, cmgs_delay=0.05, link=str(tmp / "sim0"))
     with sim_modem as sim, notify_socket(tmp) as listener:
-        extra = ["--config", str(write_config(tmp / "smsd.toml", db, [sim.device_path]))]
-        daemon = DaemonProcess(tmp, db, [sim.device_path], extra=extra)
+        extra = ["--config", str(write_config(tmp / "smsd.toml", db, [sim.link]))]
+        daemon = DaemonProcess(tmp, db, [sim.link], extra=extra)
         daemon.start(listener)
         try:
             for i, number in enumerate(numbers):
