@@ -66,11 +66,20 @@ class Modem(ModemOperations):
     RESYNC_RETRY = 0.5
     BOOT_TIMEOUT = 15.0
     PROBE_TIMEOUT = 2.0
-    READ_TIMEOUT = 0.25  # bounds close() on ports without cancel_read (socket://, loop://)
+    READ_TIMEOUT = 0.25  # bounds close() on ports without cancel_read (socket://, rfc2217://)
+    # Ports with cancel_read (real ttys, ptys, loop://) can block far longer: close() wakes the
+    # reader at once, and an idle daemon then wakes 12 times a minute instead of 240.
+    IDLE_READ_TIMEOUT = 5.0
 
-    def __init__(self, settings: ModemSettings, on_urc: Callable[[Urc], None] | None = None):
+    def __init__(
+        self,
+        settings: ModemSettings,
+        on_urc: Callable[[Urc], None] | None = None,
+        on_lost: Callable[[str], None] | None = None,
+    ):
         self.settings = settings
         self._on_urc = on_urc
+        self._on_lost = on_lost  # called once from the reader thread when the port goes away
         self._parser = AtParser()
         self._parser_lock = threading.Lock()  # parser state; held briefly by both threads
         self._lock = threading.Lock()  # THE command lock: one exchange at a time
@@ -96,6 +105,8 @@ class Modem(ModemOperations):
             raise RuntimeError("modem already open")
         s = self.settings
         port = open_port(s.url, baudrate=s.baudrate, rtscts=s.rtscts, timeout=self.READ_TIMEOUT)
+        if hasattr(port, "cancel_read"):
+            port.timeout = self.IDLE_READ_TIMEOUT
         self._parser = AtParser()
         self._closing.clear()
         self.lost.clear()
@@ -158,6 +169,11 @@ class Modem(ModemOperations):
         self.lost_reason = "closed" if closing else reason
         self.lost.set()
         self._replies.put((-1, None))  # wake a waiting command at once
+        if self._on_lost is not None and not closing:
+            try:
+                self._on_lost(reason)
+            except Exception:  # the owner's callback must not hide the loss itself
+                self._log.exception("on_lost_failed")
         if closing:
             self._log.info("modem_closed")
         else:

@@ -79,6 +79,9 @@ class Sender:
             return False
         self.flush_unrecorded()
         now = self.clock()
+        due = self.store.next_due_at()
+        if due is None or due > now:
+            return False  # a read, not a write transaction: an idle daemon writes nothing
         out = self.store.claim_next_outgoing(modem_name, now)
         if out is None:
             return False

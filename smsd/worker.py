@@ -151,7 +151,8 @@ class ModemWorker:
             modem.close()  # wakes a waiting exchange with PortClosed; the worker reconnects
 
     def _session(self) -> None:
-        modem = Modem(self.settings, on_urc=self._on_urc)
+        # A lost port wakes the worker at once, idle or not, so the reconnect starts now.
+        modem = Modem(self.settings, on_urc=self._on_urc, on_lost=lambda _r: self.wake())
         self.modem = modem
         self._drain_events()
         modem.open()
@@ -203,7 +204,8 @@ class ModemWorker:
             self.guard.succeeded(self.name)
             return next_sweep  # there may be more due: look again before sleeping
         wait = min(next_sweep - time.monotonic(), self.sender.seconds_until_due(self.name))
-        self._wait_event(modem, max(0.05, min(wait, 5.0)))
+        # Wake-ups come as events (URCs, new outbox rows); the cap only bounds a missed one.
+        self._wait_event(modem, max(0.05, min(wait, 30.0)))
         return next_sweep
 
     def _wait_event(self, modem: Modem, timeout: float) -> None:

@@ -1,19 +1,34 @@
-"""Migration 002: privacy views for business-facing queries, exact invoice prices, indexes.
+"""Migrations 002 and 004: privacy views for business-facing queries, invoice prices, indexes.
 
 The views are the privacy boundary of `store.business_view.BusinessView`: they carry user
 codes, keywords, counts and times, and no column that could hold a phone number or a name
 (no `phone`, `sender`, `recipient`, `first_name`, `surname`, `email`, `text`). Business-facing
 code selects only from these views.
+
+Migration 004 adds narrow views over single tables (`request_keys`, `optin_keys`,
+`person_facts`, `business_facts`): opaque ids, keywords, times and the coarse attributes
+`request_facts` already carried, so a query joins people only when the breakdown needs a
+person's attribute. It also replaces `requests_business_at` with a covering index, so history,
+counts and stats of a business never touch the 10 M-row table itself.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-__all__ = ["BUSINESS_VIEWS", "m002_accounts_privacy"]
+__all__ = ["BUSINESS_VIEWS", "m002_accounts_privacy", "m004_scale_views"]
 
 #: The views business-facing queries may read (tests check their columns).
-BUSINESS_VIEWS = ("business_requests", "business_optins", "business_broadcasts", "request_facts")
+BUSINESS_VIEWS = (
+    "business_requests",
+    "business_optins",
+    "business_broadcasts",
+    "request_facts",
+    "request_keys",
+    "optin_keys",
+    "person_facts",
+    "business_facts",
+)
 
 _SCRIPT = """
 CREATE VIEW business_requests AS
@@ -45,5 +60,31 @@ CREATE INDEX audit_subject ON audit(subject)
 def m002_accounts_privacy(conn: sqlite3.Connection) -> None:
     """Create the business-facing views, exact unit prices on invoice lines, and indexes."""
     for statement in (s.strip() for s in _SCRIPT.split(";")):
+        if statement:
+            conn.execute(statement)
+
+
+_SCALE_SCRIPT = """
+CREATE VIEW request_keys AS
+    SELECT id AS request_id, business_id, code_id, person_id, at FROM requests;
+CREATE VIEW optin_keys AS
+    SELECT id AS event_id, business_id, person_id, kind, at FROM optin_events;
+CREATE VIEW person_facts AS
+    SELECT id AS person_id, user_code,
+           coalesce(age_band, 'unknown') AS age_band,
+           coalesce(gender, 'unknown') AS gender,
+           coalesce(country, 'unknown') AS country
+    FROM people;
+CREATE VIEW business_facts AS
+    SELECT id AS business_id, coalesce(sector, 'unknown') AS sector FROM businesses;
+DROP INDEX requests_business_at;
+CREATE INDEX requests_business_at_cover ON requests(business_id, at, id, person_id, code_id);
+CREATE INDEX optin_business_person ON optin_events(business_id, person_id, kind)
+"""
+
+
+def m004_scale_views(conn: sqlite3.Connection) -> None:
+    """Narrow privacy views and covering indexes for business queries at 10 M requests."""
+    for statement in (s.strip() for s in _SCALE_SCRIPT.split(";")):
         if statement:
             conn.execute(statement)

@@ -1,16 +1,20 @@
 """`BusinessView`: everything a business may see, and nothing else.
 
-Its queries select only from the privacy views of migration 002 (`business_requests`,
-`business_optins`, `business_broadcasts`, `request_facts`) and the business's own `codes`:
-none of them has a column that could hold a phone number, a name, an email or message text,
-so no method here can return one, whatever a caller asks for. History, export, stats and
-invoices are built on this class.
+Its queries select only from the privacy views of migrations 002 and 004 (`business_requests`,
+`business_optins`, `business_broadcasts`, `request_facts`, `request_keys`, `optin_keys`,
+`person_facts`, `business_facts`) and the business's own `codes`: none of them has a column
+that could hold a phone number, a name, an email or message text, so no method here can return
+one, whatever a caller asks for. History, export, stats and invoices are built on this class.
+
+Every per-business query starts from the covering index `requests_business_at_cover`
+(business_id, at, id, person_id, code_id): history pages by the keyset (at, id) in index order,
+and counts and breakdowns join people only when the breakdown is a person's attribute.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -20,21 +24,53 @@ from store.directory import DirectoryMixin
 from store.errors import InvalidInput
 from store.models import Business, HistoryRow
 
-__all__ = ["DIMENSIONS", "BusinessView", "CodeCount", "Dimension"]
+__all__ = [
+    "DIMENSIONS",
+    "BusinessView",
+    "CodeCount",
+    "Dimension",
+    "HistoryCursor",
+    "HistoryPage",
+    "cells_sql",
+]
 
 Dimension = Literal["hour", "weekday", "code", "sector", "age", "gender", "country"]
 
-#: Stats dimension -> SQL expression over `request_facts` (constant text, never user input).
-DIMENSIONS: dict[str, str] = {
-    "hour": "substr(at, 12, 2)",
-    "weekday": "strftime('%w', substr(at, 1, 19))",
-    "code": "keyword",
-    "sector": "sector",
-    "age": "age_band",
-    "gender": "gender",
-    "country": "country",
+#: Stats dimension -> (key over `request_keys` g, join, cell expression). Constant SQL only.
+_CELLS: dict[str, tuple[str, str, str]] = {
+    "hour": ("substr(at, 12, 2)", "", "g.key"),
+    "weekday": ("strftime('%w', substr(at, 1, 19))", "", "g.key"),
+    "code": ("code_id", " JOIN codes c ON c.id = g.key", "c.keyword"),
+    "sector": ("''", " JOIN business_facts f ON f.business_id = g.business_id", "f.sector"),
+    "age": ("''", " JOIN person_facts f ON f.person_id = g.person_id", "f.age_band"),
+    "gender": ("''", " JOIN person_facts f ON f.person_id = g.person_id", "f.gender"),
+    "country": ("''", " JOIN person_facts f ON f.person_id = g.person_id", "f.country"),
 }
+#: The stats dimensions (the keys of the SQL table above).
+DIMENSIONS: dict[str, str] = {by: cell for by, (_, _, cell) in _CELLS.items()}
 _CHUNK = 500
+_HISTORY_SELECT = (
+    "SELECT k.request_id, p.user_code, c.keyword, k.at FROM request_keys k"
+    " JOIN person_facts p ON p.person_id = k.person_id JOIN codes c ON c.id = k.code_id"
+)
+
+
+def cells_sql(by: str, *, one_business: bool) -> str:
+    """SQL giving (business_id, cell, person_id, requests) rows for the breakdown `by`.
+
+    People are grouped first over `request_keys` alone (index-only), so the attribute join
+    touches each person once; with `one_business` it takes the business id as parameter 1.
+    """
+    spec = _CELLS.get(by)
+    if spec is None:
+        raise InvalidInput(f"cannot break down by {by!r}; choose from {', '.join(_CELLS)}")
+    key, join, cell = spec
+    where = " WHERE business_id = ?" if one_business else ""
+    return (
+        f"SELECT g.business_id, {cell} AS cell, g.person_id, g.n FROM"  # noqa: S608 - constant
+        f" (SELECT business_id, {key} AS key, person_id, count(*) AS n FROM request_keys{where}"
+        " GROUP BY business_id, key, person_id) g" + join
+    )
 
 
 @dataclass(frozen=True)
@@ -47,6 +83,28 @@ class CodeCount:
     people: int
 
 
+@dataclass(frozen=True)
+class HistoryCursor:
+    """Where a history page ended: the (time, request id) keyset of its oldest row."""
+
+    at: datetime
+    request_id: int
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Up to `limit` rows, oldest first, and the cursor of the next older page (None: no more)."""
+
+    rows: tuple[HistoryRow, ...]
+    before: HistoryCursor | None
+
+
+def _history_row(row: Sequence[Any]) -> HistoryRow:
+    at = from_ts(row[3])
+    assert at is not None
+    return HistoryRow(row[1], row[2], at)
+
+
 class BusinessView:
     """Read-only, privacy-preserving queries about one business."""
 
@@ -54,19 +112,23 @@ class BusinessView:
         self._store = store
         self.business: Business = store.get_business(business)
 
+    def _tuples(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        with self._store.transaction(write=False) as db:
+            return db.conn.execute(sql, params).fetchall()
+
     def _filters(
         self, code: str | None, since: datetime | None, until: datetime | None
     ) -> tuple[str, list[Any]]:
-        sql = " WHERE business_id = ?"
+        sql = " WHERE k.business_id = ?"
         params: list[Any] = [self.business.id]
         if code is not None:
-            sql += " AND keyword = ?"
-            params.append(self._store.get_code(code).keyword)
+            sql += " AND k.code_id = ?"
+            params.append(self._store.get_code(code).id)
         if since is not None:
-            sql += " AND at >= ?"
+            sql += " AND k.at >= ?"
             params.append(to_ts(since))
         if until is not None:
-            sql += " AND at < ?"
+            sql += " AND k.at < ?"
             params.append(to_ts(until))
         return sql, params
 
@@ -75,9 +137,43 @@ class BusinessView:
         code: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        *,
+        limit: int | None = None,
     ) -> list[HistoryRow]:
-        """Requests (user code, keyword, time), oldest first."""
-        return list(self.iter_history(code, since, until))
+        """Requests (user code, keyword, time), oldest first; with `limit`, the latest `limit`."""
+        if limit is None:
+            return list(self.iter_history(code, since, until))
+        return list(self.page(code, since, until, limit=limit).rows)
+
+    def page(
+        self,
+        code: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        limit: int = 100,
+        before: HistoryCursor | None = None,
+    ) -> HistoryPage:
+        """The latest `limit` requests older than `before` (all when None), oldest first."""
+        if limit < 1:
+            raise InvalidInput("limit must be at least 1")
+        where, params = self._filters(code, since, until)
+        if before is not None:
+            stamp = to_ts(before.at)
+            where += " AND k.at <= ? AND (k.at < ? OR k.request_id < ?)"
+            params += [stamp, stamp, before.request_id]
+        rows = self._tuples(
+            _HISTORY_SELECT + where + " ORDER BY k.at DESC, k.request_id DESC LIMIT ?",
+            [*params, limit + 1],
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        cursor = None
+        if more:
+            at = from_ts(rows[-1][3])
+            assert at is not None
+            cursor = HistoryCursor(at, int(rows[-1][0]))
+        return HistoryPage(tuple(_history_row(r) for r in reversed(rows)), cursor)
 
     def count_history(
         self,
@@ -87,11 +183,8 @@ class BusinessView:
     ) -> int:
         """How many rows `history` would return."""
         where, params = self._filters(code, since, until)
-        row = self._store._one(
-            "SELECT count(*) AS n FROM business_requests" + where,  # noqa: S608 - constant
-            params,
-        )
-        return 0 if row is None else int(row["n"])
+        rows = self._tuples("SELECT count(*) FROM request_keys k" + where, params)
+        return int(rows[0][0])
 
     def iter_history(
         self,
@@ -99,77 +192,64 @@ class BusinessView:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Iterator[HistoryRow]:
-        """Like `history`, read in chunks (for large exports)."""
+        """Like `history`, read in chunks by the keyset (at, id) (for large exports)."""
         where, params = self._filters(code, since, until)
-        last = 0
+        after: tuple[str, int] | None = None
         while True:
-            rows = self._store._rows(
-                "SELECT request_id, user_code, keyword, at FROM business_requests"  # noqa: S608
-                + where
-                + " AND request_id > ? ORDER BY request_id LIMIT ?",
-                [*params, last, _CHUNK],
+            more = "" if after is None else " AND k.at >= ? AND (k.at > ? OR k.request_id > ?)"
+            extra: list[Any] = [] if after is None else [after[0], after[0], after[1]]
+            rows = self._tuples(
+                _HISTORY_SELECT + where + more + " ORDER BY k.at, k.request_id LIMIT ?",
+                [*params, *extra, _CHUNK],
             )
             for r in rows:
-                at = from_ts(r["at"])
-                assert at is not None
-                yield HistoryRow(r["user_code"], r["keyword"], at)
+                yield _history_row(r)
             if len(rows) < _CHUNK:
                 return
-            last = int(rows[-1]["request_id"])
+            after = (str(rows[-1][3]), int(rows[-1][0]))
 
     def code_counts(self) -> list[CodeCount]:
         """Each of the business's codes with its requests and distinct requesters."""
-        rows = self._store._rows(
-            "SELECT c.keyword, c.paused, count(r.request_id) AS requests,"
-            " count(DISTINCT r.user_code) AS people FROM codes c"
-            " LEFT JOIN business_requests r ON r.code_id = c.id"
-            " WHERE c.business_id = ? GROUP BY c.id ORDER BY c.keyword",
+        rows = self._tuples(
+            "SELECT c.keyword, c.paused, coalesce(g.requests, 0), coalesce(g.people, 0)"
+            " FROM codes c LEFT JOIN (SELECT code_id, count(*) AS requests,"
+            "  count(DISTINCT person_id) AS people FROM request_keys WHERE business_id = ?1"
+            "  GROUP BY code_id) g ON g.code_id = c.id"
+            " WHERE c.business_id = ?1 ORDER BY c.keyword",
             (self.business.id,),
         )
-        return [
-            CodeCount(r["keyword"], bool(r["paused"]), int(r["requests"]), int(r["people"]))
-            for r in rows
-        ]
+        return [CodeCount(r[0], bool(r[1]), int(r[2]), int(r[3])) for r in rows]
 
     def optin_counts(self) -> dict[str, int]:
         """{'in': people currently opted in, 'out': people whose latest event is an opt-out}."""
-        rows = self._store._rows(
-            "SELECT kind, count(*) AS n FROM business_optins e WHERE business_id = ?1"
-            " AND event_id = (SELECT max(event_id) FROM business_optins"
-            "  WHERE business_id = ?1 AND user_code = e.user_code) GROUP BY kind",
+        # SQLite's bare column: with max(), `kind` comes from the row holding the maximum.
+        rows = self._tuples(
+            "SELECT kind, count(*) FROM (SELECT kind, max(event_id) FROM optin_keys"
+            " WHERE business_id = ? GROUP BY person_id) GROUP BY kind",
             (self.business.id,),
         )
         counts = {"in": 0, "out": 0}
-        counts.update({r["kind"]: int(r["n"]) for r in rows})
+        counts.update({str(r[0]): int(r[1]) for r in rows})
         return counts
 
     def stats_cells(self, by: str) -> dict[str, Counter[int]]:
         """cell -> {opaque person key: requests} for the breakdown `by` (for `store.stats`)."""
-        expr = DIMENSIONS.get(by)
-        if expr is None:
-            raise InvalidInput(f"cannot break down by {by!r}; choose from {', '.join(DIMENSIONS)}")
-        rows = self._store._rows(
-            f"SELECT {expr} AS cell, person_id, count(*) AS n FROM request_facts"  # noqa: S608
-            " WHERE business_id = ? GROUP BY cell, person_id",
-            (self.business.id,),
-        )
+        rows = self._tuples(cells_sql(by, one_business=True), (self.business.id,))
         cells: dict[str, Counter[int]] = {}
-        for r in rows:
-            cells.setdefault(str(r["cell"]), Counter())[int(r["person_id"])] = int(r["n"])
+        for _, cell, person, n in rows:
+            cells.setdefault(str(cell), Counter())[int(person)] = int(n)
         return cells
 
     def billable(self, start: datetime, end: datetime) -> dict[str, int]:
         """{'requests': n, 'broadcast_parts': n}: billable events in [start, end)."""
         span = (self.business.id, to_ts(start), to_ts(end))
-        req = self._store._one(
-            "SELECT count(*) AS n FROM business_requests WHERE business_id = ? AND at >= ?"
-            " AND at < ?",
+        req = self._tuples(
+            "SELECT count(*) FROM request_keys WHERE business_id = ? AND at >= ? AND at < ?",
             span,
         )
-        parts = self._store._one(
-            "SELECT coalesce(sum(parts), 0) AS n FROM business_broadcasts WHERE business_id = ?"
+        parts = self._tuples(
+            "SELECT coalesce(sum(parts), 0) FROM business_broadcasts WHERE business_id = ?"
             " AND state IN ('sent', 'delivered') AND sent_at >= ? AND sent_at < ?",
             span,
         )
-        assert req is not None and parts is not None
-        return {"requests": int(req["n"]), "broadcast_parts": int(parts["n"])}
+        return {"requests": int(req[0][0]), "broadcast_parts": int(parts[0][0])}

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from store.accounts_schema import m002_accounts_privacy
+from store.accounts_schema import m002_accounts_privacy, m004_scale_views
 
 __all__ = ["MIGRATIONS", "applied_migrations", "run_migrations"]
 
@@ -167,6 +167,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_initial", m001_initial),
     ("002_accounts_privacy", m002_accounts_privacy),
     ("003_live_copies", m003_live_copies),
+    ("004_scale_views", m004_scale_views),
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 
 from store.base import StoreBase, from_ts, to_ts
+from store.business_view import BusinessView
 from store.directory import DirectoryMixin
 from store.errors import InvalidInput
 from store.inbox import InboxMixin
@@ -99,26 +100,14 @@ class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
         code: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        *,
+        limit: int | None = None,
     ) -> list[HistoryRow]:
-        """A business's requests (user code, keyword, time), oldest first. Never a phone."""
-        owner = self.get_business(business)
-        sql = (
-            "SELECT p.user_code, c.keyword, r.at FROM requests r"
-            " JOIN people p ON p.id = r.person_id JOIN codes c ON c.id = r.code_id"
-            " WHERE r.business_id = ?"
-        )
-        params: list[Any] = [owner.id]
-        if code is not None:
-            sql += " AND c.keyword = ?"
-            params.append(self.get_code(code).keyword)
-        if since is not None:
-            sql += " AND r.at >= ?"
-            params.append(to_ts(since))
-        if until is not None:
-            sql += " AND r.at < ?"
-            params.append(to_ts(until))
-        rows = self._rows(sql + " ORDER BY r.at, r.id", params)
-        return [HistoryRow(r["user_code"], r["keyword"], _at(r)) for r in rows]
+        """A business's requests (user code, keyword, time), oldest first. Never a phone.
+
+        With `limit`, only the latest `limit` rows (`BusinessView.page` walks further back).
+        """
+        return BusinessView(self, business).history(code, since, until, limit=limit)
 
     def person_history(self, user_code: str) -> list[PersonEvent]:
         """A person's requests and opt-ins/outs across businesses, oldest first."""

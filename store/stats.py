@@ -13,13 +13,14 @@ The rule (docs/PRIVACY.md, "Statistics"):
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from store.accounts import AccountsMixin
 from store.base import StoreBase
-from store.business_view import BusinessView
+from store.business_view import BusinessView, cells_sql
 from store.directory import DirectoryMixin
 from store.errors import InvalidInput
 from store.routing import RoutingMixin
@@ -66,15 +67,43 @@ class Breakdown:
     total_requests: int
 
 
-def _to_suppress(cells: Mapping[str, Counter[int]], k: int) -> set[str]:
-    hidden = {label for label, who in cells.items() if len(who) < k}
-    if len(hidden) == 1 and len(cells) > 1:
-        rest = sorted(
-            (c for c in cells if c not in hidden),
-            key=lambda c: (len(cells[c]), sum(cells[c].values()), c),
-        )
+def _hidden(sizes: Mapping[str, tuple[int, int]], k: int) -> set[str]:
+    """Rules 1-2 on label -> (distinct people, requests): the labels to suppress."""
+    hidden = {label for label, (people, _) in sizes.items() if people < k}
+    if len(hidden) == 1 and len(sizes) > 1:
+        rest = sorted((c for c in sizes if c not in hidden), key=lambda c: (*sizes[c], c))
         hidden.add(rest[0])
     return hidden
+
+
+def _to_suppress(cells: Mapping[str, Counter[int]], k: int) -> set[str]:
+    return _hidden({label: (len(who), sum(who.values())) for label, who in cells.items()}, k)
+
+
+def _published(
+    shown: Mapping[str, tuple[int, int]],
+    *,
+    by: str,
+    business: str | None,
+    k: int,
+    suppressed: int,
+    total_people: int,
+) -> Breakdown:
+    """Rule 4: the Breakdown of the shown cells (the pool under `OTHER`), shares of their sum."""
+    total_requests = sum(requests for _, requests in shown.values())
+    ordered = sorted((c for c in shown if c != OTHER), key=_sort_key) + (
+        [OTHER] if OTHER in shown else []
+    )
+    published = tuple(
+        Cell(
+            label,
+            shown[label][0],
+            shown[label][1],
+            round(shown[label][1] / total_requests, 4) if total_requests else 0.0,
+        )
+        for label in ordered
+    )
+    return Breakdown(by, business, k, published, suppressed, total_people, total_requests)
 
 
 def suppress(
@@ -90,23 +119,13 @@ def suppress(
         pool.update(cells[label])
     if hidden and len(pool) >= k:
         shown[OTHER] = pool
-    everyone: Counter[int] = Counter()
+    everyone: set[int] = set()
     for who in shown.values():
         everyone.update(who)
-    total_requests = sum(everyone.values())
-    ordered = sorted((c for c in shown if c != OTHER), key=_sort_key) + (
-        [OTHER] if OTHER in shown else []
+    sizes = {label: (len(who), sum(who.values())) for label, who in shown.items()}
+    return _published(
+        sizes, by=by, business=business, k=k, suppressed=len(hidden), total_people=len(everyone)
     )
-    published = tuple(
-        Cell(
-            label,
-            len(shown[label]),
-            sum(shown[label].values()),
-            round(sum(shown[label].values()) / total_requests, 4) if total_requests else 0.0,
-        )
-        for label in ordered
-    )
-    return Breakdown(by, business, k, published, len(hidden), len(everyone), total_requests)
 
 
 def _sort_key(label: str) -> tuple[int, str]:
@@ -125,14 +144,76 @@ class StatsMixin(DirectoryMixin, StoreBase):
         if business is not None:
             view = BusinessView(self, business)
             return suppress(view.stats_cells(by), min_people, by=by, business=view.business.name)
-        combined: dict[str, Counter[int]] = {}
-        for owner in self.list_businesses():
-            cells = BusinessView(self, owner.id).stats_cells(by)
-            hidden = _to_suppress(cells, min_people)
-            for label, who in cells.items():
-                if label not in hidden:
-                    combined.setdefault(label, Counter()).update(who)
-        return suppress(combined, min_people, by=by)
+        return self._gateway_stats(by, min_people)
+
+    def _gateway_stats(self, by: str, k: int) -> Breakdown:
+        """Rule 5 in a few grouped queries: per-business cells, then what each publishes.
+
+        The (business, cell, person) rows are grouped once into a temporary table; rules 1-2
+        run per business in Python on (people, requests) of each of its cells; the combined
+        cells, the pool and the distinct total are then counted over the published pairs only.
+        """
+        sql = cells_sql(by, one_business=False)
+        with self.transaction(write=False) as db:
+            conn = db.conn
+            conn.execute("DROP TABLE IF EXISTS temp.stats_rows")
+            conn.execute("DROP TABLE IF EXISTS temp.stats_published")
+            try:
+                conn.execute("CREATE TEMP TABLE stats_rows AS " + sql)
+                per_business: dict[int, dict[str, tuple[int, int]]] = {}
+                for business_id, cell, people, requests in conn.execute(
+                    "SELECT business_id, cell, count(*), sum(n) FROM temp.stats_rows"
+                    " GROUP BY business_id, cell"
+                ):
+                    per_business.setdefault(business_id, {})[str(cell)] = (people, requests)
+                conn.execute(
+                    "CREATE TEMP TABLE stats_published (business_id, cell,"
+                    " PRIMARY KEY (business_id, cell)) WITHOUT ROWID"
+                )
+                conn.executemany(
+                    "INSERT INTO temp.stats_published VALUES (?, ?)",
+                    (
+                        (business_id, cell)
+                        for business_id, sizes in per_business.items()
+                        for cell in sizes.keys() - _hidden(sizes, k)
+                    ),
+                )
+                return self._combined(conn, by, k)
+            finally:
+                conn.execute("DROP TABLE IF EXISTS temp.stats_rows")
+                conn.execute("DROP TABLE IF EXISTS temp.stats_published")
+
+    @staticmethod
+    def _combined(conn: sqlite3.Connection, by: str, k: int) -> Breakdown:
+        published = (
+            " FROM temp.stats_rows s JOIN temp.stats_published p"
+            " ON p.business_id = s.business_id AND p.cell = s.cell"
+        )
+        combined = {
+            str(cell): (int(people), int(requests))
+            for cell, people, requests in conn.execute(
+                "SELECT s.cell, count(DISTINCT s.person_id), sum(s.n)" + published + " GROUP BY s.cell"
+            )
+        }
+        hidden = _hidden(combined, k)
+        shown = {label: size for label, size in combined.items() if label not in hidden}
+        marks = ",".join("?" * len(hidden))
+        pool_people, pool_requests = conn.execute(
+            "SELECT count(DISTINCT s.person_id), coalesce(sum(s.n), 0)"  # noqa: S608
+            + published
+            + f" WHERE s.cell IN ({marks})",
+            sorted(hidden),
+        ).fetchone()
+        pool_shown = bool(hidden) and pool_people >= k
+        if pool_shown:
+            shown[OTHER] = (int(pool_people), int(pool_requests))
+        everyone_sql = "SELECT count(DISTINCT s.person_id)" + published  # noqa: S608
+        if not pool_shown:
+            everyone_sql += f" WHERE s.cell NOT IN ({marks})"
+        (everyone,) = conn.execute(everyone_sql, [] if pool_shown else sorted(hidden)).fetchone()
+        return _published(
+            shown, by=by, business=None, k=k, suppressed=len(hidden), total_people=int(everyone)
+        )
 
 
 @dataclass(frozen=True)

@@ -182,11 +182,18 @@ def test_garbage_does_not_kill_reader(session: Session) -> None:
     assert session.sim.sent()[0]["text"] == "still here"
 
 
-def test_unplug_sets_lost(session: Session) -> None:
-    """Closing the pty (unplug) ends the reader and sets ``lost`` with a reason."""
+def test_unplug_sets_lost_and_calls_on_lost(session: Session) -> None:
+    """Closing the pty (unplug) ends the reader, sets ``lost`` and calls ``on_lost`` once."""
+    reasons: queue.Queue[str] = queue.Queue()
+    session.modem.close()
+    session.modem = Modem(session.settings, on_urc=session.urcs.put, on_lost=reasons.put)
+    session.modem.open()
+    session.modem.initialise()
     session.sim.fault("unplug")
     assert session.modem.lost.wait(5)
-    assert session.modem.lost_reason
+    assert reasons.get(timeout=5) == session.modem.lost_reason
+    session.modem.close()
+    assert reasons.empty()  # closing is not a loss
 
 
 def test_storage_full_holds_messages_until_freed() -> None:
