@@ -60,6 +60,9 @@ class ModemConfig:
     rtscts: bool = False
     storage: str = "SM"
     cnmi: str = "AT+CNMI=2,1,0,2,0"
+    command_timeout: float = 10.0  # seconds for an ordinary AT command; also the hang detector
+    send_timeout: float = 90.0  # AT+CMGS can take a minute on a bad network
+    prompt_timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,9 @@ class Config:
                 pin=m.pin,
                 storage=m.storage,
                 cnmi=m.cnmi,
+                command_timeout=m.command_timeout,
+                send_timeout=m.send_timeout,
+                prompt_timeout=m.prompt_timeout,
                 status_reports=self.outgoing.status_reports,
             )
             for m in self.modems
@@ -339,6 +345,9 @@ _MODEM_SCHEMA: dict[str, Convert] = {
     "rtscts": _bool,
     "storage": lambda k, v: _str(k, v).upper(),
     "cnmi": _str,
+    "command_timeout": _float,
+    "send_timeout": _float,
+    "prompt_timeout": _float,
 }
 
 

@@ -38,12 +38,24 @@ def sent_by(sims: list[SimModem]) -> list[dict[str, object]]:
 
 
 def write_config(
-    path: Path, db: Path, urls: list[str], *, status_reports: bool = False, backoff: float = 0.5
+    path: Path,
+    db: Path,
+    urls: list[str],
+    *,
+    status_reports: bool = False,
+    backoff: float = 0.5,
+    command_timeout: float = 10.0,
 ) -> Path:
     """A TOML config: the database, one [[modems]] per url, fast retries for tests."""
     lines = ["[database]", f"path = {json.dumps(str(db))}", ""]
     for i, url in enumerate(urls):
-        lines += ["[[modems]]", f"url = {json.dumps(url)}", f'name = "modem{i}"', ""]
+        lines += [
+            "[[modems]]",
+            f"url = {json.dumps(url)}",
+            f'name = "modem{i}"',
+            f"command_timeout = {command_timeout}",
+            "",
+        ]
     lines += [
         "[outgoing]",
         f"backoff_base_s = {backoff}",

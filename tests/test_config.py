@@ -146,3 +146,26 @@ def test_rules_from_config(tmp_path: Path) -> None:
     assert rules.replies_per_hour == 5 and rules.own_number == "+447700900000"
     assert rules.loop_window == timedelta(minutes=10)
     assert "Msg & data rates may apply" in rules.help_text
+
+
+def test_modem_timeouts_reach_modem_settings(tmp_path: Path) -> None:
+    """[[modems]] command/send/prompt timeouts flow into ModemSettings."""
+    path = tmp_path / "smsd.toml"
+    path.write_text(
+        '[[modems]]\nurl = "/dev/ttyUSB0"\ncommand_timeout = 2.5\nsend_timeout = 30\n'
+        "prompt_timeout = 4\n"
+    )
+    (settings,) = load_config(path, env={}).modem_settings()
+    assert (settings.command_timeout, settings.send_timeout, settings.prompt_timeout) == (
+        2.5,
+        30.0,
+        4.0,
+    )
+
+
+def test_negative_timeout_is_refused(tmp_path: Path) -> None:
+    """A negative timeout is a ConfigError naming the key."""
+    path = tmp_path / "smsd.toml"
+    path.write_text('[[modems]]\nurl = "/dev/ttyUSB0"\ncommand_timeout = -1\n')
+    with pytest.raises(ConfigError, match="command_timeout"):
+        load_config(path, env={})

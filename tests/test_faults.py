@@ -81,7 +81,12 @@ def test_reboot_mid_send_reinitialises_and_sends(tmp_path: Path, db: Path) -> No
 
 def test_hang_ends_the_session_and_nothing_is_lost(tmp_path: Path, sim: SimModem, db: Path) -> None:
     """A modem that stops answering: the read times out, the worker reconnects and sweeps."""
-    with running_daemon(tmp_path, db, [sim.link], extra=config(tmp_path, db)) as daemon:
+    # The modem comes from the config, with a 2 s command timeout: the hang detector.
+    extra = [
+        "--config",
+        str(write_config(tmp_path / "smsd.toml", db, [sim.link], command_timeout=2.0)),
+    ]
+    with running_daemon(tmp_path, db, [], extra=extra) as daemon:
         sim.fault("hang", seconds=2.0)  # the AT+CMGR it swallows is never answered
         sim.deliver(HANDSET, "PIZZA")
         wait_until(lambda: replied(sim), timeout=40, what="replies after the hang")

@@ -307,7 +307,18 @@ def test_example_config_has_every_section() -> None:
     }
     for section, keys in expected.items():
         assert set(config[section]) == keys, section
-    modem_keys = {"url", "name", "pin", "baudrate", "rtscts", "storage", "cnmi"}
+    modem_keys = {
+        "url",
+        "name",
+        "pin",
+        "baudrate",
+        "rtscts",
+        "storage",
+        "cnmi",
+        "command_timeout",
+        "send_timeout",
+        "prompt_timeout",
+    }
     assert [set(modem) for modem in config["modems"]] == [modem_keys]
     assert config["database"]["path"] == "/var/lib/smsd/smsd.db"
 
