@@ -177,6 +177,8 @@ def code() -> None:
 )
 @click.option("--description", help="What the code is for (shown to the operator).")
 @click.option("--alias", "aliases", multiple=True, help="Another word for the same code.")
+@click.option("--starts", type=click.DateTime(), help="Active from this date/time (UTC).")
+@click.option("--ends", type=click.DateTime(), help="Active until this date/time (UTC).")
 @pass_ctx
 @command_edge
 def code_add(
@@ -186,14 +188,23 @@ def code_add(
     reply: str,
     description: str | None,
     aliases: tuple[str, ...],
+    starts: datetime | None,
+    ends: datetime | None,
 ) -> None:
-    """Add CODE to COMPANY with its reply text.
+    """Add CODE to COMPANY with its reply text; outside --starts/--ends it counts as unknown.
 
     \b
     Example:
       smsd code add "Pizza Place" PIZZA --reply "2-for-1 today, show {user_code}"
+      smsd code add "Pizza Place" XMAS --reply "Free dessert" --starts 2026-12-01 --ends 2026-12-27
     """
-    added = ctx.store().add_code(company_name, keyword, reply, description, aliases)
+    starts_at = None if starts is None else starts.replace(tzinfo=UTC)
+    ends_at = None if ends is None else ends.replace(tzinfo=UTC)
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise click.BadParameter("--ends must be after --starts", param_hint="--ends")
+    added = ctx.store().add_code(
+        company_name, keyword, reply, description, aliases, starts_at=starts_at, ends_at=ends_at
+    )
     click.echo(f"added code {added.keyword} to {company_name!r}")
 
 
@@ -260,6 +271,14 @@ def _filters(func: Any) -> Any:
 @click.command()
 @click.argument("company_name", metavar="COMPANY")
 @_filters
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Show only the latest N requests.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Show every request (ignores --limit).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_ctx
 @command_edge
@@ -269,18 +288,28 @@ def history(
     keyword: str | None,
     since: datetime | None,
     until: datetime | None,
+    limit: int,
+    show_all: bool,
     as_json: bool,
 ) -> None:
-    """A business's callers by user code: code and time. Never a phone number.
+    """A business's callers by user code: code and time (latest page). Never a phone number.
 
     \b
     Example:
       smsd history "Pizza Place" --code PIZZA --since 2026-11-01
+      smsd history "Pizza Place" --limit 20
     """
     from store.business_view import BusinessView
 
     view = BusinessView(ctx.store(), company_name)
-    rows = view.history(keyword, _utc(since), _utc(until))
+    args = (keyword, _utc(since), _utc(until))
+    if show_all:
+        rows = view.history(*args)
+    else:
+        page = view.page(*args, limit=limit)
+        rows = list(page.rows)
+        if page.before is not None:
+            click.echo(f"showing the latest {limit}; --all for every request", err=True)
     records = [{"user_code": r.user_code, "code": r.keyword, "at": r.at} for r in rows]
     if as_json:
         echo_json(records)

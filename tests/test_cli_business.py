@@ -146,3 +146,42 @@ def test_large_export_is_chunked(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(out.read_text())
     assert len(rows) == 1203 and rows == sorted(rows, key=lambda r: r["at"])
+
+
+def test_code_with_dates_is_stored_and_checked(db: Path) -> None:
+    """--starts/--ends are stored as UTC; an empty window is a usage error, nothing written."""
+    ok = run(
+        db,
+        "code",
+        "add",
+        "Pizza Place",
+        "XMAS",
+        "--reply",
+        "Free dessert",
+        "--starts",
+        "2026-12-01",
+        "--ends",
+        "2026-12-27",
+    )
+    assert ok.exit_code == 0, ok.output
+    with Store.open(db) as store:
+        code = store.get_code("XMAS")
+    assert code.starts_at == datetime(2026, 12, 1, tzinfo=UTC)
+    assert code.ends_at == datetime(2026, 12, 27, tzinfo=UTC)
+    assert not code.is_active(datetime(2026, 12, 28, tzinfo=UTC))
+    bad = run(
+        db,
+        "code",
+        "add",
+        "Pizza Place",
+        "EASTER",
+        "--reply",
+        "Eggs",
+        "--starts",
+        "2027-04-01",
+        "--ends",
+        "2027-03-01",
+    )
+    assert bad.exit_code == 2
+    with Store.open(db) as store:
+        assert store.find_code("EASTER") is None
