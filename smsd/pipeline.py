@@ -57,17 +57,25 @@ class Processed:
 
 
 def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> State:
-    """Everything the router needs to know about `message`'s sender, read from the store."""
-    person = store.find_person(message.sender)
+    """Everything the router needs to know about `message`'s sender, read from the store.
+
+    Three statements: the person with their opt-in status, the code, the sender's activity.
+    """
+    person, optins = store.person_and_optins(message.sender)
     word = lookup_word(message.text)
-    since_loop = now - rules.loop_window
+    activity = store.sender_activity(
+        message.sender,
+        replies_since=now - _RATE_WINDOW,
+        texts_since=now - rules.loop_window,
+        before_id=message.id,
+    )
     return State(
         person=person,
         code=store.find_code(word) if word else None,
-        optins={} if person is None else store.optin_status(person.id),
-        replies_in_window=store.replies_since(message.sender, now - _RATE_WINDOW),
-        recent_texts=tuple(store.recent_texts(message.sender, since_loop, before_id=message.id)),
-        loop_marked=store.loop_marked_since(message.sender, since_loop),
+        optins=optins,
+        replies_in_window=activity.replies,
+        recent_texts=activity.recent_texts,
+        loop_marked=activity.loop_marked,
         own_number=rules.own_number is not None and message.sender == rules.own_number,
     )
 
@@ -125,7 +133,7 @@ def process_incoming(
             return None
         state = load_state(store, message, now, rules)
         actions = route(_router_message(message), state, now, rules)
-        applied = store.apply(incoming_id, plan_from(actions), now)
+        applied = store.apply(incoming_id, plan_from(actions), now, loaded=(message, state.person))
     names = [type(a).__name__ for a in actions]
     if any(isinstance(a, MarkLoop) for a in actions):
         log.warning("loop_detected", incoming_id=incoming_id, sender_type=message.sender_type)

@@ -10,6 +10,7 @@ from typing import Any
 
 from store.base import StoreBase, from_ts, to_ts
 from store.errors import Conflict, InvalidInput, NotFound
+from store.inbox import fetch_rows
 from store.models import (
     RESERVED_KEYWORDS,
     USER_CODE_ALPHABET,
@@ -169,12 +170,13 @@ class DirectoryMixin(StoreBase):
     def find_code(self, word: str) -> Code | None:
         """The code whose keyword or alias is `word` (case-insensitive), active or not."""
         key = word.strip().upper()
-        row = self._one(
+        rows = fetch_rows(
+            self,
             _CODE_SELECT + " WHERE c.keyword = ?1"  # noqa: S608 - constant SQL, bound values
             " OR c.id = (SELECT code_id FROM code_aliases WHERE alias = ?1)",
             (key,),
         )
-        return None if row is None else _code(row)
+        return _code(rows[0]) if rows else None
 
     def get_code(self, keyword: str) -> Code:
         """Like `find_code` but raises `NotFound`."""
@@ -196,8 +198,8 @@ class DirectoryMixin(StoreBase):
 
     def find_person(self, phone: str) -> Person | None:
         """The (not erased) person with this E.164 phone number."""
-        row = self._one("SELECT * FROM people WHERE phone = ?", (phone,))
-        return None if row is None else person_from_row(row)
+        rows = fetch_rows(self, "SELECT * FROM people WHERE phone = ?", (phone,))
+        return person_from_row(rows[0]) if rows else None
 
     def get_person(self, user_code: str) -> Person:
         """A person by user code (erased people included); `NotFound` otherwise."""
@@ -232,9 +234,8 @@ class DirectoryMixin(StoreBase):
                     if "people.user_code" in str(exc):
                         continue  # collision with an existing code: draw again
                     raise Conflict(f"a person with that phone already exists: {exc}") from exc
-                row = self._one("SELECT * FROM people WHERE id = ?", (cur.lastrowid,))
-                assert row is not None
-                return person_from_row(row)
+                rows = fetch_rows(self, "SELECT * FROM people WHERE id = ?", (cur.lastrowid,))
+                return person_from_row(rows[0])
         raise Conflict("could not draw an unused user code")  # pragma: no cover
 
     def _code_by_id(self, code_id: int) -> Code:

@@ -10,13 +10,13 @@ import structlog
 
 from store.base import StoreBase, from_ts, to_ts
 from store.business_view import BusinessView
-from store.directory import DirectoryMixin
+from store.directory import DirectoryMixin, person_from_row
 from store.errors import InvalidInput
-from store.inbox import InboxMixin
-from store.models import HistoryRow, OptinDraft, Person, PersonEvent, Plan
+from store.inbox import InboxMixin, fetch_rows
+from store.models import HistoryRow, Incoming, OptinDraft, Person, PersonEvent, Plan
 from store.outbox import OutboxMixin
 
-__all__ = ["Applied", "RoutingMixin"]
+__all__ = ["Applied", "RoutingMixin", "SenderActivity"]
 
 log = structlog.get_logger(__name__)
 
@@ -30,6 +30,33 @@ class Applied:
     skipped: bool = False
 
 
+@dataclass(frozen=True)
+class SenderActivity:
+    """A sender's recent traffic, as the router's rate limit and loop check need it."""
+
+    replies: int
+    recent_texts: tuple[str, ...]
+    loop_marked: bool
+
+
+# One statement for three lookups; rows tagged r(eplies), l(oop), t(ext) and sorted here.
+_ACTIVITY_SQL = (
+    "SELECT 'r' AS tag, count(*) AS n, NULL AS text FROM outgoing WHERE recipient = ?1"
+    " AND created_at >= ?2 AND kind IN ('user_code', 'reply', 'help', 'confirm')"
+    " UNION ALL SELECT 'l', count(*), NULL FROM (SELECT 1 FROM incoming WHERE sender = ?1"
+    "  AND received_at >= ?3 AND error = 'loop' LIMIT 1)"
+    " UNION ALL SELECT 't', id, text FROM incoming WHERE sender = ?1 AND received_at >= ?3"
+    "  AND id < ?4 AND part_of IS NULL AND text IS NOT NULL AND state != 'partial'"
+)
+# A person and the latest opt event per business (one row per business, or one with NULLs).
+_PERSON_OPTINS_SQL = (
+    "SELECT p.*, e.business_id AS opt_business, e.kind AS opt_kind FROM people p"
+    " LEFT JOIN optin_events e ON e.person_id = p.id AND e.id = (SELECT max(x.id)"
+    "  FROM optin_events x WHERE x.person_id = p.id AND x.business_id = e.business_id)"
+    " WHERE p.phone = ?"
+)
+
+
 def _at(row: dict[str, Any]) -> datetime:
     at = from_ts(row["at"])
     assert at is not None
@@ -39,18 +66,30 @@ def _at(row: dict[str, Any]) -> datetime:
 class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
     """The one-transaction write of a routed message, plus what the router needs to read."""
 
-    def apply(self, incoming_id: int, plan: Plan, now: datetime) -> Applied:
+    def apply(
+        self,
+        incoming_id: int,
+        plan: Plan,
+        now: datetime,
+        *,
+        loaded: tuple[Incoming, Person | None] | None = None,
+    ) -> Applied:
         """Write the person, requests, opt events, replies and the message's new state at once.
 
         Only a message in state 'new' is applied; anything else returns `skipped=True`, so
         processing the same message twice (after a crash, or a second caller) writes nothing.
         `{user_code}` in reply texts is replaced here, since a new person's code is drawn here.
+        `loaded` is (message, its sender's person) as the caller read them inside the same,
+        still open, transaction: they are not read again.
         """
         with self.transaction() as db:
-            message = self.get_incoming(incoming_id)
+            if loaded is not None and self._depth > 1:
+                message, person = loaded
+            else:
+                message = self.get_incoming(incoming_id)
+                person = self.find_person(message.sender)
             if message.state != "new":
                 return Applied(None, (), skipped=True)
-            person = self.find_person(message.sender)
             if plan.create_person and person is None:
                 person = self.create_person(message.sender, now)
             needs_person = plan.requests or plan.optins
@@ -86,13 +125,40 @@ class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
 
     def optin_status(self, person_id: int) -> dict[int, bool]:
         """business_id -> True (opted in) / False (opted out), from each latest event."""
-        rows = self._rows(
+        rows = fetch_rows(
+            self,
             "SELECT business_id, kind FROM optin_events e WHERE person_id = ?1 AND id ="
             " (SELECT max(id) FROM optin_events WHERE person_id = ?1"
             "  AND business_id = e.business_id)",
             (person_id,),
         )
         return {int(r["business_id"]): r["kind"] == "in" for r in rows}
+
+    def person_and_optins(self, phone: str) -> tuple[Person | None, dict[int, bool]]:
+        """`find_person` and its `optin_status` in one statement (the routing hot path)."""
+        rows = fetch_rows(self, _PERSON_OPTINS_SQL, (phone,))
+        if not rows:
+            return None, {}
+        optins = {
+            int(r["opt_business"]): r["opt_kind"] == "in"
+            for r in rows
+            if r["opt_business"] is not None
+        }
+        return person_from_row(rows[0]), optins
+
+    def sender_activity(
+        self, sender: str, *, replies_since: datetime, texts_since: datetime, before_id: int
+    ) -> SenderActivity:
+        """`replies_since`, `recent_texts` and `loop_marked_since` in one statement."""
+        rows = fetch_rows(
+            self, _ACTIVITY_SQL, (sender, to_ts(replies_since), to_ts(texts_since), before_id)
+        )
+        counts = {r["tag"]: int(r["n"]) for r in rows if r["tag"] != "t"}
+        texts = tuple(
+            str(r["text"])
+            for r in sorted((r for r in rows if r["tag"] == "t"), key=lambda r: int(r["n"]))
+        )
+        return SenderActivity(counts["r"], texts, counts["l"] > 0)
 
     def history(
         self,

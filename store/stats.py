@@ -13,7 +13,7 @@ The rule (docs/PRIVACY.md, "Statistics"):
 
 from __future__ import annotations
 
-import sqlite3
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -147,72 +147,64 @@ class StatsMixin(DirectoryMixin, StoreBase):
         return self._gateway_stats(by, min_people)
 
     def _gateway_stats(self, by: str, k: int) -> Breakdown:
-        """Rule 5 in a few grouped queries: per-business cells, then what each publishes.
+        """Rule 5 in three grouped queries instead of one query per business.
 
-        The (business, cell, person) rows are grouped once into a temporary table; rules 1-2
-        run per business in Python on (people, requests) of each of its cells; the combined
-        cells, the pool and the distinct total are then counted over the published pairs only.
+        1. (people, requests) of every (business, cell); rules 1-2 run per business in Python.
+        2. The combined cells over the published pairs only (the few hidden pairs excluded,
+           passed as one JSON parameter); rules 1-2 again on the combined cells.
+        3. Distinct people of the pool and of everything shown (rule 4).
         """
-        sql = cells_sql(by, one_business=False)
+        rows = f"SELECT * FROM ({cells_sql(by, one_business=False)})"  # noqa: S608 - constant
         with self.transaction(write=False) as db:
             conn = db.conn
-            conn.execute("DROP TABLE IF EXISTS temp.stats_rows")
-            conn.execute("DROP TABLE IF EXISTS temp.stats_published")
-            try:
-                conn.execute("CREATE TEMP TABLE stats_rows AS " + sql)
-                per_business: dict[int, dict[str, tuple[int, int]]] = {}
-                for business_id, cell, people, requests in conn.execute(
-                    "SELECT business_id, cell, count(*), sum(n) FROM temp.stats_rows"
-                    " GROUP BY business_id, cell"
-                ):
-                    per_business.setdefault(business_id, {})[str(cell)] = (people, requests)
-                conn.execute(
-                    "CREATE TEMP TABLE stats_published (business_id, cell,"
-                    " PRIMARY KEY (business_id, cell)) WITHOUT ROWID"
-                )
-                conn.executemany(
-                    "INSERT INTO temp.stats_published VALUES (?, ?)",
-                    (
-                        (business_id, cell)
-                        for business_id, sizes in per_business.items()
-                        for cell in sizes.keys() - _hidden(sizes, k)
-                    ),
-                )
-                return self._combined(conn, by, k)
-            finally:
-                conn.execute("DROP TABLE IF EXISTS temp.stats_rows")
-                conn.execute("DROP TABLE IF EXISTS temp.stats_published")
-
-    @staticmethod
-    def _combined(conn: sqlite3.Connection, by: str, k: int) -> Breakdown:
-        published = (
-            " FROM temp.stats_rows s JOIN temp.stats_published p"
-            " ON p.business_id = s.business_id AND p.cell = s.cell"
-        )
-        combined = {
-            str(cell): (int(people), int(requests))
-            for cell, people, requests in conn.execute(
-                "SELECT s.cell, count(DISTINCT s.person_id), sum(s.n)" + published + " GROUP BY s.cell"
+            per_business: dict[int, dict[str, tuple[int, int]]] = {}
+            for business_id, cell, people, requests in conn.execute(
+                f"SELECT business_id, cell, count(*), sum(n) FROM ({rows})"  # noqa: S608
+                " GROUP BY business_id, cell"
+            ):
+                per_business.setdefault(int(business_id), {})[str(cell)] = (people, requests)
+            hidden_pairs = sorted(
+                f"{business_id}|{cell}"
+                for business_id, sizes in per_business.items()
+                for cell in _hidden(sizes, k)
             )
-        }
-        hidden = _hidden(combined, k)
+            published = (
+                f"FROM ({rows}) WHERE business_id || '|' || cell"  # noqa: S608
+                " NOT IN (SELECT value FROM json_each(?1))"
+            )
+            combined = {
+                str(cell): (int(people), int(requests))
+                for cell, people, requests in conn.execute(
+                    f"SELECT cell, count(DISTINCT person_id), sum(n) {published} GROUP BY cell",
+                    (json.dumps(hidden_pairs),),
+                )
+            }
+            hidden = _hidden(combined, k)
+            totals = (
+                (  # noqa: S608 - constant SQL, bound values
+                    "SELECT count(DISTINCT CASE WHEN hidden THEN person_id END),"
+                    " coalesce(sum(CASE WHEN hidden THEN n END), 0),"
+                    " count(DISTINCT CASE WHEN NOT hidden THEN person_id END),"
+                    " count(DISTINCT person_id) FROM (SELECT person_id, n,"
+                    " cell IN (SELECT value FROM json_each(?2)) AS hidden "
+                )
+                + published
+                + ")"
+            )
+            pool_people, pool_requests, shown_people, everyone = conn.execute(
+                totals, (json.dumps(hidden_pairs), json.dumps(sorted(hidden)))
+            ).fetchone()
         shown = {label: size for label, size in combined.items() if label not in hidden}
-        marks = ",".join("?" * len(hidden))
-        pool_people, pool_requests = conn.execute(
-            "SELECT count(DISTINCT s.person_id), coalesce(sum(s.n), 0)"  # noqa: S608
-            + published
-            + f" WHERE s.cell IN ({marks})",
-            sorted(hidden),
-        ).fetchone()
         pool_shown = bool(hidden) and pool_people >= k
         if pool_shown:
             shown[OTHER] = (int(pool_people), int(pool_requests))
-        everyone_sql = "SELECT count(DISTINCT s.person_id)" + published  # noqa: S608
-        if not pool_shown:
-            everyone_sql += f" WHERE s.cell NOT IN ({marks})"
-        (everyone,) = conn.execute(everyone_sql, [] if pool_shown else sorted(hidden)).fetchone()
         return _published(
-            shown, by=by, business=None, k=k, suppressed=len(hidden), total_people=int(everyone)
+            shown,
+            by=by,
+            business=None,
+            k=k,
+            suppressed=len(hidden),
+            total_people=int(everyone if pool_shown else shown_people),
         )
 
 
