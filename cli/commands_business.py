@@ -77,6 +77,11 @@ def company_add(
 @click.option("--sector", help="Market sector.")
 @click.option("--password-stdin", is_flag=True, help="Read a new password from stdin.")
 @click.option("--password", "ask_password", is_flag=True, help="Prompt for a new password.")
+@click.option(
+    "--modem",
+    "modem_name",
+    help='Send this business\'s messages through this [[modems]] name while it is up ("" clears).',
+)
 @pass_ctx
 @command_edge
 def company_update(
@@ -85,19 +90,25 @@ def company_update(
     daily_cap: int | None,
     password_stdin: bool,
     ask_password: bool,
+    modem_name: str | None,
     **fields: str | None,
 ) -> None:
-    """Change a business's contact details, sector, daily cap or password.
+    """Change a business's contact details, sector, daily cap, password or preferred modem.
 
     \b
     Example:
       smsd company update "Pizza Place" --email orders@pizza.example --daily-cap 500
+      smsd company update "Pizza Place" --modem modem1
     """
     from cli.commands_people import read_password
 
     password = read_password(password_stdin, ask_password)
     changes = {k: v for k, v in fields.items() if v is not None}
-    profile = ctx.store().update_business(name, changes, password=password, daily_cap=daily_cap)
+    store = ctx.store()
+    with store.transaction():
+        profile = store.update_business(name, changes, password=password, daily_cap=daily_cap)
+        if modem_name is not None:
+            store.set_business_modem(name, modem_name.strip() or None)
     click.echo(f"updated business {profile.name!r}")
 
 

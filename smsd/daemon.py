@@ -68,7 +68,7 @@ class Daemon:
         self.reload_requested = threading.Event()
         self.store = Store.open(options.db_path)
         self.rules = options.rules_loader()
-        self.sender = Sender(self.store, options.policy)
+        self.sender = Sender(self.store, options.policy, healthy=self._healthy_modems)
         self.ingest = Ingest(self.store, self._process, self.wake_all, self._normalize)
         self.guard = StoreGuard()
         self.page_limit = PageLimitKnob.from_env(self.store)
@@ -79,6 +79,7 @@ class Daemon:
                 self.sender,
                 timers=options.timers,
                 on_ready=self._on_ready,
+                on_health=self.wake_all,  # a preferred modem went up or down: re-plan sends
                 guard=self.guard,
             )
             for s in options.modems
@@ -108,6 +109,9 @@ class Daemon:
                 self._ready_sent = True
                 self.notifier.ready()
                 log.info("daemon_ready", modem=name)
+
+    def _healthy_modems(self) -> set[str]:
+        return {w.name for w in self.workers if w.healthy}
 
     def wake_all(self) -> None:
         """Wake every worker: the outbox may have something due."""

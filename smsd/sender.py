@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -64,9 +64,12 @@ class Sender:
         store: Store,
         policy: RetryPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        healthy: Callable[[], Collection[str]] | None = None,
     ) -> None:
         self.store = store
         self.policy = policy or RetryPolicy()
+        # The modems up now: a business's preferred modem gets its messages while it is up.
+        self.healthy = healthy
         self.clock = clock
         self.sent_count = 0
         self._lock = threading.Lock()
@@ -79,10 +82,11 @@ class Sender:
             return False
         self.flush_unrecorded()
         now = self.clock()
-        due = self.store.next_due_at()
+        healthy = None if self.healthy is None else self.healthy()
+        due = self.store.next_due_at(modem_name, healthy)
         if due is None or due > now:
             return False  # a read, not a write transaction: an idle daemon writes nothing
-        out = self.store.claim_next_outgoing(modem_name, now)
+        out = self.store.claim_next_outgoing(modem_name, now, healthy)
         if out is None:
             return False
         if now - out.created_at > self.policy.validity:
@@ -94,7 +98,8 @@ class Sender:
 
     def seconds_until_due(self, modem_name: str) -> float:
         """Seconds until the next queued message is due (large when none is queued)."""
-        due = self.store.next_due_at()
+        healthy = None if self.healthy is None else self.healthy()
+        due = self.store.next_due_at(modem_name, healthy)
         if due is None:
             return 3600.0
         return max(0.0, (due - self.clock()).total_seconds())

@@ -27,7 +27,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +70,7 @@ class ModemWorker:
         *,
         timers: WorkerTimers | None = None,
         on_ready: Callable[[str], None] | None = None,
+        on_health: Callable[[], None] | None = None,
         guard: StoreGuard | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -79,6 +80,7 @@ class ModemWorker:
         self.sender = sender
         self.timers = timers or WorkerTimers()
         self.on_ready = on_ready
+        self.on_health = on_health  # called when this modem goes up or down
         self.clock = clock
         self.guard = guard or StoreGuard()
         self._serving = False
@@ -115,18 +117,25 @@ class ModemWorker:
             self.heartbeat = time.monotonic()
             started = time.monotonic()
             sessions = self.sessions
+            error = "stopped"
             try:
                 self._session()
             except PinError as exc:
+                error = f"PIN refused: {exc}"
                 log.error("modem_pin_refused", modem=self.name, error=str(exc))
                 backoff = self.timers.backoff_max  # never retry a PIN quickly: it locks the SIM
             except ModemError as exc:
-                log.warning("modem_session_ended", modem=self.name, error=str(exc))
-            except Exception:
+                error = str(exc)
+                log.warning("modem_session_ended", modem=self.name, error=error)
+            except Exception as exc:
+                error = f"worker crashed: {exc!r}"
                 log.exception("worker_crashed", modem=self.name)
             finally:
+                was_healthy = self.healthy
                 self.healthy = self._serving = False
                 self._close()
+                if was_healthy:
+                    self._report(healthy=False, error=error)
             if self.stopping.is_set():
                 break
             if self.sessions > sessions and time.monotonic() - started > 5:
@@ -157,9 +166,11 @@ class ModemWorker:
         self._drain_events()
         modem.open()
         modem.initialise()
+        details = asdict(modem.status())  # once per session: identity, SIM, network, signal
         self.sessions += 1
         self.healthy = True
         self._serving = True
+        self._report(healthy=True, details=details)
         next_sweep = time.monotonic() + self.timers.sweep_interval
         try:
             self._probe_and_sweep(modem)  # what arrived while we were away comes first
@@ -169,6 +180,20 @@ class ModemWorker:
         if self.on_ready is not None:
             self.on_ready(self.name)
         self._serve(modem, next_sweep)
+
+    def _report(
+        self, *, healthy: bool, details: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        """Record this modem's state for `smsd modem status`, and tell the daemon."""
+        try:
+            self.ingest.store.record_modem_status(
+                self.name, self.settings.url, healthy=healthy, now=self.clock(),
+                session=self.sessions, details=details, error=error,
+            )  # fmt: skip
+        except StoreError as exc:
+            log.warning("modem_status_not_recorded", modem=self.name, error=str(exc))
+        if self.on_health is not None:
+            self.on_health()
 
     def _drain_events(self) -> None:
         while True:

@@ -163,11 +163,22 @@ def m003_live_copies(conn: sqlite3.Connection) -> None:
     )
 
 
+def m005_modems(conn: sqlite3.Connection) -> None:
+    """The daemon's modem reports, and a preferred modem per business."""
+    conn.execute(
+        "CREATE TABLE modem_status (name TEXT PRIMARY KEY, url TEXT NOT NULL,"
+        " healthy INTEGER NOT NULL, updated_at TEXT NOT NULL, session INTEGER,"
+        " details TEXT, error TEXT)"
+    )
+    conn.execute("ALTER TABLE businesses ADD COLUMN modem TEXT")
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_initial", m001_initial),
     ("002_accounts_privacy", m002_accounts_privacy),
     ("003_live_copies", m003_live_copies),
     ("004_scale_views", m004_scale_views),
+    ("005_modems", m005_modems),
 )
 
 

@@ -8,6 +8,8 @@ back in the queue: the one duplicate the design allows, rather than a lost messa
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal
 
@@ -16,6 +18,22 @@ from store.errors import InvalidInput, NotFound
 from store.models import Outgoing, OutgoingKind
 
 __all__ = ["OutboxMixin"]
+
+
+def preference_clause(modem: str, healthy: Collection[str] | None) -> tuple[str, list[Any]]:
+    """SQL (over alias `o` of outgoing) selecting rows `modem` may send, with its parameters.
+
+    A row may go out through `modem` when its business has no preferred modem, prefers this
+    one, or prefers one that is not healthy now. `healthy` None means "do not filter".
+    """
+    if healthy is None:
+        return "1", []
+    return (
+        "(o.business_id IS NULL OR NOT EXISTS (SELECT 1 FROM businesses b"
+        " WHERE b.id = o.business_id AND b.modem IS NOT NULL AND b.modem <> ?"
+        " AND b.modem IN (SELECT value FROM json_each(?))))",
+        [modem, json.dumps(sorted(healthy))],
+    )
 
 
 def _outgoing(row: dict[str, Any]) -> Outgoing:
@@ -78,14 +96,22 @@ class OutboxMixin(StoreBase):
             )
             return int(cur.lastrowid or 0)
 
-    def claim_next_outgoing(self, modem: str, now: datetime) -> Outgoing | None:
-        """Take the oldest due queued message for `modem` to send (state -> 'sending')."""
+    def claim_next_outgoing(
+        self, modem: str, now: datetime, healthy: Collection[str] | None = None
+    ) -> Outgoing | None:
+        """Take the oldest due queued message for `modem` to send (state -> 'sending').
+
+        With `healthy` (the modems up now), a message whose business prefers another healthy
+        modem is left for that one (see `store.modems.preference_clause`).
+        """
+        clause, params = preference_clause(modem, healthy)
         with self.transaction() as db:
             rows = list(
                 db.query(
-                    "SELECT id FROM outgoing WHERE state = 'queued' AND next_attempt_at <= ?"
-                    " ORDER BY next_attempt_at, id LIMIT 1",
-                    (to_ts(now),),
+                    "SELECT o.id FROM outgoing o WHERE o.state = 'queued'"  # noqa: S608
+                    f" AND o.next_attempt_at <= ? AND {clause}"
+                    " ORDER BY o.next_attempt_at, o.id LIMIT 1",
+                    (to_ts(now), *params),
                 )
             )
             if not rows:
@@ -202,9 +228,16 @@ class OutboxMixin(StoreBase):
         row = self._one("SELECT count(*) AS n FROM outgoing WHERE state = 'queued'")
         return 0 if row is None else int(row["n"])
 
-    def next_due_at(self) -> datetime | None:
-        """When the earliest queued message becomes due (None when the queue is empty)."""
-        row = self._one("SELECT min(next_attempt_at) AS t FROM outgoing WHERE state = 'queued'")
+    def next_due_at(
+        self, modem: str | None = None, healthy: Collection[str] | None = None
+    ) -> datetime | None:
+        """When the earliest queued message (that `modem` may send) becomes due; None if none."""
+        clause, params = preference_clause(modem or "", None if modem is None else healthy)
+        row = self._one(
+            "SELECT min(o.next_attempt_at) AS t FROM outgoing o"  # noqa: S608 - constant clause
+            f" WHERE o.state = 'queued' AND {clause}",
+            params,
+        )
         return None if row is None else from_ts(row["t"])
 
     def _transition(self, outgoing_id: int, sql: str, params: tuple[Any, ...]) -> None:

@@ -11,6 +11,7 @@ from store.accounts import AccountsMixin
 from store.audit import AuditMixin
 from store.broadcast import BroadcastMixin
 from store.invoices import InvoicesMixin
+from store.modems import ModemsMixin
 from store.routing import RoutingMixin
 from store.stats import PersonStatsMixin, StatsMixin
 
@@ -18,6 +19,7 @@ __all__ = ["Store"]
 
 
 class Store(
+    ModemsMixin,
     PersonStatsMixin,
     StatsMixin,
     InvoicesMixin,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from daemonproc import running_daemon, wait_until
+from daemonproc import ROOT, running_daemon, wait_until
 from gatewaykit import make_db, rows, sent_by, write_config
 
 from modem.sim import SimModem
@@ -59,3 +62,51 @@ def test_unplugged_modem_queue_goes_to_the_other(tmp_path: Path) -> None:
         assert len(sim_b.sent()) == 8 and sim_a.sent() == []
         assert len(sent_by([sim_a, sim_b])) == 8
     assert rows(db, "SELECT DISTINCT modem FROM outgoing") == [("modem1",)]
+
+
+def test_preferred_modem_and_failover_and_status(tmp_path: Path) -> None:
+    """A business's preferred modem sends its messages; when it dies the other one does.
+
+    ``smsd modem status`` reads what the running daemon reported for each modem.
+    """
+    db = make_db(tmp_path / "smsd.db")
+    with Store.open(db) as store:
+        store.set_business_modem("Pizza Place", "modem1")
+        pizza = store.get_business("Pizza Place").id
+    links = [str(tmp_path / "modem-a"), str(tmp_path / "modem-b")]
+    with (
+        SimModem("generic", noise=False, link=links[0]) as sim_a,
+        SimModem("quectel", noise=False, link=links[1]) as sim_b,
+    ):
+        extra = ["--config", str(write_config(tmp_path / "smsd.toml", db, []))]
+        with running_daemon(tmp_path, db, links, extra=extra) as daemon:
+            assert daemon.notify is not None
+            daemon.notify.wait_for_match("STATUS", "modems up 2/2", timeout=20)
+            report = modem_status_json(db)
+            assert report["modem1"]["healthy"] and report["modem1"]["model"] == "EC25"
+            queue_for_business(db, pizza, 4)
+            wait_until(lambda: len(sim_b.sent()) == 4, what="preferred modem sent all 4")
+            assert sim_a.sent() == []
+            sim_b.fault("unplug")
+            wait_until(lambda: not modem_status_json(db)["modem1"]["healthy"], what="reported")
+            queue_for_business(db, pizza, 3)
+            wait_until(lambda: len(sim_a.sent()) == 3, timeout=30, what="failover to modem0")
+            assert daemon.terminate() == 0
+
+
+def queue_for_business(db: Path, business_id: int, count: int) -> None:
+    """Queue replies on behalf of a business, from another process's connection."""
+    with Store.open(db) as store:
+        for i in range(count):
+            store.queue_outgoing(f"+44770090050{i}", f"deal {i}", "broadcast",
+                                 now=datetime.now(UTC), business_id=business_id)  # fmt: skip
+
+
+def modem_status_json(db: Path) -> dict[str, dict[str, object]]:
+    """``smsd modem status --json`` as a person would run it against the running daemon."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "--db", str(db), "modem", "status", "--json"],
+        capture_output=True, text=True, timeout=60, check=True, cwd=ROOT,
+    )  # fmt: skip
+    report: dict[str, dict[str, object]] = json.loads(done.stdout)
+    return report
