@@ -40,3 +40,15 @@ def sim(tmp_path: Path) -> Iterator[SimModem]:
     modem.start()
     yield modem
     modem.stop()
+
+
+@pytest.fixture
+def fast_hashes() -> Iterator[None]:
+    """Light argon2 parameters so tests that hash passwords stay fast (use via usefixtures)."""
+    from store import passwords
+    from store.passwords import HashParameters, use_parameters
+
+    old = passwords.PARAMETERS
+    use_parameters(HashParameters(time_cost=1, memory_cost_kib=8, parallelism=1))
+    yield
+    use_parameters(old)

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,19 +13,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import _register, cli
-from store import OptinDraft, Plan, RequestDraft, Store, passwords
-from store.passwords import HashParameters, use_parameters
+from store import OptinDraft, Plan, RequestDraft, Store
 
 T0 = datetime(2026, 9, 7, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    """Light argon2 parameters so the tests stay fast."""
-    old = passwords.PARAMETERS
-    use_parameters(HashParameters(time_cost=1, memory_cost_kib=8, parallelism=1))
-    yield
-    use_parameters(old)
+# Light argon2 parameters (conftest.py) so the tests stay fast.
+pytestmark = pytest.mark.usefixtures("fast_hashes")
 
 
 def run(db: Path, *args: str, input: str | None = None) -> Result:

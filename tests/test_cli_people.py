@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import _register, cli
-from store import OptinDraft, Plan, RequestDraft, Store, passwords
+from store import OptinDraft, Plan, RequestDraft, Store
 from store.passwords import HashParameters, use_parameters
 
 T0 = datetime(2026, 10, 5, 9, 30, tzinfo=UTC)
@@ -20,13 +19,8 @@ PROFILE = ["--first-name", "Ann", "--surname", "Lee", "--email", "ann@example.co
            "--postal-code", "sw1a 1aa"]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    """Light argon2 parameters so the tests stay fast."""
-    old = passwords.PARAMETERS
-    use_parameters(HashParameters(time_cost=1, memory_cost_kib=8, parallelism=1))
-    yield
-    use_parameters(old)
+# Light argon2 parameters (conftest.py) so the tests stay fast.
+pytestmark = pytest.mark.usefixtures("fast_hashes")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,9 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import _register, cli
-from store import OptinDraft, Plan, RequestDraft, Store, passwords
+from store import OptinDraft, Plan, RequestDraft, Store
 from store.accounts_schema import BUSINESS_VIEWS
-from store.passwords import HashParameters, use_parameters
 
 T0 = datetime(2026, 9, 7, 10, 0, tzinfo=UTC)
 PHONES = [f"+4477009001{i:02d}" for i in range(8)]
@@ -23,13 +21,8 @@ SURNAME = "Fothergill"
 INJECTIONS = ["'; DROP TABLE people; --", 'x" OR 1=1 --', "Robert'); DROP TABLE requests;--"]
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    """Light argon2 parameters so the tests stay fast."""
-    old = passwords.PARAMETERS
-    use_parameters(HashParameters(time_cost=1, memory_cost_kib=8, parallelism=1))
-    yield
-    use_parameters(old)
+# Light argon2 parameters (conftest.py) so the tests stay fast.
+pytestmark = pytest.mark.usefixtures("fast_hashes")
 
 
 def text_in(store: Store, phone: str, at: datetime, text: str = "PIZZA") -> str:
