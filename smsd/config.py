@@ -10,15 +10,30 @@ that default file does not exist). Every scalar key can be overridden by
 from __future__ import annotations
 
 import os
-import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from smsd.config_values import (
+    Convert,
+    boolean,
+    choice,
+    integer,
+    number,
+    optional_text,
+    path,
+    price,
+    quiet_hours,
+    region,
+    text,
+)
+from smsd.config_values import (
+    log_format as format_value,
+)
 from smsd.errors import ConfigError
 from smsd.router import Rules
 
@@ -201,153 +216,65 @@ class Config:
         return WorkerTimers()
 
 
-Convert = Callable[[str, Any], Any]
-
-
-def _int(minimum: int) -> Convert:
-    def convert(key: str, value: Any) -> int:
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ConfigError(f"{key}: expected an integer >= {minimum}, got {value!r}")
-        return value
-
-    return convert
-
-
-def _float(key: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = -1.0
-    if isinstance(value, bool) or number < 0:
-        raise ConfigError(f"{key}: expected a number >= 0, got {value!r}")
-    return number
-
-
-def _bool(key: str, value: Any) -> bool:
-    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
-        return True
-    if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off"}:
-        return False
-    if not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
-    return value
-
-
-def _str(key: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
-    return value.strip()
-
-
-def _opt_str(key: str, value: Any) -> str | None:
-    return None if value in ("", None) else _str(key, value)
-
-
-def _path(key: str, value: Any) -> Path:
-    return Path(_str(key, value))
-
-
-def _region(key: str, value: Any) -> str:
-    text = _str(key, value).upper()
-    if not re.fullmatch(r"[A-Z]{2}", text):
-        raise ConfigError(f"{key}: expected a two-letter region code like 'GB', got {value!r}")
-    return text
-
-
-def _price(key: str, value: Any) -> Decimal:
-    try:
-        price = Decimal(str(value))
-    except InvalidOperation:
-        price = Decimal(-1)
-    if isinstance(value, bool) or not price.is_finite() or price < 0:
-        raise ConfigError(f"{key}: expected a price >= 0, got {value!r}")
-    return price
-
-
-def _choice(*allowed: str) -> Convert:
-    def convert(key: str, value: Any) -> str:
-        text = str(value).strip().lower()
-        if text not in allowed:
-            raise ConfigError(f"{key}: expected one of {', '.join(allowed)}, got {value!r}")
-        return text
-
-    return convert
-
-
-def _format(key: str, value: Any) -> str | None:
-    return None if value in ("", None) else _choice("json", "console")(key, value)
-
-
-def _quiet_hours(key: str, value: Any) -> tuple[time, time] | None:
-    if value in ("", None):
-        return None
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", str(value).strip())
-    try:
-        assert match is not None
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        return time(h1, m1), time(h2, m2)
-    except (AssertionError, ValueError):
-        raise ConfigError(f"{key}: expected 'HH:MM-HH:MM', got {value!r}") from None
-
-
 _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
-    "database": (DatabaseConfig, {"path": _path, "busy_timeout_ms": _int(0)}),
+    "database": (DatabaseConfig, {"path": path, "busy_timeout_ms": integer(0)}),
     "gateway": (
         GatewayConfig,
         {
-            "name": _str,
-            "contact": lambda k, v: "" if v == "" else _str(k, v),
-            "help_text": _opt_str,
-            "own_number": _opt_str,
-            "default_region": _region,
-            "short_code_max_len": _int(0),
+            "name": text,
+            "contact": lambda k, v: "" if v == "" else text(k, v),
+            "help_text": optional_text,
+            "own_number": optional_text,
+            "default_region": region,
+            "short_code_max_len": integer(0),
         },
     ),
     "limits": (
         LimitsConfig,
         {
-            "replies_per_hour": _int(0),
-            "loop_threshold": _int(2),
-            "loop_window_minutes": _int(1),
-            "broadcast_daily_cap": _int(0),
-            "quiet_hours": _quiet_hours,
+            "replies_per_hour": integer(0),
+            "loop_threshold": integer(2),
+            "loop_window_minutes": integer(1),
+            "broadcast_daily_cap": integer(0),
+            "quiet_hours": quiet_hours,
         },
     ),
     "outgoing": (
         OutgoingConfig,
         {
-            "max_attempts": _int(1),
-            "backoff_base_s": _float,
-            "backoff_max_s": _float,
-            "validity_hours": _int(1),
-            "status_reports": _bool,
+            "max_attempts": integer(1),
+            "backoff_base_s": number,
+            "backoff_max_s": number,
+            "validity_hours": integer(1),
+            "status_reports": boolean,
         },
     ),
-    "multipart": (MultipartConfig, {"timeout_minutes": _int(1)}),
-    "log": (LogConfig, {"level": _choice("debug", "info", "warning", "error"), "format": _format}),
+    "multipart": (MultipartConfig, {"timeout_minutes": integer(1)}),
+    "log": (
+        LogConfig,
+        {"level": choice("debug", "info", "warning", "error"), "format": format_value},
+    ),
     "billing": (
         BillingConfig,
         {
-            "price_per_request": _price,
-            "price_per_broadcast_part": _price,
-            "currency": lambda k, v: _str(k, v).upper(),
+            "price_per_request": price,
+            "price_per_broadcast_part": price,
+            "currency": lambda k, v: text(k, v).upper(),
         },
     ),
 }
 
 _MODEM_SCHEMA: dict[str, Convert] = {
-    "url": _str,
-    "name": _str,
+    "url": text,
+    "name": text,
     "pin": lambda k, v: None if v in ("", None) else str(v),
-    "baudrate": _int(1),
-    "rtscts": _bool,
-    "storage": lambda k, v: _str(k, v).upper(),
-    "cnmi": _str,
-    "command_timeout": _float,
-    "send_timeout": _float,
-    "prompt_timeout": _float,
+    "baudrate": integer(1),
+    "rtscts": boolean,
+    "storage": lambda k, v: text(k, v).upper(),
+    "cnmi": text,
+    "command_timeout": number,
+    "send_timeout": number,
+    "prompt_timeout": number,
 }
 
 
