@@ -33,7 +33,7 @@ from smsd.diskguard import PageLimitKnob, StoreGuard
 from smsd.ingest import Ingest
 from smsd.notify import Notifier
 from smsd.numbers import normalize_sender
-from smsd.pipeline import process_expired_partials, process_incoming, process_unrouted
+from smsd.pipeline import process_expired_partials, process_many, process_unrouted
 from smsd.sender import RetryPolicy, Sender
 from smsd.worker import ModemWorker, WorkerTimers
 from store.errors import StoreError
@@ -89,10 +89,9 @@ class Daemon:
         self._alarm_shown = False
 
     # -- callbacks -------------------------------------------------------------------------
-    def _process(self, incoming_id: int) -> bool:
-        """Route one stored message; True when it queued replies."""
-        done = process_incoming(self.store, incoming_id, datetime.now(UTC), self.rules)
-        return done is not None and bool(done.outgoing_ids)
+    def _process(self, ids: list[int]) -> bool:
+        """Route stored messages in one transaction; True when any queued replies."""
+        return process_many(self.store, ids, datetime.now(UTC), self.rules).queued
 
     def _normalize(self, raw: str, ton: int) -> tuple[str, str]:
         address, kind = normalize_sender(

@@ -2,25 +2,36 @@
 
 Order is the promise: read, commit to the store, then delete from the modem (or ``AT+CNMA``
 for direct delivery), then route. A PDU that cannot be decoded is stored raw and flagged, never
-dropped. A store error before the commit leaves the message on the SIM (the caller raises the
-store alarm and sweeps again later); a store error while routing leaves a committed message in
-state 'new' and sets :attr:`Ingest.unrouted`, so the daemon routes it once the store is back.
+dropped.
+
+Group commit: what is waiting together — a sweep (``AT+CMGL=4`` lists them all) or several
+``+CMTI`` queued while the worker was busy (each read with ``AT+CMGR`` first) — is recorded in
+ONE transaction, then each copy is deleted, the locations released in one transaction, and the
+batch routed in one more (a SAVEPOINT per message: `smsd.pipeline.process_many`). One fsync per
+step instead of per message, and still no delete before its commit.
+
+A store error before the commit leaves the batch on the SIM (the caller raises the store alarm
+and sweeps again later); a store error while routing, or a modem error while deleting, leaves
+committed messages in state 'new' and sets :attr:`Ingest.unrouted`, so the daemon routes them
+once the store is back. A message whose routing raises anything else is rolled back alone and
+stays 'new' until `process_unrouted` at the next start.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
 
 from modem.at import Urc
 from modem.errors import PduError
-from modem.modem import Modem
+from modem.modem import Modem, StoredMessage
 from modem.pdu import SmsDeliver, SmsStatusReport, decode_pdu
 from store.errors import StoreError
+from store.models import IncomingDraft
 from store.store import Store
 
 __all__ = ["Ingest"]
@@ -29,6 +40,7 @@ log = structlog.get_logger()
 _INDEX = re.compile(
     r'^\+CDSI?:\s*"?(?P<mem>[A-Z]{2})"?\s*,\s*(?P<index>\d+)|^\+CMTI:\s*"?(?P<mem2>[A-Z]{2})"?\s*,\s*(?P<index2>\d+)'
 )
+_QUIET_URCS = frozenset({"^RSSI", "^MODE", "^SRVST", "+CREG", "+CIEV", "+QIND", "?"})
 
 
 def _storage_index(line: str) -> tuple[str, int] | None:
@@ -46,7 +58,7 @@ class Ingest:
     def __init__(
         self,
         store: Store,
-        process: Callable[[int], bool],
+        process: Callable[[list[int]], bool],
         on_enqueued: Callable[[], None],
         normalize: Callable[[str, int], tuple[str, str]],
         *,
@@ -63,53 +75,86 @@ class Ingest:
         self.unrouted = threading.Event()  # a committed message could not be routed yet
 
     def sweep(self, modem: Modem, modem_name: str) -> int:
-        """Take every message in the modem's storage; return how many were taken."""
+        """Take every message in the modem's storage as one batch; return how many."""
         stored = modem.list_stored()
-        for message in stored:
-            self._take(modem, modem_name, message.index, message.pdu)
+        # Slots the listing shows empty hold no copy: release keys a crash left live there.
+        self.store.release_absent(modem_name, self.storage, [m.index for m in stored])
         if stored:
+            self.take_stored(modem, modem_name, stored)
             log.info("storage_swept", modem=modem_name, taken=len(stored))
         return len(stored)
 
-    def handle_urc(self, modem: Modem, modem_name: str, urc: Urc) -> None:
-        """React to one unsolicited result code at once."""
-        if urc.name in ("+CMTI", "+CDSI"):
-            where = _storage_index(urc.line)
-            if where is None:
-                log.warning("urc_unparsed", modem=modem_name, urc=urc.name)
-                return
-            message = modem.read_stored(where[1])
-            if message is not None:
-                self._take(modem, modem_name, message.index, message.pdu)
-        elif urc.name in ("+CMT", "+CDS") and urc.pdu is not None:
-            incoming_id = self._record(modem_name, None, urc.pdu)
-            modem.ack()  # only after the commit: an unacknowledged +CMT is redelivered
-            self.store.release_location(modem_name, None, None)
-            self._route(incoming_id)
-        elif urc.name not in ("^RSSI", "^MODE", "^SRVST", "+CREG", "+CIEV", "+QIND", "?"):
-            log.debug("urc_ignored", modem=modem_name, urc=urc.name)
+    def handle_urcs(self, modem: Modem, modem_name: str, urcs: Sequence[Urc]) -> None:
+        """React to URCs that were waiting together; the +CMTI/+CDSI ones form one batch."""
+        indexes: list[int] = []
+        for urc in urcs:
+            if urc.name in ("+CMTI", "+CDSI"):
+                where = _storage_index(urc.line)
+                if where is None:
+                    log.warning("urc_unparsed", modem=modem_name, urc=urc.name)
+                elif where[1] not in indexes:  # a repeated URC names the same copy
+                    indexes.append(where[1])
+            elif urc.name in ("+CMT", "+CDS") and urc.pdu is not None:
+                self._take_direct(modem, modem_name, urc.pdu)
+            elif urc.name not in _QUIET_URCS:
+                log.debug("urc_ignored", modem=modem_name, urc=urc.name)
+        stored = [m for m in (modem.read_stored(i) for i in indexes) if m is not None]
+        if stored:
+            self.take_stored(modem, modem_name, stored)
 
-    def _take(self, modem: Modem, modem_name: str, index: int, pdu: str) -> None:
-        incoming_id = self._record(modem_name, index, pdu)
-        modem.delete_stored(index)  # only after the commit; a crash here is caught by dedupe
-        self.store.release_location(modem_name, self.storage, index)
-        self._route(incoming_id)
+    def take_stored(self, modem: Modem, modem_name: str, stored: Sequence[StoredMessage]) -> None:
+        """Commit all, then delete each from the modem, release them, route them all."""
+        ids = self._record_many(modem_name, [(m.index, m.pdu) for m in stored])
+        try:
+            for message in stored:
+                modem.delete_stored(message.index)  # after the commit; a crash: dedupe catches it
+        except BaseException:
+            self.unrouted.set()  # committed, not routed: the daemon routes them meanwhile
+            raise
+        self.store.release_locations(modem_name, self.storage, [m.index for m in stored])
+        self._route(ids)
 
-    def _route(self, incoming_id: int | None) -> None:
-        """Route a committed message; on a store error leave it 'new' for the daemon."""
-        if incoming_id is None:
+    def _take_direct(self, modem: Modem, modem_name: str, pdu: str) -> None:
+        ids = self._record_many(modem_name, [(None, pdu)])
+        modem.ack()  # only after the commit: an unacknowledged +CMT is redelivered
+        self.store.release_location(modem_name, None, None)
+        self._route(ids)
+
+    def _route(self, ids: list[int]) -> None:
+        """Route committed messages; on a store error leave them 'new' for the daemon."""
+        if not ids:
             return
         try:
-            queued = self.process(incoming_id)
+            queued = self.process(ids)
         except StoreError:
             self.unrouted.set()
             raise
         if queued:
             self.on_enqueued()
 
+    def _record_many(self, modem_name: str, copies: Sequence[tuple[int | None, str]]) -> list[int]:
+        """Commit PDUs in one transaction; return the ids of the messages to route now."""
+        now = self.clock()
+        drafts: list[IncomingDraft] = []
+        with self.store.transaction():
+            for index, pdu in copies:
+                draft = self._classify(modem_name, index, pdu, now)
+                if draft is not None:
+                    drafts.append(draft)
+            ids = self.store.record_incoming_many(drafts)
+        for draft, incoming_id in zip(drafts, ids, strict=True):
+            self._log_received(draft, incoming_id)
+        return [i for i in ids if i is not None]
+
     def _record(self, modem_name: str, index: int | None, pdu: str) -> int | None:
         """Commit one PDU; return the id of a message to route now, if any."""
-        now = self.clock()
+        ids = self._record_many(modem_name, [(index, pdu)])
+        return ids[0] if ids else None
+
+    def _classify(
+        self, modem_name: str, index: int | None, pdu: str, now: datetime
+    ) -> IncomingDraft | None:
+        """A message to record, or None once a malformed PDU or a status report is handled."""
         try:
             decoded = decode_pdu(pdu)
         except PduError as exc:
@@ -126,14 +171,14 @@ class Ingest:
         if isinstance(decoded, SmsStatusReport):
             self._status_report(modem_name, decoded)
             return None
-        return self._deliver(modem_name, index, pdu, decoded, now)
+        return self._draft(modem_name, index, pdu, decoded, now)
 
-    def _deliver(
+    def _draft(
         self, modem_name: str, index: int | None, pdu: str, sms: SmsDeliver, now: datetime
-    ) -> int | None:
+    ) -> IncomingDraft:
         sender, kind = self.normalize(sms.sender.number, sms.sender.ton)
         concat = sms.concat
-        incoming_id = self.store.record_incoming(
+        return IncomingDraft(
             sender=sender,
             sender_type=kind,
             text=sms.text,
@@ -146,21 +191,26 @@ class Ingest:
             storage=self.storage if index is not None else None,
             storage_index=index,
         )
+
+    def _log_received(self, draft: IncomingDraft, incoming_id: int | None) -> None:
         if incoming_id is None:
-            log.info("sms_duplicate_ignored", modem=modem_name, index=index)
-            return None
+            log.info("sms_duplicate_ignored", modem=draft.modem, index=draft.storage_index)
+            return
         self.received += 1
+        concat = draft.concat
         log.info(
             "sms_received",
-            modem=modem_name,
+            modem=draft.modem,
             incoming_id=incoming_id,
-            sender_type=kind,
-            part=None if concat is None else f"{concat.sequence}/{concat.total}",
+            sender_type=draft.sender_type,
+            part=None if concat is None else f"{concat[2]}/{concat[1]}",
         )
         log.debug(
-            "sms_received_detail", incoming_id=incoming_id, pii_sender=sender, pii_text=sms.text
+            "sms_received_detail",
+            incoming_id=incoming_id,
+            pii_sender=draft.sender,
+            pii_text=draft.text,
         )
-        return incoming_id
 
     def _status_report(self, modem_name: str, report: SmsStatusReport) -> None:
         matched = self.store.match_status_report(

@@ -1,13 +1,15 @@
 """Glue between the store and the router: load state, route, write the result at once.
 
-The daemon calls `process_incoming` after `Store.record_incoming`, `process_expired_partials`
-from its housekeeping tick, and `process_unrouted` at start (messages recorded before a crash
-but not yet routed). Loading, routing and writing share one store transaction, so two threads
-handling messages from the same new number cannot both send a user code.
+The daemon calls `process_many` after `Store.record_incoming_many` (one message or a burst: one
+transaction, a SAVEPOINT per message), `process_expired_partials` from its housekeeping tick,
+and `process_unrouted` at start (messages recorded before a crash but not yet routed).
+Loading, routing and writing share one store transaction, so two threads handling messages
+from the same new number cannot both send a user code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast, get_args
@@ -31,14 +33,16 @@ from smsd.router import (
     lookup_word,
     route,
 )
-from store import Incoming, OptinDraft, Plan, ReplyDraft, RequestDraft, Store
+from store import Incoming, OptinDraft, Plan, ReplyDraft, RequestDraft, Store, StoreUnavailable
 
 __all__ = [
     "Processed",
+    "Routed",
     "load_state",
     "plan_from",
     "process_expired_partials",
     "process_incoming",
+    "process_many",
     "process_unrouted",
 ]
 
@@ -123,26 +127,92 @@ def _router_message(message: Incoming) -> Message:
     )
 
 
+@dataclass(frozen=True)
+class Routed:
+    """The outcome of `process_many`: what was routed, and the ids whose routing raised."""
+
+    processed: tuple[Processed, ...]
+    failed: tuple[int, ...]  # rolled back alone, still 'new': `process_unrouted` retries them
+
+    @property
+    def queued(self) -> bool:
+        """True when any message queued a reply."""
+        return any(p.outgoing_ids for p in self.processed)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    processed: Processed
+    sender_type: str
+    rate_limited: bool
+
+
+def _route_one(store: Store, incoming_id: int, now: datetime, rules: Rules) -> _Outcome | None:
+    """Load, route and apply one message inside the caller's transaction."""
+    message = store.get_incoming(incoming_id)
+    if message.state != "new":
+        return None
+    state = load_state(store, message, now, rules)
+    actions = route(_router_message(message), state, now, rules)
+    applied = store.apply(incoming_id, plan_from(actions), now, loaded=(message, state.person))
+    limited = state.replies_in_window >= rules.replies_per_hour and not applied.outgoing_ids
+    processed = Processed(incoming_id, tuple(actions), applied.outgoing_ids)
+    return _Outcome(processed, message.sender_type, limited)
+
+
+def _log_routed(outcome: _Outcome) -> None:
+    """Logged after the commit, so a rolled-back routing is never reported as done."""
+    done = outcome.processed
+    if any(isinstance(a, MarkLoop) for a in done.actions):
+        log.warning("loop_detected", incoming_id=done.incoming_id, sender_type=outcome.sender_type)
+    if outcome.rate_limited:
+        log.info("reply_rate_limited", incoming_id=done.incoming_id)
+    log.info(
+        "message_routed",
+        incoming_id=done.incoming_id,
+        actions=[type(a).__name__ for a in done.actions],
+        queued=len(done.outgoing_ids),
+    )
+
+
 def process_incoming(
     store: Store, incoming_id: int, now: datetime, rules: Rules
 ) -> Processed | None:
     """Route one stored message and write the outcome; None if it is not in state 'new'."""
     with store.transaction():
-        message = store.get_incoming(incoming_id)
-        if message.state != "new":
-            return None
-        state = load_state(store, message, now, rules)
-        actions = route(_router_message(message), state, now, rules)
-        applied = store.apply(incoming_id, plan_from(actions), now, loaded=(message, state.person))
-    names = [type(a).__name__ for a in actions]
-    if any(isinstance(a, MarkLoop) for a in actions):
-        log.warning("loop_detected", incoming_id=incoming_id, sender_type=message.sender_type)
-    if state.replies_in_window >= rules.replies_per_hour and not applied.outgoing_ids:
-        log.info("reply_rate_limited", incoming_id=incoming_id)
-    log.info(
-        "message_routed", incoming_id=incoming_id, actions=names, queued=len(applied.outgoing_ids)
-    )
-    return Processed(incoming_id, tuple(actions), applied.outgoing_ids)
+        outcome = _route_one(store, incoming_id, now, rules)
+    if outcome is None:
+        return None
+    _log_routed(outcome)
+    return outcome.processed
+
+
+def process_many(store: Store, ids: Sequence[int], now: datetime, rules: Rules) -> Routed:
+    """Route several stored messages in ONE transaction (one fsync), each in its own SAVEPOINT.
+
+    A message whose routing raises is rolled back alone, logged and left 'new' (see
+    `Routed.failed`); the others commit. `StoreUnavailable` (locked, disk full) is no fault of
+    one message: it abandons the whole transaction and leaves as an exception, every message
+    still 'new'. Messages not in state 'new' are skipped, as in `process_incoming`.
+    """
+    outcomes: list[_Outcome] = []
+    failed: list[int] = []
+    with store.transaction():
+        for incoming_id in ids:
+            try:
+                with store.savepoint():
+                    outcome = _route_one(store, incoming_id, now, rules)
+            except StoreUnavailable:
+                raise
+            except Exception:
+                log.exception("message_routing_failed", incoming_id=incoming_id)
+                failed.append(incoming_id)
+                continue
+            if outcome is not None:
+                outcomes.append(outcome)
+    for outcome in outcomes:
+        _log_routed(outcome)
+    return Routed(tuple(o.processed for o in outcomes), tuple(failed))
 
 
 def process_expired_partials(

@@ -8,7 +8,9 @@ with exponential back-off, re-opens the same path, re-runs the init and sweeps a
 
 Never-lose order for an incoming message: read it from the modem, commit it to the store,
 then delete it from the modem. A crash before the commit leaves it on the SIM (the next
-sweep finds it); a crash after the commit is caught by the store's dedupe key.
+sweep finds it); a crash after the commit is caught by the store's dedupe key. URCs that
+queued up while the worker was busy are handled together, so their messages are committed
+as one batch (:meth:`smsd.ingest.Ingest.handle_urcs`).
 
 A reboot announced while the session is serving (``RDY``, ``SMS Ready``...) ends the session at
 once: an exchange in flight would otherwise wait for its full timeout (90 s for a send) for
@@ -238,27 +240,35 @@ class ModemWorker:
             item = self.events.get(timeout=timeout)
         except queue.Empty:
             return
-        self._handle(modem, item)
+        self._handle(modem, [item, *self._pending()])
 
     def _handle_pending_events(self, modem: Modem) -> None:
+        items = self._pending()
+        if items:
+            self._handle(modem, items)
+
+    def _pending(self) -> list[Any]:
+        """Everything queued now: URCs that arrived together are taken as one batch."""
+        items = []
         while True:
             try:
-                item = self.events.get_nowait()
+                items.append(self.events.get_nowait())
             except queue.Empty:
-                return
-            self._handle(modem, item)
+                return items
 
-    def _handle(self, modem: Modem, item: Any) -> None:
-        if item is _WAKE or not isinstance(item, Urc):
-            return
-        if item.name in _REBOOT_URCS:
-            # Seen while initialising (the reader thread ends a serving session itself).
-            log.info("modem_boot_noticed", modem=self.name, urc=item.name)
+    def _handle(self, modem: Modem, items: list[Any]) -> None:
+        urcs = [item for item in items if isinstance(item, Urc)]
+        for urc in urcs:
+            if urc.name in _REBOOT_URCS:
+                # Seen while initialising (the reader thread ends a serving session itself).
+                log.info("modem_boot_noticed", modem=self.name, urc=urc.name)
+        urcs = [urc for urc in urcs if urc.name not in _REBOOT_URCS]
+        if not urcs:
             return
         if self.guard.alarm is not None:
             self._missed = True  # the store refuses writes: leave it on the SIM, sweep later
             return
-        self.ingest.handle_urc(modem, self.name, item)
+        self.ingest.handle_urcs(modem, self.name, urcs)
 
     def _probe_and_sweep(self, modem: Modem) -> None:
         try:

@@ -155,6 +155,33 @@ class StoreBase:
             finally:
                 self._depth = 0
 
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[sqlite_utils.Database]:
+        """A SAVEPOINT inside the current (or a new) transaction: if the block raises, only
+        its own writes are undone and the exception goes on; the outer transaction stays open.
+
+        `StoreUnavailable` if SQLite already rolled the whole transaction back (disk full,
+        I/O error): nothing is left to save, and the caller must abandon the transaction.
+        """
+        with self.transaction() as db:
+            conn = db.conn
+            if not conn.in_transaction:
+                raise StoreUnavailable("the transaction was rolled back by SQLite")
+            name = f"sp{self._depth}"
+            try:
+                conn.execute(f"SAVEPOINT {name}")
+            except sqlite3.Error as exc:
+                raise translate(exc) from exc
+            try:
+                yield db
+            except BaseException:
+                _rollback_to(conn, name)
+                raise
+            try:
+                conn.execute(f"RELEASE {name}")
+            except sqlite3.Error as exc:
+                raise translate(exc) from exc
+
     def data_version(self) -> int:
         """SQLite's `PRAGMA data_version`: changes when another connection commits."""
         with self._lock:
@@ -195,6 +222,15 @@ def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     # FULL, not NORMAL: a stored message must survive a power cut right after the commit.
     conn.execute("PRAGMA synchronous = FULL")
+
+
+def _rollback_to(conn: sqlite3.Connection, name: str) -> None:
+    """Undo a savepoint's writes; if SQLite already dropped the transaction, say so."""
+    try:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(f"the transaction was rolled back by SQLite: {exc}") from exc
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -12,7 +12,8 @@ store writes the reassembled message as a new row in state 'new' and points ever
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ import structlog
 
 from store.base import StoreBase, from_ts, to_ts
 from store.errors import NotFound
-from store.models import Incoming
+from store.models import Incoming, IncomingDraft
 
 __all__ = ["InboxMixin", "dedupe_key", "fetch_rows"]
 
@@ -114,39 +115,58 @@ class InboxMixin(StoreBase):
         returned is the reassembled message's; for any other part it is the part's own id
         (state 'partial', which `process_incoming` leaves alone).
         """
-        content = text if text is not None else (raw_pdu or "")
-        key = dedupe_key(sender, scts, concat, content, location_key(modem, storage, storage_index))
+        draft = IncomingDraft(
+            sender, sender_type, text, received_at, scts, raw_pdu, encoding, concat,
+            modem, storage, storage_index,
+        )  # fmt: skip
+        with self.transaction():
+            return self._insert_incoming(draft)
+
+    def record_incoming_many(self, drafts: Sequence[IncomingDraft]) -> list[int | None]:
+        """Store several messages in ONE transaction (one fsync); an id or None for each.
+
+        Each result is what `record_incoming` would have returned for that draft, in order
+        (a later part in the same batch can complete a multipart message). All or nothing:
+        if any insert fails, none is kept and the caller must delete nothing from the modem.
+        """
+        with self.transaction():
+            return [self._insert_incoming(draft) for draft in drafts]
+
+    def _insert_incoming(self, d: IncomingDraft) -> int | None:
+        content = d.text if d.text is not None else (d.raw_pdu or "")
+        location = location_key(d.modem, d.storage, d.storage_index)
+        key = dedupe_key(d.sender, d.scts, d.concat, content, location)
+        concat = d.concat
         multipart = concat is not None and concat[1] > 1
-        with self.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO incoming (modem, storage, storage_index, sender, sender_type, scts,"
-                " received_at, text, raw_pdu, encoding, concat_ref, concat_total, concat_seq,"
-                " state, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (dedupe_key) DO NOTHING",
-                (
-                    modem,
-                    storage,
-                    storage_index,
-                    sender,
-                    sender_type,
-                    None if scts is None else to_ts(scts),
-                    to_ts(received_at),
-                    text,
-                    raw_pdu,
-                    encoding,
-                    *(concat if concat is not None else (None, None, None)),
-                    "partial" if multipart else "new",
-                    key,
-                ),
-            )
-            if cur.rowcount == 0:
-                log.info("incoming_duplicate_skipped", sender_type=sender_type)
-                return None
-            row_id = int(cur.lastrowid or 0)
-            if multipart and concat is not None:
-                complete = self._complete_group(sender, concat[0], concat[1], received_at)
-                return row_id if complete is None else complete
-            return row_id
+        cur = self.db.execute(
+            "INSERT INTO incoming (modem, storage, storage_index, sender, sender_type, scts,"
+            " received_at, text, raw_pdu, encoding, concat_ref, concat_total, concat_seq,"
+            " state, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            (
+                d.modem,
+                d.storage,
+                d.storage_index,
+                d.sender,
+                d.sender_type,
+                None if d.scts is None else to_ts(d.scts),
+                to_ts(d.received_at),
+                d.text,
+                d.raw_pdu,
+                d.encoding,
+                *(concat if concat is not None else (None, None, None)),
+                "partial" if multipart else "new",
+                key,
+            ),
+        )
+        if cur.rowcount == 0:
+            log.info("incoming_duplicate_skipped", sender_type=d.sender_type)
+            return None
+        row_id = int(cur.lastrowid or 0)
+        if multipart and concat is not None:
+            complete = self._complete_group(d.sender, concat[0], concat[1], d.received_at)
+            return row_id if complete is None else complete
+        return row_id
 
     def release_location(
         self, modem: str | None, storage: str | None, storage_index: int | None
@@ -159,6 +179,35 @@ class InboxMixin(StoreBase):
                 " WHERE modem IS ? AND storage IS ? AND storage_index IS ?"
                 " AND dedupe_key NOT LIKE '%#released:%'",
                 (modem, storage if storage_index is not None else None, storage_index),
+            )
+            return int(cur.rowcount)
+
+    def release_locations(
+        self, modem: str | None, storage: str | None, indexes: Sequence[int | None]
+    ) -> int:
+        """`release_location` for several copies the modem deleted, in one transaction."""
+        with self.transaction():
+            return sum(self.release_location(modem, storage, i) for i in indexes)
+
+    def release_absent(self, modem: str, storage: str, occupied: Collection[int]) -> int:
+        """Release every live copy of `modem`/`storage` whose slot a sweep found empty.
+
+        A crash between deleting a copy and releasing its key leaves the key live; the next
+        sweep sees the slot empty (or the listing proves the copy is gone) and releases it, so
+        a new message with the same text can later land in that slot and still be taken.
+        """
+        where = (  # constant SQL; values are bound
+            " WHERE modem IS ? AND storage IS ? AND storage_index IS NOT NULL"
+            " AND dedupe_key NOT LIKE '%#released:%'"
+            " AND storage_index NOT IN (SELECT value FROM json_each(?))"
+        )
+        params = (modem, storage, json.dumps(sorted(occupied)))
+        if self._one("SELECT 1 AS x FROM incoming" + where + " LIMIT 1", params) is None:  # noqa: S608
+            return 0  # the usual case: a read, no write transaction
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE incoming SET dedupe_key = dedupe_key || '#released:' || id" + where,  # noqa: S608
+                params,
             )
             return int(cur.rowcount)
 

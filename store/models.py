@@ -19,6 +19,7 @@ __all__ = [
     "Code",
     "HistoryRow",
     "Incoming",
+    "IncomingDraft",
     "IncomingState",
     "OptinDraft",
     "Outgoing",
@@ -126,6 +127,26 @@ class Incoming:
     state: IncomingState
     error: str | None
     raw_pdu: str | None = None
+    storage: str | None = None
+    storage_index: int | None = None
+
+
+@dataclass(frozen=True)
+class IncomingDraft:
+    """A received message or part to record (`Store.record_incoming_many`).
+
+    `concat` is (reference, total, sequence); `storage_index` None means a direct delivery.
+    """
+
+    sender: str
+    sender_type: str
+    text: str | None
+    received_at: datetime
+    scts: datetime | None = None
+    raw_pdu: str | None = None
+    encoding: str | None = None
+    concat: tuple[int, int, int] | None = None
+    modem: str | None = None
     storage: str | None = None
     storage_index: int | None = None
 

@@ -111,8 +111,11 @@ def test_flood_cap(sim: SimModem, db: Path, daemon: DaemonProcess) -> None:
     for i in range(10):
         sim.deliver(CAROL, f"PIZZA {i}")  # different texts, so this is not a loop
     wait_until(lambda: count(db, "SELECT count(*) FROM requests") == 10, what="requests")
-    wait_until(lambda: count(db, "SELECT count(*) FROM outgoing WHERE state='queued'") == 0)
-    assert len(texts_to(sim, CAROL)) == 6  # the configured replies_per_hour
+    pending = "SELECT count(*) FROM outgoing WHERE state IN ('queued', 'sending')"
+    wait_until(lambda: count(db, pending) == 0, what="outbox drained")
+    assert count(db, "SELECT count(*) FROM outgoing") == 6  # the configured replies_per_hour
+    wait_until(lambda: len(texts_to(sim, CAROL)) >= 6, what="six texts on the network")
+    assert len(texts_to(sim, CAROL)) == 6
     assert count(db, "SELECT count(*) FROM incoming") == 10
 
 

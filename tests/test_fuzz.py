@@ -62,9 +62,11 @@ def _check_ingest(pdus: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "fuzz.db"
         store = Store.open(db)
-        ingest = Ingest(store, lambda _id: False, lambda: None, _normalize)
-        for index, pdu in enumerate(pdus):
+        ingest = Ingest(store, lambda _ids: False, lambda: None, _normalize)
+        half = len(pdus) // 2
+        for index, pdu in enumerate(pdus[:half]):
             ingest._record("modem0", index, pdu)  # the step between CMGR and CMGD
+        ingest._record_many("modem0", list(enumerate(pdus[half:], start=half)))  # a sweep
         store.close()
         with sqlite3.connect(db) as conn:
             rows = conn.execute("SELECT state, error, raw_pdu FROM incoming").fetchall()

@@ -27,7 +27,7 @@ class Session:
         assert self.sim.wait_booted(10)
         self.urcs: queue.Queue[Urc] = queue.Queue()
         self.settings = ModemSettings(
-            url=self.sim.device_path, prompt_timeout=0.5, command_timeout=3.0
+            url=self.sim.device_path, prompt_timeout=0.5, command_timeout=10.0
         )
         self.modem = Modem(self.settings, on_urc=self.urcs.put)
         self.modem.open()

@@ -49,3 +49,16 @@ def test_direct_delivery_released_by_ack(tmp_path: Path) -> None:
     assert record(store, None) is None  # redelivered because we died before AT+CNMA
     assert store.release_location("modem0", None, None) == 1
     assert record(store, None) is not None
+
+
+def test_sweep_releases_keys_of_emptied_slots(tmp_path: Path) -> None:
+    """A crash between CMGD and the release leaves a live key; the next sweep frees it."""
+    store = Store.open(tmp_path / "s.db")
+    assert record(store, 1) is not None
+    assert record(store, 2, "other") is not None
+    # The copy in slot 1 was deleted but not released (crash); slot 2 is still occupied.
+    assert store.release_absent("modem0", "SM", occupied=[2]) == 1
+    assert record(store, 1) is not None  # a new identical message in slot 1 is taken
+    assert record(store, 2, "other") is None  # slot 2's copy is still the same message
+    assert store.release_absent("modem0", "SM", occupied=[1, 2]) == 0
+    store.close()

@@ -1,0 +1,205 @@
+"""Group commit: a burst is recorded in one transaction, routed in one, each message alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from daemonproc import DaemonProcess, wait_until
+from gatewaykit import make_db, rows, texts_to
+from notifysock import notify_socket
+
+from modem.at import Urc
+from modem.modem import Modem, ModemSettings
+from modem.sim import SimModem
+from smsd.ingest import Ingest
+from smsd.numbers import normalize_sender
+from smsd.pipeline import process_many, process_unrouted
+from smsd.router import Rules
+from store import IncomingDraft, InvalidInput, Store
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+RULES = Rules()
+
+
+def number(i: int) -> str:
+    """The i-th handset of a burst."""
+    return f"+44770092{i:04d}"
+
+
+def _normalize(raw: str, ton: int) -> tuple[str, str]:
+    address, kind = normalize_sender(raw, ton, "GB")
+    return address, str(kind)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """The test database (one business, code PIZZA), open in this process."""
+    s = Store.open(make_db(tmp_path / "smsd.db"))
+    yield s
+    s.close()
+
+
+def _transactions(statements: list[str]) -> list[list[str]]:
+    """The traced statements cut into write transactions (BEGIN IMMEDIATE ... COMMIT).
+
+    Read-only transactions (plain BEGIN) write nothing and cost no fsync: they are skipped.
+    """
+    groups: list[list[str]] = []
+    writing = False
+    for sql in statements:
+        if sql.startswith("BEGIN"):
+            writing = sql.startswith("BEGIN IMMEDIATE")
+            if writing:
+                groups.append([])
+        if writing:
+            groups[-1].append(sql)
+    return groups
+
+
+def _count(group: list[str], prefix: str) -> int:
+    return sum(1 for sql in group if sql.lstrip().startswith(prefix))
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SimModem]:
+    """A quiet simulator with room for a burst (30 slots)."""
+    with SimModem("generic", noise=False, storage_size=30, link=str(tmp_path / "sim0")) as modem:
+        yield modem
+
+
+@contextmanager
+def open_modem(sim: SimModem, on_urc: Callable[[Urc], None] | None = None) -> Iterator[Modem]:
+    """The product's Modem on the simulator's pty, initialised as the daemon does it."""
+    modem = Modem(ModemSettings(url=str(sim.link), command_timeout=5.0), on_urc=on_urc)
+    modem.open()
+    try:
+        modem.initialise()
+        yield modem
+    finally:
+        modem.close()
+
+
+def _ingest(store: Store) -> Ingest:
+    """An Ingest wired as the daemon wires it: route with `process_many`."""
+
+    def route(ids: list[int]) -> bool:
+        return process_many(store, ids, datetime.now(UTC), RULES).queued
+
+    return Ingest(store, route, lambda: None, _normalize)
+
+
+def _check_one_batch(store: Store, statements: list[str], count: int) -> None:
+    groups = _transactions(statements)
+    assert [_count(g, "COMMIT") for g in groups] == [1, 1, 1]  # record, release, route
+    record, release, routing = groups
+    assert _count(record, "INSERT INTO incoming") == count
+    assert _count(release, "UPDATE incoming SET dedupe_key") == count
+    assert _count(routing, "SAVEPOINT") == count
+    assert _count(routing, "UPDATE incoming SET state") == count
+    assert rows(store.path, "SELECT state, count(*) FROM incoming GROUP BY 1") == [
+        ("routed", count)
+    ]
+    replies = rows(store.path, "SELECT count(DISTINCT recipient) FROM outgoing WHERE kind='reply'")
+    assert replies == [(count,)]
+
+
+def test_sweep_records_a_burst_in_one_transaction(store: Store, sim: SimModem) -> None:
+    """A sweep of 12 stored SMS: 12 rows, 12 routed, one record and one routing commit."""
+    for i in range(12):
+        sim.deliver(number(i), "PIZZA")
+    statements: list[str] = []
+    with open_modem(sim) as modem:
+        store.db.conn.set_trace_callback(statements.append)
+        assert _ingest(store).sweep(modem, "modem0") == 12
+        store.db.conn.set_trace_callback(None)
+    assert sim.stats["storage_used"] == 0
+    _check_one_batch(store, statements, 12)
+
+
+def test_queued_cmti_are_read_then_recorded_together(store: Store, sim: SimModem) -> None:
+    """Five +CMTI waiting together: five AT+CMGR, then one record transaction for all five."""
+    urcs: list[Urc] = []
+    statements: list[str] = []
+    with open_modem(sim, on_urc=urcs.append) as modem:
+        for i in range(5):
+            sim.deliver(number(i), "PIZZA")
+        wait_until(lambda: sum(u.name == "+CMTI" for u in urcs) >= 5, what="five +CMTI")
+        store.db.conn.set_trace_callback(statements.append)
+        _ingest(store).handle_urcs(modem, "modem0", [u for u in urcs if u.name == "+CMTI"])
+        store.db.conn.set_trace_callback(None)
+    assert sim.command_counts.get("AT+CMGR") == 5
+    assert sim.stats["storage_used"] == 0
+    _check_one_batch(store, statements, 5)
+
+
+def test_routing_error_in_one_message_leaves_the_others_routed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One message's routing raises after writing: only its writes are undone, it stays 'new'."""
+    drafts = [
+        IncomingDraft(number(i), "international", "PIZZA", T0 + timedelta(seconds=i), scts=T0)
+        for i in range(3)
+    ]
+    ids = [i for i in store.record_incoming_many(drafts) if i is not None]
+    real_apply = store.apply
+
+    def apply_then_fail(incoming_id: int, *args: object, **kwargs: object) -> object:
+        applied = real_apply(incoming_id, *args, **kwargs)  # type: ignore[arg-type]
+        if incoming_id == ids[1]:
+            raise RuntimeError("bug in one message")
+        return applied
+
+    monkeypatch.setattr(store, "apply", apply_then_fail)
+    routed = process_many(store, ids, T0, RULES)
+    assert routed.failed == (ids[1],)
+    assert [p.incoming_id for p in routed.processed] == [ids[0], ids[2]]
+    states = rows(store.path, "SELECT id, state FROM incoming ORDER BY id")
+    assert states == [(ids[0], "routed"), (ids[1], "new"), (ids[2], "routed")]
+    people = rows(store.path, "SELECT phone FROM people ORDER BY phone")
+    assert people == [(number(0),), (number(2),)]  # the failed one's new person rolled back too
+    monkeypatch.undo()
+    assert [p.incoming_id for p in process_unrouted(store, T0, RULES)] == [ids[1]]
+
+
+def test_a_bad_draft_records_none_of_the_batch(store: Store) -> None:
+    """Recording is all or nothing: one invalid draft and no row of the batch is kept."""
+    good = IncomingDraft(number(0), "international", "PIZZA", T0, scts=T0)
+    naive = IncomingDraft(number(1), "international", "PIZZA", T0.replace(tzinfo=None))
+    with pytest.raises(InvalidInput):
+        store.record_incoming_many([good, naive])
+    assert rows(store.path, "SELECT count(*) FROM incoming") == [(0,)]
+    assert store.record_incoming_many([good]) == [1]
+
+
+def test_sigkill_between_batch_commit_and_deletes(tmp_path: Path, sim: SimModem) -> None:
+    """SIGKILL with a swept burst committed but not deleted: after restart, each routed once."""
+    count = 10
+    db = make_db(tmp_path / "smsd.db")
+    numbers = [number(i) for i in range(count)]
+    with notify_socket(tmp_path) as listener:
+        for n in numbers:
+            sim.deliver(n, "PIZZA")
+        sim.fault("hang_on", command="AT+CMGD")  # the first delete is received, never answered
+        daemon = DaemonProcess(tmp_path, db, [str(sim.link)])
+        daemon.start(listener, wait_ready=False)  # READY follows the start-up sweep
+        try:
+            wait_until(lambda: sim.command_counts.get("AT+CMGD", 0) >= 1, what="the delete")
+            daemon.kill()
+            assert rows(db, "SELECT state, count(*) FROM incoming GROUP BY 1") == [("new", count)]
+            assert sim.stats["storage_used"] == count  # committed, none deleted yet
+            sim.fault("unhang")
+            daemon.start(listener)
+            wait_until(lambda: all(len(texts_to(sim, n)) >= 2 for n in numbers), what="replies")
+            wait_until(lambda: sim.stats["storage_used"] == 0, what="SIM emptied")
+            assert daemon.terminate() == 0
+        finally:
+            if daemon.alive():
+                daemon.kill()
+        sent = {n: texts_to(sim, n) for n in numbers}
+    assert rows(db, "SELECT count(*) FROM incoming WHERE sender LIKE '+44770092%'") == [(count,)]
+    assert rows(db, "SELECT count(*) FROM requests") == [(count,)]
+    assert all(len(texts) == 2 for texts in sent.values())  # user code + reply, once each
