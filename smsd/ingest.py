@@ -111,14 +111,29 @@ class Ingest:
         except BaseException:
             self.unrouted.set()  # committed, not routed: the daemon routes them meanwhile
             raise
-        self.store.release_locations(modem_name, self.storage, [m.index for m in stored])
-        self._route(ids)
+        self._release_and_route(modem_name, [m.index for m in stored], ids)
 
     def _take_direct(self, modem: Modem, modem_name: str, pdu: str) -> None:
         ids = self._record_many(modem_name, [(None, pdu)])
         modem.ack()  # only after the commit: an unacknowledged +CMT is redelivered
-        self.store.release_location(modem_name, None, None)
-        self._route(ids)
+        self._release_and_route(modem_name, [None], ids)
+
+    def _release_and_route(
+        self, modem_name: str, indexes: Sequence[int | None], ids: list[int]
+    ) -> None:
+        """Release the deleted copies' keys and route the messages in one commit (one fsync).
+
+        A crash before that commit loses nothing: the messages are stored and 'new' (routed at
+        the next start) and the next sweep releases keys of slots it finds empty.
+        """
+        storage = self.storage if any(i is not None for i in indexes) else None
+        try:
+            with self.store.transaction():
+                self.store.release_locations(modem_name, storage, indexes)
+                self._route(ids)
+        except StoreError:
+            self.unrouted.set()
+            raise
 
     def _route(self, ids: list[int]) -> None:
         """Route committed messages; on a store error leave them 'new' for the daemon."""

@@ -52,3 +52,12 @@ def fast_hashes() -> Iterator[None]:
     use_parameters(HashParameters(time_cost=1, memory_cost_kib=8, parallelism=1))
     yield
     use_parameters(old)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_daemons() -> Iterator[None]:
+    """Whatever a test does, no daemon subprocess it started survives it."""
+    yield
+    from daemonproc import kill_leftovers
+
+    kill_leftovers()

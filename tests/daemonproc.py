@@ -14,7 +14,7 @@ from typing import Any
 
 from notifysock import NotifyListener, notify_socket
 
-__all__ = ["DaemonProcess", "running_daemon", "wait_until"]
+__all__ = ["DaemonProcess", "kill_leftovers", "running_daemon", "wait_until"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +29,24 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
         time.sleep(0.02)  # a poll interval on a deadline, not a synchronisation sleep
+
+
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+def kill_leftovers() -> int:
+    """SIGKILL every daemon a test started and left running (a failed assertion, say).
+
+    A leftover daemon keeps reconnecting to its port: it must never outlive its test.
+    """
+    killed = 0
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            killed += 1
+        proc.wait(timeout=10)
+    return killed
 
 
 class DaemonProcess:
@@ -69,6 +87,7 @@ class DaemonProcess:
         }
         with open(self.tmp / f"daemon-{self.starts}.log", "wb") as log:
             self.proc = subprocess.Popen(self.argv(), env=env, stdout=log, stderr=log, cwd=ROOT)
+        _STARTED.append(self.proc)
         self.starts += 1
         if wait_ready:
             listener.wait_for("READY", timeout=30)

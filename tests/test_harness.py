@@ -1,0 +1,21 @@
+"""The test harness itself: a daemon a test leaves running is killed, not leaked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from daemonproc import DaemonProcess, kill_leftovers
+from notifysock import notify_socket
+
+from modem.sim import SimModem
+
+
+def test_leftover_daemon_is_killed(tmp_path: Path, sim: SimModem) -> None:
+    """kill_leftovers ends a daemon the test forgot, so it cannot grab a later test's modem."""
+    with notify_socket(tmp_path) as listener:
+        daemon = DaemonProcess(tmp_path, tmp_path / "smsd.db", [sim.link])
+        daemon.start(listener)
+        assert daemon.alive()
+        assert kill_leftovers() == 1
+        assert not daemon.alive()
+        assert kill_leftovers() == 0
