@@ -161,11 +161,6 @@ class Ingest:
             self._log_received(draft, incoming_id)
         return [i for i in ids if i is not None]
 
-    def _record(self, modem_name: str, index: int | None, pdu: str) -> int | None:
-        """Commit one PDU; return the id of a message to route now, if any."""
-        ids = self._record_many(modem_name, [(index, pdu)])
-        return ids[0] if ids else None
-
     def _classify(
         self, modem_name: str, index: int | None, pdu: str, now: datetime
     ) -> IncomingDraft | None:

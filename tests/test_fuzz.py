@@ -65,7 +65,7 @@ def _check_ingest(pdus: list[str]) -> None:
         ingest = Ingest(store, lambda _ids: False, lambda: None, _normalize)
         half = len(pdus) // 2
         for index, pdu in enumerate(pdus[:half]):
-            ingest._record("modem0", index, pdu)  # the step between CMGR and CMGD
+            ingest._record_many("modem0", [(index, pdu)])  # one +CMTI: between CMGR and CMGD
         ingest._record_many("modem0", list(enumerate(pdus[half:], start=half)))  # a sweep
         store.close()
         with sqlite3.connect(db) as conn:
