@@ -12,11 +12,19 @@ from store.store import Store
 __all__ = ["make_db", "rows", "sent_by", "texts_to", "write_config"]
 
 
-def make_db(path: Path) -> Path:
-    """A database with one business and its code PIZZA."""
+def make_db(
+    path: Path,
+    *,
+    pizza_reply: str = "Pizza: 2-for-1, show {user_code}",
+    with_coffee: bool = False,
+) -> Path:
+    """A database with the business Pizza Place and its code PIZZA (and Coffee Corner/COFFEE)."""
     store = Store.open(path)
     store.add_business("Pizza Place")
-    store.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
+    store.add_code("Pizza Place", "PIZZA", pizza_reply)
+    if with_coffee:
+        store.add_business("Coffee Corner")
+        store.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
     store.close()
     return path
 

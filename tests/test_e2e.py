@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 from daemonproc import DaemonProcess, running_daemon, wait_until
-from gatewaykit import rows, texts_to
+from gatewaykit import make_db, rows, texts_to
 from notifysock import notify_socket
 
 from modem.sim import SimModem
-from store.store import Store
 
 HANDSET = "+447700900123"
 # Status reports move rows on from 'sent' to 'delivered' at any moment: count both.
@@ -20,14 +19,7 @@ SENT_OR_DELIVERED = "SELECT count(*) FROM outgoing WHERE state IN ('sent', 'deli
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """A database with two businesses, each with one code."""
-    path = tmp_path / "smsd.db"
-    store = Store.open(path)
-    store.add_business("Pizza Place")
-    store.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
-    store.add_business("Coffee Corner")
-    store.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
-    store.close()
-    return path
+    return make_db(tmp_path / "smsd.db", with_coffee=True)
 
 
 def test_first_contact_gets_user_code_and_reply(tmp_path: Path, sim: SimModem, db: Path) -> None:

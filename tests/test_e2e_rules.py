@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 from daemonproc import ROOT, DaemonProcess, running_daemon, wait_until
-from gatewaykit import texts_to
+from gatewaykit import make_db, texts_to
 
 from modem.sim import SimModem
-from store.store import Store
 
 ALICE, BOB, CAROL = "+447700900001", "+447700900002", "+447700900003"
 
@@ -23,14 +22,7 @@ ALICE, BOB, CAROL = "+447700900001", "+447700900002", "+447700900003"
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """Two businesses with one code each."""
-    path = tmp_path / "smsd.db"
-    store = Store.open(path)
-    store.add_business("Pizza Place")
-    store.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1")
-    store.add_business("Coffee Corner")
-    store.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
-    store.close()
-    return path
+    return make_db(tmp_path / "smsd.db", pizza_reply="Pizza: 2-for-1", with_coffee=True)
 
 
 @pytest.fixture
