@@ -68,7 +68,7 @@ class Daemon:
         self.reload_requested = threading.Event()
         self.store = Store.open(options.db_path)
         self.rules = options.rules_loader()
-        self.sender = Sender(self.store, options.policy, healthy=self._healthy_modems)
+        self.sender = Sender(self.store.outbox, options.policy, healthy=self._healthy_modems)
         self.ingest = Ingest(self.store, self._process, self.wake_all, self._normalize)
         self.guard = StoreGuard()
         self.page_limit = PageLimitKnob.from_env(self.store)
