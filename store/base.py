@@ -23,6 +23,7 @@ from typing import Any, Self
 import sqlite_utils
 import structlog
 
+from store.backend import Connection, Cursor, Database, PgDatabase, is_postgres_url
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 from store.migrations import run_migrations
 
@@ -96,18 +97,30 @@ def fetch_rows(store: StoreBase, sql: str, params: Sequence[Any] = ()) -> list[d
 class StoreBase:
     """Connection owner: open, close, `transaction()`, `savepoint()`, `backup()`."""
 
-    db: sqlite_utils.Database
-    path: Path
+    db: Database
+    path: Path | None
+    target: str
+    dialect: str
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.db = sqlite_utils.Database(conn)
-        self.path = path
+    def __init__(self, conn: sqlite3.Connection | PgDatabase, path: Path | str) -> None:
+        if isinstance(conn, PgDatabase):
+            self.db = conn
+            self.path, self.target, self.dialect = None, str(path), "postgresql"
+        else:
+            self.db = sqlite_utils.Database(conn)
+            self.path, self.target, self.dialect = Path(path), str(path), "sqlite"
         self._lock = threading.RLock()
         self._depth = 0
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> Self:
-        """Open (creating 0600 if new) the database at `path`, in WAL mode, migrated."""
+        """Open the database at `path`, migrated: a SQLite file (created 0600 if new, in WAL
+        mode; a path or ``sqlite:///path``) or a ``postgresql://`` URL (see `store.backend`).
+        """
+        if is_postgres_url(path):
+            return cls._open_postgres(str(path))
+        if isinstance(path, str) and path.startswith("sqlite:///"):
+            path = path.removeprefix("sqlite://")
         target = Path(path)
         old_umask = os.umask(0o077)  # the -wal and -shm files too are private
         try:
@@ -135,6 +148,18 @@ class StoreBase:
             log.info("migrations_applied", names=applied, path=str(target))
         return cls(conn, target)
 
+    @classmethod
+    def _open_postgres(cls, url: str) -> Self:
+        db = PgDatabase(url)
+        try:
+            applied = run_migrations(db)
+        except BaseException:
+            db.close()
+            raise
+        if applied:
+            log.info("migrations_applied", names=applied, backend="postgresql")
+        return cls(db, url)
+
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
         with self._lock:
@@ -147,7 +172,7 @@ class StoreBase:
         self.close()
 
     @contextlib.contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[sqlite_utils.Database]:
+    def transaction(self, *, write: bool = True) -> Iterator[Database]:
         """Hold the lock and one SQLite transaction; nested calls join the outer one.
 
         `write=True` takes the write lock at once (`BEGIN IMMEDIATE`) so a read-then-write
@@ -180,7 +205,7 @@ class StoreBase:
                 self._depth = 0
 
     @contextlib.contextmanager
-    def savepoint(self) -> Iterator[sqlite_utils.Database]:
+    def savepoint(self) -> Iterator[Database]:
         """A SAVEPOINT inside the current (or a new) transaction: if the block raises, only
         its own writes are undone and the exception goes on; the outer transaction stays open.
 
@@ -208,6 +233,9 @@ class StoreBase:
 
     def data_version(self) -> int:
         """SQLite's `PRAGMA data_version`: changes when another connection commits."""
+        if isinstance(self.db, PgDatabase):
+            with self._lock:
+                return self.db.data_version()
         with self._lock:
             try:
                 row = self.db.conn.execute("PRAGMA data_version").fetchone()
@@ -219,13 +247,19 @@ class StoreBase:
         """`PRAGMA max_page_count` on this connection (a test knob for "disk full").
 
         SQLite never sets it below the current size; returns the limit in effect.
+        Not available on PostgreSQL (`StoreError`).
         """
+        self._sqlite_only("limit_pages")
         with self._lock:
             try:
                 row = self.db.conn.execute(f"PRAGMA max_page_count = {int(pages)}").fetchone()
             except sqlite3.Error as exc:
                 raise translate(exc) from exc
         return int(row[0])
+
+    def _sqlite_only(self, what: str) -> None:
+        if self.dialect != "sqlite":
+            raise StoreError(f"{what}: SQLite only, not on {self.dialect}")
 
     @property
     def depth(self) -> int:
@@ -236,8 +270,9 @@ class StoreBase:
         """Copy the live database to a new file `target` (0600), consistent and online.
 
         Uses SQLite's online backup API, so the daemon may keep writing meanwhile; refuses to
-        overwrite an existing file.
+        overwrite an existing file. SQLite only: back PostgreSQL up with its own tools.
         """
+        self._sqlite_only("backup (use pg_dump or pg_basebackup)")
         path = Path(target)
         old_umask = os.umask(0o077)
         try:
@@ -252,7 +287,9 @@ class StoreBase:
                 dest = sqlite3.connect(path)
                 try:
                     with self._lock:
-                        self.db.conn.backup(dest)
+                        source = self.db.conn
+                        assert isinstance(source, sqlite3.Connection)
+                        source.backup(dest)
                 finally:
                     dest.close()
             except sqlite3.Error as exc:
@@ -282,7 +319,7 @@ class Part:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         with self.core.transaction() as db:
             return db.execute(sql, params)
 
@@ -295,16 +332,16 @@ def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA synchronous = FULL")
 
 
-def _rollback_to(conn: sqlite3.Connection, name: str) -> None:
+def _rollback_to(conn: Connection, name: str) -> None:
     """Undo a savepoint's writes; if SQLite already dropped the transaction, say so."""
     try:
         conn.execute(f"ROLLBACK TO {name}")
         conn.execute(f"RELEASE {name}")
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:
         raise StoreUnavailable(f"the transaction was rolled back by SQLite: {exc}") from exc
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
+def _rollback(conn: Connection) -> None:
     if conn.in_transaction:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error, StoreError):
             conn.execute("ROLLBACK")

@@ -236,10 +236,10 @@ class BusinessView:
 
     def optin_counts(self) -> dict[str, int]:
         """{'in': people currently opted in, 'out': people whose latest event is an opt-out}."""
-        # SQLite's bare column: with max(), `kind` comes from the row holding the maximum.
+        # Each person's latest event (portable: no bare column beside max()).
         rows = self._tuples(
-            "SELECT kind, count(*) FROM (SELECT kind, max(event_id) FROM optin_keys"
-            " WHERE business_id = ? GROUP BY person_id) GROUP BY kind",
+            "SELECT kind, count(*) FROM optin_keys WHERE event_id IN (SELECT max(event_id)"
+            " FROM optin_keys WHERE business_id = ?1 GROUP BY person_id) GROUP BY kind",
             (self.business.id,),
         )
         counts = {"in": 0, "out": 0}

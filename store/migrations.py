@@ -12,13 +12,14 @@ migration: append a new one.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from store.backend import PG_PRELUDE, Connection, PgDatabase
+
 __all__ = ["MIGRATIONS", "applied_migrations", "run_migrations"]
 
-Migration = Callable[[sqlite3.Connection], None]
+Migration = Callable[[Connection], None]
 
 # Timestamps are ISO-8601 text in UTC (see ARCHITECTURE.md), so TEXT columns sort by time.
 _INITIAL = """
@@ -211,21 +212,21 @@ def _statements(script: str) -> list[str]:
 
 
 @_migration
-def m001_initial(conn: sqlite3.Connection) -> None:
+def m001_initial(conn: Connection) -> None:
     """Create the whole schema of ARCHITECTURE.md with its indexes."""
     for statement in _statements(_INITIAL):
         conn.execute(statement)
 
 
 @_migration
-def m002_accounts_privacy(conn: sqlite3.Connection) -> None:
+def m002_accounts_privacy(conn: Connection) -> None:
     """Create the business-facing views, exact unit prices on invoice lines, and indexes."""
     for statement in _statements(_ACCOUNTS_PRIVACY):
         conn.execute(statement)
 
 
 @_migration
-def m003_live_copies(conn: sqlite3.Connection) -> None:
+def m003_live_copies(conn: Connection) -> None:
     """Index the incoming rows whose modem copy is still live (dedupe key not released)."""
     conn.execute(
         "CREATE INDEX incoming_live_copy ON incoming (modem, storage, storage_index)"
@@ -234,14 +235,14 @@ def m003_live_copies(conn: sqlite3.Connection) -> None:
 
 
 @_migration
-def m004_scale_views(conn: sqlite3.Connection) -> None:
+def m004_scale_views(conn: Connection) -> None:
     """Narrow privacy views and covering indexes for business queries at 10 M requests."""
     for statement in _statements(_SCALE_VIEWS):
         conn.execute(statement)
 
 
 @_migration
-def m005_modems(conn: sqlite3.Connection) -> None:
+def m005_modems(conn: Connection) -> None:
     """The daemon's modem reports, and a preferred modem per business."""
     conn.execute(
         "CREATE TABLE modem_status (name TEXT PRIMARY KEY, url TEXT NOT NULL,"
@@ -254,20 +255,38 @@ def m005_modems(conn: sqlite3.Connection) -> None:
 MIGRATIONS: tuple[tuple[str, Migration], ...] = tuple(_REGISTERED)
 
 
-def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+def applied_migrations(conn: Connection) -> list[str]:
     """Names of the migrations recorded in the database, in the order they were applied."""
     rows = conn.execute("SELECT name FROM migrations ORDER BY rowid").fetchall()
     return [str(r[0]) for r in rows]
 
 
-def run_migrations(conn: sqlite3.Connection) -> list[str]:
+def run_migrations(conn: Connection) -> list[str]:
     """Apply every pending migration; return the names applied now (empty when up to date).
 
     `conn` must be in autocommit mode (`isolation_level=None`): transactions are explicit here.
+    The same list runs on both backends (`store.backend` translates the SQL); on PostgreSQL the
+    bookkeeping table gets an explicit `rowid` (SQLite's implicit one keeps the order), and
+    `PG_PRELUDE` creates the few SQL objects the shared statements need there.
     """
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if isinstance(conn, PgDatabase):
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY,"
+                " applied_at TEXT NOT NULL, rowid BIGINT GENERATED ALWAYS AS IDENTITY)"
+            )
+            for statement in PG_PRELUDE:
+                conn.execute(statement)
+        else:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations"
+                " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     applied_now: list[str] = []
     for name, migration in MIGRATIONS:
         conn.execute("BEGIN IMMEDIATE")

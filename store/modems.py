@@ -44,8 +44,9 @@ class Modems(Part):
                 "INSERT INTO modem_status (name, url, healthy, updated_at, session, details, error)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET url = excluded.url,"
                 " healthy = excluded.healthy, updated_at = excluded.updated_at,"
-                " session = coalesce(excluded.session, session),"
-                " details = coalesce(excluded.details, details), error = excluded.error",
+                " session = coalesce(excluded.session, modem_status.session),"
+                " details = coalesce(excluded.details, modem_status.details),"
+                " error = excluded.error",
                 (
                     name,
                     url,

@@ -28,7 +28,7 @@ def preference_clause(modem: str, healthy: Collection[str] | None) -> tuple[str,
     one, or prefers one that is not healthy now. `healthy` None means "do not filter".
     """
     if healthy is None:
-        return "1", []
+        return "1 = 1", []
     return (
         "(o.business_id IS NULL OR NOT EXISTS (SELECT 1 FROM businesses b"
         " WHERE b.id = o.business_id AND b.modem IS NOT NULL AND b.modem <> ?"

@@ -183,12 +183,12 @@ class Stats(Part):
            passed as one JSON parameter); rules 1-2 again on the combined cells.
         3. Distinct people of the pool and of everything shown (rule 4).
         """
-        rows = f"SELECT * FROM ({cells_sql(by, one_business=False)})"  # noqa: S608 - constant
+        rows = f"SELECT * FROM ({cells_sql(by, one_business=False)}) c"  # noqa: S608 - constant
         with self.core.transaction(write=False) as db:
             conn = db.conn
             per_business: dict[int, dict[str, tuple[int, int]]] = {}
             for business_id, cell, people, requests in conn.execute(
-                f"SELECT business_id, cell, count(*), sum(n) FROM ({rows})"  # noqa: S608
+                f"SELECT business_id, cell, count(*), sum(n) FROM ({rows}) r"  # noqa: S608
                 " GROUP BY business_id, cell"
             ):
                 per_business.setdefault(int(business_id), {})[str(cell)] = (people, requests)
@@ -198,7 +198,7 @@ class Stats(Part):
                 for cell in _hidden(sizes, k)
             )
             published = (
-                f"FROM ({rows}) WHERE business_id || '|' || cell"  # noqa: S608
+                f"FROM ({rows}) r WHERE business_id || '|' || cell"  # noqa: S608
                 " NOT IN (SELECT value FROM json_each(?1))"
             )
             combined = {
@@ -218,7 +218,7 @@ class Stats(Part):
                     " cell IN (SELECT value FROM json_each(?2)) AS hidden "
                 )
                 + published
-                + ")"
+                + ") t"
             )
             pool_people, pool_requests, shown_people, everyone = conn.execute(
                 totals, (json.dumps(hidden_pairs), json.dumps(sorted(hidden)))

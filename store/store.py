@@ -27,6 +27,7 @@ from pathlib import Path
 
 from store.accounts import Accounts
 from store.audit import Audit
+from store.backend import PgDatabase
 from store.base import StoreBase
 from store.broadcast import Broadcasts
 from store.directory import Directory
@@ -47,7 +48,7 @@ class Store(StoreBase):
     caller's `transaction()` when there is one); sqlite3 errors leave as `StoreError`s.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection | PgDatabase, path: Path | str) -> None:
         super().__init__(conn, path)
         self.directory = Directory(self)
         self.inbox = Inbox(self)

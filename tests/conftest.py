@@ -23,6 +23,8 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 if TYPE_CHECKING:
+    from pgcluster import PgCluster
+
     from modem.sim import SimModem
 
 
@@ -61,3 +63,27 @@ def _no_leftover_daemons() -> Iterator[None]:
     from daemonproc import kill_leftovers
 
     kill_leftovers()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One throwaway PostgreSQL server for the whole run (`make test` installs postgresql)."""
+    import pgcluster
+
+    if not pgcluster.available():
+        pytest.fail(f"no PostgreSQL server in {pgcluster.PG_BIN}: apt-get install postgresql-15")
+    cluster = pgcluster.PgCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each backend: a SQLite file path, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "smsd.db")
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.fresh_url()
