@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -95,6 +96,8 @@ def run(
         timers=config.worker_timers(),
         partial_timeout=config.partial_timeout,
         default_region=config.gateway.default_region,
+        host=config.gateway.host,
+        claim_timeout=timedelta(seconds=config.outgoing.claim_timeout_s),
     )
     if not options.modems:
         raise click.UsageError("no modem: give --device or [[modems]] in the config")

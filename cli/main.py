@@ -66,7 +66,7 @@ class Context:
             return self._db
         if os.environ.get("SMSD_DB"):
             return os.environ["SMSD_DB"]
-        return str(self.config().database_path)
+        return str(self.config().database_target)
 
     def config(self) -> Any:
         """The loaded configuration (TOML + SMSD_* overrides)."""
@@ -89,7 +89,8 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False),
-    help=f"SQLite database (default: $SMSD_DB, then the config, then {DEFAULT_DB}).",
+    help="SQLite file (or sqlite:///path), or a postgresql:// URL"
+    f" (default: $SMSD_DB, then the config, then {DEFAULT_DB}).",
 )
 @click.option(
     "--config",

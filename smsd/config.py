@@ -53,7 +53,11 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_PATH = Path("/etc/smsd/smsd.toml")
-_ALIASES = {"SMSD_DB": ("database", "path"), "SMSD_DEFAULT_REGION": ("gateway", "default_region")}
+_ALIASES = {
+    "SMSD_DB": ("database", "path"),
+    "SMSD_DEFAULT_REGION": ("gateway", "default_region"),
+    "SMSD_HOST": ("gateway", "host"),
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class DatabaseConfig:
 
     path: Path = Path("/var/lib/smsd/smsd.db")
     busy_timeout_ms: int = 5000
+    #: A ``postgresql://`` URL: PostgreSQL (several hosts, one store) instead of the file.
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ class GatewayConfig:
     own_number: str | None = None
     default_region: str = "GB"
     short_code_max_len: int = 6
+    #: This gateway host's name in a shared store (default: the machine's host name).
+    host: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,8 @@ class OutgoingConfig:
     backoff_max_s: float = 3600.0
     validity_hours: int = 24
     status_reports: bool = True
+    #: A 'sending' claim older than this is a dead host's: the row is queued again.
+    claim_timeout_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,11 @@ class Config:
     def database_path(self) -> Path:
         """[database] path (after the SMSD_DB override)."""
         return self.database.path
+
+    @property
+    def database_target(self) -> str:
+        """What `Store.open` takes: [database] url when set, else the path."""
+        return self.database.url or str(self.database.path)
 
     @property
     def partial_timeout(self) -> timedelta:
@@ -217,7 +232,10 @@ class Config:
 
 
 _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
-    "database": (DatabaseConfig, {"path": path, "busy_timeout_ms": integer(0)}),
+    "database": (
+        DatabaseConfig,
+        {"path": path, "busy_timeout_ms": integer(0), "url": optional_text},
+    ),
     "gateway": (
         GatewayConfig,
         {
@@ -227,6 +245,7 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
             "own_number": optional_text,
             "default_region": region,
             "short_code_max_len": integer(0),
+            "host": optional_text,
         },
     ),
     "limits": (
@@ -247,6 +266,7 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
             "backoff_max_s": number,
             "validity_hours": integer(1),
             "status_reports": boolean,
+            "claim_timeout_s": number,
         },
     ),
     "multipart": (MultipartConfig, {"timeout_minutes": integer(1)}),

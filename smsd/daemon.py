@@ -56,6 +56,8 @@ class DaemonOptions:
     timers: WorkerTimers = field(default_factory=WorkerTimers)
     partial_timeout: timedelta = timedelta(hours=1)
     default_region: str = "GB"
+    host: str | None = None  # this gateway host's name in a shared store
+    claim_timeout: timedelta = timedelta(minutes=10)  # then a dead host's claims are requeued
 
 
 class Daemon:
@@ -66,7 +68,7 @@ class Daemon:
         self.notifier = notifier or Notifier.from_env()
         self.stop_event = threading.Event()
         self.reload_requested = threading.Event()
-        self.store = Store.open(options.db_path)
+        self.store = Store.open(options.db_path, host=options.host)
         self.rules = options.rules_loader()
         self.sender = Sender(self.store.outbox, options.policy, healthy=self._healthy_modems)
         self.ingest = Ingest(self.store, self._process, self.wake_all, self._normalize)
@@ -144,7 +146,7 @@ class Daemon:
             worker.start()
         log.info("daemon_started", modems=len(self.workers))
         version = self.store.data_version()
-        last_partials = last_status = 0.0
+        last_partials = last_status = last_reclaim = 0.0
         status = ""
         interval = self.notifier.watchdog_interval()
         while not self.stop_event.wait(1.0 if interval is None else min(1.0, interval / 2)):
@@ -157,6 +159,9 @@ class Daemon:
             if now - last_partials >= 60:
                 last_partials = now
                 self._expire_partials()
+            if now - last_reclaim >= 5:
+                last_reclaim = now
+                self._reclaim_expired()
             if now - last_status >= 5 or self._alarm_changed():
                 last_status = now
                 status = self._report_status(status)
@@ -192,6 +197,17 @@ class Daemon:
             return
         log.info("messages_rerouted", count=len(done))
         if done:
+            self.wake_all()
+
+    def _reclaim_expired(self) -> None:
+        """Queue again what a dead host (or this one, stuck) claimed too long ago."""
+        try:
+            count = self.store.outbox.reclaim_expired(datetime.now(UTC), self.options.claim_timeout)
+        except StoreError as exc:
+            log.warning("claims_not_reclaimed", error=str(exc))
+            return
+        if count:
+            log.warning("claims_reclaimed", count=count)
             self.wake_all()
 
     def _expire_partials(self) -> None:

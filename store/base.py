@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -102,7 +103,13 @@ class StoreBase:
     target: str
     dialect: str
 
-    def __init__(self, conn: sqlite3.Connection | PgDatabase, path: Path | str) -> None:
+    host: str
+
+    def __init__(
+        self, conn: sqlite3.Connection | PgDatabase, path: Path | str, *, host: str | None = None
+    ) -> None:
+        #: This gateway host's name: on its claims of outgoing rows and its modems' status.
+        self.host = host or socket.gethostname()
         if isinstance(conn, PgDatabase):
             self.db = conn
             self.path, self.target, self.dialect = None, str(path), "postgresql"
@@ -113,12 +120,15 @@ class StoreBase:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> Self:
+    def open(
+        cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000, host: str | None = None
+    ) -> Self:
         """Open the database at `path`, migrated: a SQLite file (created 0600 if new, in WAL
         mode; a path or ``sqlite:///path``) or a ``postgresql://`` URL (see `store.backend`).
+        `host` names this gateway host (default: the machine's host name).
         """
         if is_postgres_url(path):
-            return cls._open_postgres(str(path))
+            return cls._open_postgres(str(path), host)
         if isinstance(path, str) and path.startswith("sqlite:///"):
             path = path.removeprefix("sqlite://")
         target = Path(path)
@@ -146,10 +156,10 @@ class StoreBase:
             os.umask(old_umask)
         if applied:
             log.info("migrations_applied", names=applied, path=str(target))
-        return cls(conn, target)
+        return cls(conn, target, host=host)
 
     @classmethod
-    def _open_postgres(cls, url: str) -> Self:
+    def _open_postgres(cls, url: str, host: str | None) -> Self:
         db = PgDatabase(url)
         try:
             applied = run_migrations(db)
@@ -158,7 +168,7 @@ class StoreBase:
             raise
         if applied:
             log.info("migrations_applied", names=applied, backend="postgresql")
-        return cls(db, url)
+        return cls(db, url, host=host)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""

@@ -252,6 +252,16 @@ def m005_modems(conn: Connection) -> None:
     conn.execute("ALTER TABLE businesses ADD COLUMN modem TEXT")
 
 
+@_migration
+def m006_hosts(conn: Connection) -> None:
+    """Several gateway hosts on one store: who claimed an outgoing row, whose modem a status is."""
+    conn.execute("ALTER TABLE outgoing ADD COLUMN claimed_by TEXT")
+    conn.execute("ALTER TABLE modem_status ADD COLUMN host TEXT")
+    conn.execute(
+        "CREATE INDEX outgoing_sending ON outgoing(state, claimed_at) WHERE state = 'sending'"
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = tuple(_REGISTERED)
 
 

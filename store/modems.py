@@ -41,8 +41,9 @@ class Modems(Part):
         """Remember what the daemon last knew of modem `name` (details kept if not given)."""
         with self.core.transaction() as db:
             db.execute(
-                "INSERT INTO modem_status (name, url, healthy, updated_at, session, details, error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET url = excluded.url,"
+                "INSERT INTO modem_status (name, url, healthy, updated_at, session, details, error,"
+                " host) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET url = excluded.url, host = excluded.host,"
                 " healthy = excluded.healthy, updated_at = excluded.updated_at,"
                 " session = coalesce(excluded.session, modem_status.session),"
                 " details = coalesce(excluded.details, modem_status.details),"
@@ -55,6 +56,7 @@ class Modems(Part):
                     session,
                     None if details is None else json.dumps(dict(details), sort_keys=True),
                     error,
+                    self.core.host,
                 ),
             )
 
@@ -64,6 +66,7 @@ class Modems(Part):
         return [
             {
                 "name": r["name"],
+                "host": r["host"],
                 "url": r["url"],
                 "healthy": bool(r["healthy"]),
                 "updated_at": from_ts(r["updated_at"]),

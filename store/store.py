@@ -48,8 +48,10 @@ class Store(StoreBase):
     caller's `transaction()` when there is one); sqlite3 errors leave as `StoreError`s.
     """
 
-    def __init__(self, conn: sqlite3.Connection | PgDatabase, path: Path | str) -> None:
-        super().__init__(conn, path)
+    def __init__(
+        self, conn: sqlite3.Connection | PgDatabase, path: Path | str, *, host: str | None = None
+    ) -> None:
+        super().__init__(conn, path, host=host)
         self.directory = Directory(self)
         self.inbox = Inbox(self)
         self.outbox = Outbox(self)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
+import psycopg
 import pytest
 
 from store import Store
 from store.backend import pg_sql
+
+if TYPE_CHECKING:
+    from pgcluster import PgCluster
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 PHONE = "+447700900123"
@@ -67,3 +72,42 @@ def test_two_connections_first_contact_one_user_code(db_target: str, attempt: in
         rows = store.db.execute("SELECT count(*) FROM people").fetchone()
         texts = store.db.execute("SELECT count(*) FROM outgoing WHERE kind = 'user_code'")
         assert rows[0] == 1 and texts.fetchone()[0] == 1
+
+
+def test_claims_carry_host_and_time_and_dead_hosts_are_reclaimed(db_target: str) -> None:
+    """A's claim is A's: B's restart leaves it; after the timeout B requeues and sends it."""
+    with Store.open(db_target, host="a") as a, Store.open(db_target, host="b") as b:
+        out = a.outbox.queue_outgoing(PHONE, "hi", "reply", now=T0)
+        claimed = a.outbox.claim_next_outgoing("a-m0", T0)
+        assert claimed is not None and claimed.claimed_by == "a" and claimed.claimed_at == T0
+        assert b.outbox.requeue_stale_claims() == 0
+        assert b.outbox.reclaim_expired(T0 + timedelta(seconds=59), timedelta(minutes=1)) == 0
+        assert b.outbox.claim_next_outgoing("b-m0", T0) is None
+        assert b.outbox.reclaim_expired(T0 + timedelta(seconds=61), timedelta(minutes=1)) == 1
+        again = b.outbox.claim_next_outgoing("b-m0", T0 + timedelta(seconds=61))
+        assert again is not None and again.id == out and again.claimed_by == "b"
+        assert again.attempts == 2
+
+
+def test_modem_status_rows_carry_the_host(db_target: str) -> None:
+    """Each host's modem reports name that host, and every host sees all of them."""
+    with Store.open(db_target, host="a") as a, Store.open(db_target, host="b") as b:
+        a.modems.record_modem_status("a-m0", "sim", healthy=True, now=T0)
+        b.modems.record_modem_status("b-m0", "sim", healthy=False, now=T0)
+        seen = {s["name"]: (s["host"], s["healthy"]) for s in a.modems.modem_statuses()}
+        assert seen == {"a-m0": ("a", True), "b-m0": ("b", False)}
+
+
+def test_claim_skips_a_row_locked_by_another_host(pg_cluster: PgCluster) -> None:
+    """PostgreSQL: a row another transaction holds is skipped (SKIP LOCKED), not waited on."""
+    url = pg_cluster.fresh_url()
+    with Store.open(url, host="a") as store:
+        first = store.outbox.queue_outgoing(PHONE, "one", "reply", now=T0)
+        second = store.outbox.queue_outgoing(PHONE, "two", "reply", now=T0)
+        with psycopg.connect(url) as other:
+            other.execute("SELECT id FROM outgoing WHERE id = %s FOR UPDATE", (first,))
+            claimed = store.outbox.claim_next_outgoing("m0", T0)
+            assert claimed is not None and claimed.id == second
+            other.rollback()
+        claimed = store.outbox.claim_next_outgoing("m0", T0)
+        assert claimed is not None and claimed.id == first
