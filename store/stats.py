@@ -244,14 +244,14 @@ class Stats(Part):
             " max(e.at) AS last_change, (SELECT kind FROM optin_events x WHERE x.person_id = ?1"
             "  AND x.business_id = e.business_id ORDER BY x.id DESC LIMIT 1) AS status"
             " FROM optin_events e JOIN businesses b ON b.id = e.business_id"
-            " WHERE e.person_id = ?1 GROUP BY e.business_id ORDER BY b.name",
+            " WHERE e.person_id = ?1 GROUP BY e.business_id, b.name ORDER BY b.name",
             (person.id,),
         )
         codes = self._rows(
             "SELECT c.keyword AS code, b.name AS business, count(*) AS requests,"
             " min(r.at) AS first, max(r.at) AS last FROM requests r"
             " JOIN codes c ON c.id = r.code_id JOIN businesses b ON b.id = r.business_id"
-            " WHERE r.person_id = ? GROUP BY r.code_id ORDER BY c.keyword",
+            " WHERE r.person_id = ? GROUP BY r.code_id, c.keyword, b.name ORDER BY c.keyword",
             (person.id,),
         )
         pattern = self._rows(
