@@ -34,6 +34,7 @@ the start of the next transaction, so the daemon resumes by itself when the serv
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import threading
@@ -304,6 +305,18 @@ class PgDatabase:
         names = [d[0] for d in cur.description or ()]
         for row in cur.fetchall():
             yield dict(zip(names, row, strict=True))
+
+    def copy(self, statement: str) -> contextlib.AbstractContextManager[psycopg.Copy]:
+        """A ``COPY ... FROM STDIN`` (bulk load: `write_row` per row); no translation."""
+        return self._conn.cursor().copy(statement)
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows of a large SELECT through a server-side cursor, a few thousand at a time."""
+        text, order = pg_sql(sql)
+        with self._lock, self._conn.transaction(), self._conn.cursor(name="stream") as cur:
+            cur.itersize = 5000
+            cur.execute(text, [params[i] for i in order])
+            yield from cur
 
     def table_names(self) -> list[str]:
         """Tables of the schema in use (sqlite-utils' `Database.table_names`)."""
