@@ -120,6 +120,7 @@ def _register() -> None:
     from cli import (
         commands_broadcast,
         commands_business,
+        commands_db,
         commands_invoice,
         commands_modem,
         commands_outbox,
@@ -141,6 +142,7 @@ def _register() -> None:
         commands_invoice,
         commands_outbox,
         commands_broadcast,
+        commands_db,
     ):
         module.register(cli)
 
