@@ -159,6 +159,7 @@ class Daemon:
             if now - last_partials >= 60:
                 last_partials = now
                 self._expire_partials()
+                self._fold_stats()
             if now - last_reclaim >= 5:
                 last_reclaim = now
                 self._reclaim_expired()
@@ -198,6 +199,13 @@ class Daemon:
         log.info("messages_rerouted", count=len(done))
         if done:
             self.wake_all()
+
+    def _fold_stats(self) -> None:
+        """Keep the stats roll-ups near the newest request, so `smsd stats` folds little."""
+        try:
+            self.store.rollups.fold()
+        except StoreError as exc:
+            log.warning("stats_not_folded", error=str(exc))
 
     def _reclaim_expired(self) -> None:
         """Queue again what a dead host (or this one, stuck) claimed too long ago."""

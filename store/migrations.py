@@ -262,6 +262,22 @@ def m006_hosts(conn: Connection) -> None:
     )
 
 
+@_migration
+def m007_stats_rollups(conn: Connection) -> None:
+    """Roll-ups for gateway-wide statistics (see `store.rollups`); filled by the first fold."""
+    conn.execute(
+        "CREATE TABLE stats_cells (dim TEXT NOT NULL, business_id INTEGER NOT NULL,"
+        " cell TEXT NOT NULL, people INTEGER NOT NULL, requests INTEGER NOT NULL,"
+        " PRIMARY KEY (dim, business_id, cell))"
+    )
+    conn.execute(
+        "CREATE TABLE stats_cell_people (dim TEXT NOT NULL, cell TEXT NOT NULL,"
+        " people INTEGER NOT NULL, PRIMARY KEY (dim, cell))"
+    )
+    conn.execute("CREATE TABLE stats_watermark (last_request_id INTEGER NOT NULL)")
+    conn.execute("INSERT INTO stats_watermark (last_request_id) VALUES (0)")
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = tuple(_REGISTERED)
 
 

@@ -14,6 +14,7 @@ small class with a reference to the core (as sqlite-utils' `Database` hands out 
     store.invoices    monthly invoices                   (store/invoices.py)
     store.stats       suppressed breakdowns, dossiers    (store/stats.py)
     store.modems      modem reports and preferences      (store/modems.py)
+    store.rollups     roll-ups for gateway-wide stats    (store/rollups.py)
 
 A part that needs another is handed it here (composition): `routing` writes people through
 `directory` and replies through `outbox`. Business-facing reads go through
@@ -35,6 +36,7 @@ from store.inbox import Inbox
 from store.invoices import Invoices
 from store.modems import Modems
 from store.outbox import Outbox
+from store.rollups import Rollups
 from store.routing import Routing
 from store.stats import Stats
 
@@ -57,8 +59,11 @@ class Store(StoreBase):
         self.outbox = Outbox(self)
         self.audit = Audit(self)
         self.routing = Routing(self, self.directory, self.inbox, self.outbox)
-        self.accounts = Accounts(self, self.directory, self.audit)
+        self.rollups = Rollups(self)
+        self.accounts = Accounts(self, self.directory, self.audit, self.rollups)
         self.broadcasts = Broadcasts(self, self.directory, self.outbox)
         self.invoices = Invoices(self, self.directory)
-        self.stats = Stats(self, self.directory, self.accounts, self.routing, self.audit)
+        self.stats = Stats(
+            self, self.directory, self.accounts, self.routing, self.audit, self.rollups
+        )
         self.modems = Modems(self, self.directory)
