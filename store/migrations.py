@@ -274,8 +274,8 @@ def m007_stats_rollups(conn: Connection) -> None:
         "CREATE TABLE stats_cell_people (dim TEXT NOT NULL, cell TEXT NOT NULL,"
         " people INTEGER NOT NULL, PRIMARY KEY (dim, cell))"
     )
+    # One row once the first fold ran (no row: nothing folded yet).
     conn.execute("CREATE TABLE stats_watermark (last_request_id INTEGER NOT NULL)")
-    conn.execute("INSERT INTO stats_watermark (last_request_id) VALUES (0)")
 
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = tuple(_REGISTERED)
