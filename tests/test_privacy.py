@@ -134,7 +134,7 @@ def test_files_are_private_including_backup(db: Path, tmp_path: Path) -> None:
     copy = tmp_path / "backup.db"
     result = run(db, "backup", str(copy))
     assert result.exit_code == 0, result.output
-    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), copy):
+    for path in (Path(db), Path(f"{db}-wal"), Path(f"{db}-shm"), copy):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     with Store.open(copy) as restored:
         assert len(restored.routing.history("Pizza Place")) == 8
