@@ -4,7 +4,8 @@ Debian's postgresql 15 lives in /usr/lib/postgresql/15/bin (`make test` installs
 missing). `initdb` refuses to run as root, so as root the cluster belongs to the `postgres`
 user (`runuser -u postgres`): its data folder and unix-socket folder are temp folders chowned
 to that user. The server listens on 127.0.0.1 only, trusts local connections (a test cluster
-holds nothing), and runs without fsync: a crash of the test machine loses nothing of value.
+holds nothing), and runs without fsync (a crash of the test machine loses nothing of value)
+but with synchronous commits, so a server stopped with `pause()` keeps every commit.
 
 Each test gets a schema of its own (`fresh_url`), which is much cheaper than a database
 (`CREATE DATABASE` copies a template; `CREATE SCHEMA` writes one catalog row).
@@ -67,13 +68,21 @@ class PgCluster:
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "-U", self.user)  # fmt: skip
-        options = (
+        self._options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port}"
             f" -c unix_socket_directories={self.sockets}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            " -c fsync=off -c full_page_writes=off"
             " -c max_connections=200 -c shared_buffers=64MB"
         )
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-w",
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop the server as a crash would (immediate shutdown); `resume()` starts it again."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the stopped server again, on the same port."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", self._options, "-w",
                   "-t", "60", "-l", str(self.data / "server.log"), "start")  # fmt: skip
 
     @property

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 
-from store import Store
+from store import Store, StoreUnavailable
 from store.backend import pg_sql
 
 if TYPE_CHECKING:
@@ -111,3 +111,26 @@ def test_claim_skips_a_row_locked_by_another_host(pg_cluster: PgCluster) -> None
             other.rollback()
         claimed = store.outbox.claim_next_outgoing("m0", T0)
         assert claimed is not None and claimed.id == first
+
+
+def test_server_restart_is_unavailable_then_resumes_by_itself() -> None:
+    """PostgreSQL stopped: writes are StoreUnavailable, nothing half-done; restarted: they go."""
+    from pgcluster import PgCluster
+
+    cluster = PgCluster()  # its own server: stopping the shared one would break other tests
+    cluster.start()
+    try:
+        url = cluster.fresh_url()
+        with Store.open(url) as store:
+            store.directory.add_business("Before", now=T0)
+            cluster.pause()
+            with pytest.raises(StoreUnavailable):
+                store.directory.add_business("During", now=T0)
+            with pytest.raises(StoreUnavailable):
+                store.directory.add_business("During", now=T0)
+            cluster.resume()
+            store.directory.add_business("After", now=T0)
+            names = [b.name for b in store.directory.list_businesses()]
+            assert names == ["After", "Before"]
+    finally:
+        cluster.stop()
