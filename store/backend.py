@@ -58,6 +58,7 @@ __all__ = [
     "PgDatabase",
     "is_postgres_url",
     "pg_sql",
+    "redact_url",
     "translate_pg",
 ]
 
@@ -138,6 +139,11 @@ class Database(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
 
     def query(self, sql: str, params: Sequence[Any] = ..., /) -> Iterator[dict[str, Any]]: ...
+
+
+def redact_url(target: str) -> str:
+    """`target` with any password in a URL replaced by ``***`` (safe to print or log)."""
+    return re.sub(r"^([a-z]+://[^/:@]*:)[^/@]*@", r"\1***@", target)
 
 
 def is_postgres_url(target: object) -> bool:

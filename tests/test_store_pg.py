@@ -134,3 +134,15 @@ def test_server_restart_is_unavailable_then_resumes_by_itself() -> None:
             assert names == ["After", "Before"]
     finally:
         cluster.stop()
+
+
+def test_redacted_urls_never_show_the_password() -> None:
+    """A URL's password is masked for output; paths and password-less URLs are unchanged."""
+    from store.backend import redact_url
+
+    assert (
+        redact_url("postgresql://smsd:s3cr%40t@db:5432/smsd")
+        == "postgresql://smsd:***@db:5432/smsd"
+    )
+    assert redact_url("postgresql://smsd@db/smsd") == "postgresql://smsd@db/smsd"
+    assert redact_url("/var/lib/smsd/smsd.db") == "/var/lib/smsd/smsd.db"
