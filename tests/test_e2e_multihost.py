@@ -97,3 +97,40 @@ def test_two_hosts_one_code_each_every_reply_once(
     codes = Counter(m["to"] for m in sent if "personal code" in m["text"])
     assert set(codes) == set(phones) and sum(codes.values()) - len(phones) <= stuck
     assert _count(url, "SELECT count(DISTINCT user_code) FROM people") == contacts
+
+
+def test_postgresql_stopped_under_traffic_loses_nothing(tmp_path: Path) -> None:
+    """The server stops while texts arrive: they wait on the SIM, then all are answered once."""
+    from pgcluster import PgCluster
+
+    cluster = PgCluster()  # its own server: the shared one must keep running
+    cluster.start()
+    try:
+        url = cluster.fresh_url()
+        make_db(url)  # type: ignore[arg-type]
+        phones = [f"+4477008{n:05d}" for n in range(30)]
+        with ExitStack() as stack:
+            sim = stack.enter_context(SimModem("generic", noise=False, link=str(tmp_path / "s")))
+            listener = stack.enter_context(notify_socket(tmp_path))
+            extra = _config(tmp_path / "smsd.toml", url, "solo", sim.link)
+            daemon = DaemonProcess(tmp_path, url, [], extra=extra)  # type: ignore[arg-type]
+            daemon.start(listener)
+            for phone in phones[:10]:
+                sim.deliver(phone, "PIZZA")
+            wait_until(lambda: _count(url, "SELECT count(*) FROM requests") == 10, timeout=60)
+            cluster.pause()
+            for phone in phones[10:]:
+                sim.deliver(phone, "PIZZA")
+            alarm = '"store_alarm_raised"'
+            wait_until(lambda: alarm in daemon.log_text(), timeout=30, what="the alarm")
+            cluster.resume()
+            sent = "SELECT count(*) FROM outgoing WHERE state = 'sent'"
+            wait_until(lambda: _count(url, sent) == 2 * len(phones), timeout=120, what="all sent")
+            assert daemon.alive() and '"store_alarm_cleared"' in daemon.log_text()
+            assert daemon.terminate() == 0
+            got = Counter(m["to"] for m in sim.sent())
+            assert sim.stats["storage_used"] == 0
+        assert got == dict.fromkeys(phones, 2)
+        assert _count(url, "SELECT count(*) FROM incoming") == len(phones)
+    finally:
+        cluster.stop()
