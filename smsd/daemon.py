@@ -42,6 +42,7 @@ from store.store import Store
 __all__ = ["Daemon", "DaemonOptions"]
 
 log = structlog.get_logger()
+_HOST_ALIVE = timedelta(seconds=20)  # another host's heartbeat (every 5 s) counts this long
 _WEDGED_AFTER_S = 240.0  # longer than the slowest legitimate AT exchange (send_timeout 90 s)
 
 
@@ -70,6 +71,7 @@ class Daemon:
         self.reload_requested = threading.Event()
         self.store = Store.open(options.db_path, host=options.host)
         self.rules = options.rules_loader()
+        self._remote_healthy: set[str] = set()  # other hosts' modems up (shared store only)
         self.sender = Sender(self.store.outbox, options.policy, healthy=self._healthy_modems)
         self.ingest = Ingest(self.store, self._process, self.wake_all, self._normalize)
         self.guard = StoreGuard()
@@ -112,7 +114,7 @@ class Daemon:
                 log.info("daemon_ready", modem=name)
 
     def _healthy_modems(self) -> set[str]:
-        return {w.name for w in self.workers if w.healthy}
+        return {w.name for w in self.workers if w.healthy} | self._remote_healthy
 
     def wake_all(self) -> None:
         """Wake every worker: the outbox may have something due."""
@@ -163,6 +165,7 @@ class Daemon:
             if now - last_reclaim >= 5:
                 last_reclaim = now
                 self._reclaim_expired()
+                self._share_health()
             if now - last_status >= 5 or self._alarm_changed():
                 last_status = now
                 status = self._report_status(status)
@@ -198,6 +201,21 @@ class Daemon:
             return
         log.info("messages_rerouted", count=len(done))
         if done:
+            self.wake_all()
+
+    def _share_health(self) -> None:
+        """On a shared store: say this host is alive, learn which modems the others have up."""
+        if self.store.dialect == "sqlite":
+            return  # one host per file: nothing to share
+        try:
+            self.store.modems.heartbeat(datetime.now(UTC))
+            remote = self.store.modems.remote_healthy(datetime.now(UTC), _HOST_ALIVE)
+        except StoreError as exc:
+            log.warning("health_not_shared", error=str(exc))
+            return
+        if remote != self._remote_healthy:
+            self._remote_healthy = remote
+            log.info("remote_modems_changed", up=sorted(remote))
             self.wake_all()
 
     def _fold_stats(self) -> None:

@@ -260,6 +260,7 @@ def m006_hosts(conn: Connection) -> None:
     conn.execute(
         "CREATE INDEX outgoing_sending ON outgoing(state, claimed_at) WHERE state = 'sending'"
     )
+    conn.execute("CREATE TABLE gateway_hosts (host TEXT PRIMARY KEY, seen_at TEXT NOT NULL)")
 
 
 @_migration

@@ -16,6 +16,7 @@ from gatewaykit import make_db
 from notifysock import notify_socket
 
 from modem.sim import SimModem
+from store import Store
 
 if TYPE_CHECKING:
     from pgcluster import PgCluster
@@ -134,3 +135,35 @@ def test_postgresql_stopped_under_traffic_loses_nothing(tmp_path: Path) -> None:
         assert _count(url, "SELECT count(*) FROM incoming") == len(phones)
     finally:
         cluster.stop()
+
+
+def test_a_business_preferring_another_hosts_modem_is_sent_there(
+    tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    """Texts reach host A, but Pizza Place prefers B's modem: B sends every reply."""
+    url = pg_cluster.fresh_url()
+    make_db(url)  # type: ignore[arg-type]
+    with Store.open(url) as store:
+        store.modems.set_business_modem("Pizza Place", "b-m0")
+    phones = [f"+4477007{n:05d}" for n in range(8)]
+    with ExitStack() as stack:
+        sims, daemons = {}, {}
+        for host in ("a", "b"):
+            folder = tmp_path / host
+            folder.mkdir()
+            sims[host] = stack.enter_context(
+                SimModem("generic", noise=False, link=str(folder / "sim"))
+            )
+            listener = stack.enter_context(notify_socket(folder))
+            extra = _config(folder / "smsd.toml", url, host, sims[host].link)
+            daemons[host] = DaemonProcess(folder, url, [], extra=extra)  # type: ignore[arg-type]
+            daemons[host].start(listener)
+        wait_until(lambda: '"b-m0"' in daemons["a"].log_text(), timeout=30, what="A sees B")
+        for phone in phones:
+            sims["a"].deliver(phone, "PIZZA")
+        replies = "SELECT count(*) FROM outgoing WHERE state = 'sent' AND kind = 'reply'"
+        wait_until(lambda: _count(url, replies) == len(phones), timeout=60, what="replies")
+        by_a = [m["text"] for m in sims["a"].sent()]
+        by_b = [m["text"] for m in sims["b"].sent()]
+    assert sum(t.startswith("Pizza:") for t in by_b) == len(phones)
+    assert not any(t.startswith("Pizza:") for t in by_a)  # A sent only the user codes

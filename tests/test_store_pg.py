@@ -146,3 +146,19 @@ def test_redacted_urls_never_show_the_password() -> None:
     )
     assert redact_url("postgresql://smsd@db/smsd") == "postgresql://smsd@db/smsd"
     assert redact_url("/var/lib/smsd/smsd.db") == "/var/lib/smsd/smsd.db"
+
+
+def test_other_hosts_healthy_modems_count_while_their_host_is_alive(db_target: str) -> None:
+    """A's view of B's modems: the healthy ones, while B's heartbeat is recent."""
+    with Store.open(db_target, host="a") as a, Store.open(db_target, host="b") as b:
+        b.modems.record_modem_status("b-m0", "sim", healthy=True, now=T0)
+        b.modems.record_modem_status("b-m1", "sim", healthy=False, now=T0)
+        a.modems.record_modem_status("a-m0", "sim", healthy=True, now=T0)
+        assert a.modems.remote_healthy(T0, timedelta(seconds=20)) == set()  # no heartbeat yet
+        b.modems.heartbeat(T0)
+        a.modems.heartbeat(T0)
+        assert a.modems.remote_healthy(T0 + timedelta(seconds=19), timedelta(seconds=20)) == {
+            "b-m0"
+        }
+        assert a.modems.remote_healthy(T0 + timedelta(seconds=21), timedelta(seconds=20)) == set()
+        assert b.modems.remote_healthy(T0, timedelta(seconds=20)) == {"a-m0"}
