@@ -42,7 +42,8 @@ def _free_port() -> int:
 class PgCluster:
     """One PostgreSQL server in temp folders; `start()`, `stop()`, `fresh_url()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable  # fsync on, as in production (benchmarks)
         self.root = Path(tempfile.mkdtemp(prefix="smsd-pg-"))
         self.data = self.root / "data"
         self.sockets = self.root / "run"
@@ -71,8 +72,8 @@ class PgCluster:
         self._options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port}"
             f" -c unix_socket_directories={self.sockets}"
-            " -c fsync=off -c full_page_writes=off"
             " -c max_connections=200 -c shared_buffers=64MB"
+            + ("" if self.durable else " -c fsync=off -c full_page_writes=off")
         )
         self.resume()
 
