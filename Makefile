@@ -18,8 +18,8 @@ PG_INITDB := /usr/lib/postgresql/15/bin/initdb
 # The store's tests also run on a throwaway PostgreSQL cluster (tests/pgcluster.py).
 $(PG_INITDB):
 	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq postgresql-15 >/dev/null; \
-	else echo "PostgreSQL 15 server missing: sudo apt-get install postgresql-15" >&2; exit 1; fi
+		apt-get install -y -qq postgresql >/dev/null; \
+	else echo "PostgreSQL 15 server missing: sudo apt-get install postgresql" >&2; exit 1; fi
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)

@@ -71,7 +71,7 @@ def pg_cluster() -> Iterator[PgCluster]:
     import pgcluster
 
     if not pgcluster.available():
-        pytest.fail(f"no PostgreSQL server in {pgcluster.PG_BIN}: apt-get install postgresql-15")
+        pytest.fail(f"no PostgreSQL server in {pgcluster.PG_BIN}: apt-get install postgresql")
     cluster = pgcluster.PgCluster()
     try:
         cluster.start()
