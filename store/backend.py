@@ -39,7 +39,7 @@ import contextlib
 import functools
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -128,6 +128,8 @@ class Connection(Protocol):
     def in_transaction(self) -> bool: ...
 
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Any: ...
 
     def close(self) -> None: ...
 
@@ -303,6 +305,18 @@ class PgDatabase:
             except psycopg.Error as exc:
                 raise translate_pg(exc) from exc
             return PgCursor(self, cur, returning=returning)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """One statement for many parameter rows (pipelined by psycopg)."""
+        text, order = pg_sql(sql)
+        batch = [
+            [int(a) if isinstance(a, bool) else a for a in (r[i] for i in order)] for r in rows
+        ]
+        with self._lock:
+            try:
+                self._conn.cursor().executemany(text, batch)
+            except psycopg.Error as exc:
+                raise translate_pg(exc) from exc
 
     def _adds_returning(self, text: str) -> bool:
         """An INSERT without RETURNING into a table whose `id` is an identity column."""

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from store.backend import Database
 from store.base import Part
 from store.business_view import DIMENSIONS, cells_sql
 
@@ -107,9 +108,9 @@ class Rollups(Part):
 
     def _fold_chunk(self, low: int, high: int) -> None:
         """Fold the requests with low < id <= high (everything up to `low` is folded)."""
-        new = self._pairs(by_id=(low, high))
+        new = self._all_dims("request_id > ? AND request_id <= ?", [low, high])
         people = sorted({p for rows in new.values() for _, _, p, _ in rows})
-        old = self._pairs(persons=people, upto=low)
+        old = self._all_dims(f"person_id IN {_IDS} AND request_id <= ?", [json.dumps(people), low])
         cells: Counter[tuple[str, int, str]] = Counter()
         requests: Counter[tuple[str, int, str]] = Counter()
         cell_people: Counter[tuple[str, str]] = Counter()
@@ -131,6 +132,45 @@ class Rollups(Part):
             [(by, c, n) for (by, c), n in cell_people.items() if n],
         )
         self._set_watermark(high)
+
+    def _all_dims(
+        self, where: str, params: list[Any]
+    ) -> dict[str, list[tuple[int, str, int, int]]]:
+        """dim -> (business, cell, person, requests) for the requests `where` selects.
+
+        One grouped read of `request_keys` (hour and weekday computed by the same SQL as
+        `cells_sql`), then the cells of the other dimensions from the few codes, businesses
+        and people involved: cheaper than seven `cells_sql` queries over the same rows.
+        """
+        grouped = (
+            "SELECT business_id, code_id, substr(at, 12, 2) AS hour,"  # noqa: S608 - constant
+            " strftime('%w', substr(at, 1, 19)) AS day, person_id, count(*) FROM request_keys"
+            f" WHERE {where} GROUP BY business_id, code_id, hour, day, person_id"
+        )
+        with self.core.transaction(write=False) as db:
+            rows = db.conn.execute(grouped, params).fetchall()
+            codes, firms, people = (sorted({int(r[i]) for r in rows}) for i in (1, 0, 4))
+            keyword = dict(self._lookup(db, "SELECT id, keyword FROM codes WHERE id", codes))
+            sector = dict(self._lookup(
+                db, "SELECT business_id, sector FROM business_facts WHERE business_id", firms
+            ))  # fmt: skip
+            attrs = {int(r[0]): r[1:] for r in self._lookup(
+                db, "SELECT person_id, age_band, gender, country FROM person_facts"
+                " WHERE person_id", people
+            )}  # fmt: skip
+        cells: dict[str, Counter[tuple[int, str, int]]] = {by: Counter() for by in DIMENSIONS}
+        for b, code, hour, day, p, n in rows:
+            b, p, n = int(b), int(p), int(n)
+            age, gender, country = attrs[p]
+            for by, cell in (("hour", hour), ("weekday", day), ("code", keyword[int(code)]),
+                             ("sector", sector[b]), ("age", age), ("gender", gender),
+                             ("country", country)):  # fmt: skip
+                cells[by][b, str(cell), p] += n
+        return {by: [(b, c, p, n) for (b, c, p), n in got.items()] for by, got in cells.items()}
+
+    @staticmethod
+    def _lookup(db: Database, sql: str, ids: list[int]) -> list[Any]:
+        return db.conn.execute(f"{sql} IN {_IDS}", (json.dumps(ids),)).fetchall() if ids else []
 
     def members(self, by: str, pairs: set[tuple[int, str]]) -> dict[int, set[tuple[int, str]]]:
         """person -> all their (business, cell) pairs of `by`, for the people of `pairs`."""
@@ -173,10 +213,8 @@ class Rollups(Part):
 
     def _write(self, cells: list[tuple[Any, ...]], people: list[tuple[Any, ...]]) -> None:
         with self.core.transaction() as db:
-            for row in cells:
-                db.execute(_UPSERT_CELL, row)
-            for row in people:
-                db.execute(_UPSERT_PEOPLE, row)
+            db.conn.executemany(_UPSERT_CELL, cells)
+            db.conn.executemany(_UPSERT_PEOPLE, people)
             db.execute("DELETE FROM stats_cells WHERE people = 0")
             db.execute("DELETE FROM stats_cell_people WHERE people = 0 AND dim != '*'")
 
