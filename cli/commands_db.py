@@ -26,7 +26,8 @@ def db() -> None:
 @pass_ctx
 @command_edge
 def migrate(ctx: Context, as_json: bool) -> None:
-    """Apply every pending migration to --db (SQLite file or postgresql:// URL).
+    """Apply every pending migration to --db (SQLite file or postgresql:// URL), and bring
+    the statistics roll-ups up to date (a rebuild after an upgrade can take minutes).
 
     \b
     Example:
@@ -37,10 +38,12 @@ def migrate(ctx: Context, as_json: bool) -> None:
 
     with Store.open(ctx.db) as store:
         names = applied_migrations(store.db.conn)
+        folded = store.rollups.fold()  # may rebuild the stats roll-ups: minutes at 10 M rows
     if as_json:
-        echo_json({"database": store.dialect, "migrations": names})
+        echo_json({"database": store.dialect, "migrations": names, "stats_folded": folded})
         return
     click.echo(f"{store.dialect}: {len(names)} migrations applied, latest {names[-1]}")
+    click.echo(f"stats roll-ups: {folded} new requests folded in")
 
 
 @db.command("copy")

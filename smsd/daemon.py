@@ -221,9 +221,12 @@ class Daemon:
     def _fold_stats(self) -> None:
         """Keep the stats roll-ups near the newest request, so `smsd stats` folds little."""
         try:
-            self.store.rollups.fold()
+            folded = self.store.rollups.fold(may_rebuild=False)
         except StoreError as exc:
             log.warning("stats_not_folded", error=str(exc))
+            return
+        if folded is None:  # far behind (an upgraded or copied database): too long for here
+            log.warning("stats_rollups_behind", hint="run smsd db migrate once")
 
     def _reclaim_expired(self) -> None:
         """Queue again what a dead host (or this one, stuck) claimed too long ago."""

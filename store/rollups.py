@@ -39,7 +39,7 @@ __all__ = ["PERSON_DIMENSIONS", "REBUILD_BACKLOG", "Rollups"]
 PERSON_DIMENSIONS = {"age": "age_band", "gender": "gender", "country": "country"}
 #: More new requests than this are rebuilt with grouped queries instead of folded one by one.
 REBUILD_BACKLOG = 200_000
-_CHUNK = 20_000
+_CHUNK = 2_000
 _IDS = "(SELECT CAST(value AS INTEGER) FROM json_each(?))"
 _UPSERT_CELL = (
     "INSERT INTO stats_cells (dim, business_id, cell, people, requests) VALUES (?, ?, ?, ?, ?)"
@@ -63,18 +63,27 @@ class Rollups(Part):
         row = self._one("SELECT last_request_id AS n FROM stats_watermark")
         return 0 if row is None else int(row["n"])
 
-    def fold(self) -> int:
-        """Fold every request above the watermark in; return how many were folded."""
-        with self.core.transaction():
-            start = self.watermark()
-            row = self._one("SELECT coalesce(max(id), 0) AS n FROM requests")
-            top = 0 if row is None else int(row["n"])
-            if top - start > REBUILD_BACKLOG:
-                self.rebuild()
-                return top - start
-            for low in range(start, top, _CHUNK):
-                self._fold_chunk(low, min(low + _CHUNK, top))
+    def fold(self, *, may_rebuild: bool = True) -> int | None:
+        """Fold every request above the watermark in; return how many were folded.
+
+        Each chunk is its own write transaction, so the daemon's writers interleave. Past
+        REBUILD_BACKLOG the roll-ups are rebuilt instead, or, with `may_rebuild` False (the
+        daemon: a rebuild takes minutes at 10 M requests), nothing is done and None returned.
+        """
+        start = self.watermark()
+        row = self._one("SELECT coalesce(max(id), 0) AS n FROM requests")
+        top = 0 if row is None else int(row["n"])
+        if top - start > REBUILD_BACKLOG:
+            if not may_rebuild:
+                return None
+            self.rebuild()
             return top - start
+        while True:
+            with self.core.transaction():  # the watermark re-read under the write lock
+                low = self.watermark()
+                if low >= top:
+                    return top - start
+                self._fold_chunk(low, min(low + _CHUNK, top))
 
     def rebuild(self) -> None:
         """Recompute every roll-up from the requests with grouped queries (slow, exact)."""
