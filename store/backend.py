@@ -334,6 +334,8 @@ class PgDatabase:
         return self._identity[table]
 
     def _begin(self, *, write: bool) -> None:
+        # Only here (and in data_version, outside any transaction) is a broken connection
+        # replaced: mid-transaction, a new connection would silently drop the atomicity.
         if self._conn.broken or self._conn.closed:
             self._conn = self._connect()  # the server came back: carry on
         try:
@@ -376,6 +378,9 @@ class PgDatabase:
 
     def data_version(self) -> int:
         """A number that moves whenever any connection commits a write."""
+        with self._lock:
+            if self._conn.broken or self._conn.closed:  # polled when idle, never in a transaction
+                self._conn = self._connect()
         row = self.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetchone()
         return int(row[0]) if row else 0
 

@@ -128,7 +128,10 @@ def test_server_restart_is_unavailable_then_resumes_by_itself() -> None:
                 store.directory.add_business("During", now=T0)
             with pytest.raises(StoreUnavailable):
                 store.directory.add_business("During", now=T0)
+            with pytest.raises(StoreUnavailable):
+                store.data_version()
             cluster.resume()
+            assert store.data_version() > 0  # the idle daemon's poll reconnects too
             store.directory.add_business("After", now=T0)
             names = [b.name for b in store.directory.list_businesses()]
             assert names == ["After", "Before"]
