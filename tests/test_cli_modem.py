@@ -14,7 +14,6 @@ from cli.main import cli
 from modem.sim import SimModem
 
 
-
 @pytest.fixture(params=["generic", "huawei", "simcom", "quectel", "telit"])
 def sim(request: pytest.FixtureRequest) -> Iterator[SimModem]:
     """A simulated modem of each dialect."""

@@ -18,7 +18,6 @@ from cli.main import cli
 from modem.sim import SimModem
 
 
-
 def test_demo_shows_code_and_reply() -> None:
     """The demo prints the handset's user code, the reply, and a history by user code."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
