@@ -3,7 +3,8 @@
 Each top-level command lives in the module named after it (``smsd company`` in
 `cli/company.py`) and is imported only when it runs (see `cli.lazy`). Shared pieces are leaf
 modules: `cli.context` (the typed context, the command edge, exit codes), `cli.prompts`,
-`cli.operator`, `cli.lookup`, `cli.filters` and `cli.output`. No command module imports this one.
+`cli.operator`, `cli.lookup`, `cli.filters` and `cli.output`. No command module imports this
+one. A command module is named after its command and defines it under that same name.
 """
 
 from __future__ import annotations
@@ -13,32 +14,36 @@ import os
 import click
 
 from cli.context import DEFAULT_DB, Context
-from cli.lazy import LazyGroup
+from cli.lazy import LazyCommand, LazyGroup
 
 __all__ = ["COMMANDS", "cli", "main"]
 
-#: Every top-level command: its name and the ``module:attribute`` that defines it.
+#: Every top-level command: where it lives and the summary `smsd --help` lists.
 COMMANDS = {
-    name: f"cli.{module}:{name}"
-    for name, module in {
-        "audit": "audit",
-        "backup": "backup",
-        "broadcast": "broadcast",
-        "code": "code",
-        "company": "company",
-        "disclose": "disclose",
-        "doctor": "doctor",
-        "export": "export",
-        "history": "history",
-        "inbox": "inbox",
-        "invoice": "invoice",
-        "modem": "modem",
-        "outbox": "outbox",
-        "run": "run",
-        "send": "send",
-        "sim": "sim",
-        "stats": "stats",
-        "user": "user",
+    name: LazyCommand(f"cli.{name}:{name}", summary)
+    for name, summary in {
+        "audit": "List the audit trail: who read or changed personal data, when and why.",
+        "backup": "Copy the live database to a new file PATH (0600), consistently, while it runs.",
+        "broadcast": "Queue TEXT to every person opted in to COMPANY, within its daily cap and"
+        " quiet hours.",
+        "code": "Codes (keywords) that people text: add, list, pause.",
+        "company": "Businesses: add, update, show and list them.",
+        "disclose": "Export everything held on a person as JSON (a subject access request),"
+        " audited.",
+        "doctor": "Check an installation: config, database, device, modem, SIM, registration,"
+        " signal.",
+        "export": "Export a business's history (user code, code, time) as CSV or JSON; audited.",
+        "history": "A business's callers by user code: code and time (latest page).",
+        "inbox": "Incoming messages, newest first.",
+        "invoice": "Monthly invoices: create, list, show.",
+        "modem": "The GSM modem: status and signal.",
+        "outbox": "Outgoing messages, newest first; `outbox retry ID` requeues a failed one.",
+        "run": "Run the gateway daemon until SIGTERM.",
+        "send": "Queue TEXT to NUMBER (normalised to E.164); the daemon sends it within a second.",
+        "sim": "Run a simulated GSM modem on a pseudo-terminal (no hardware needed).",
+        "stats": "Distinct people and requests per hour, weekday, code, sector, age, gender or"
+        " country.",
+        "user": "People: register, update, show, erase; check a password.",
     }.items()
 }
 

@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from cli.lazy import LazyGroup
+from cli.lazy import LazyCommand, LazyGroup
 from cli.main import COMMANDS, cli
 
 CLI_DIR = Path(__file__).resolve().parent.parent / "cli"
@@ -48,18 +48,28 @@ def test_send_imports_only_what_it_uses(tmp_path: Path) -> None:
     stdout, modules = loaded_modules(tmp_path, "send", "+447700900123", "hello")
     assert stdout.startswith("queued message 1 to +447700900123")
     commands = {m for m in modules if m.startswith("cli.")} & {
-        target.split(":")[0] for target in COMMANDS.values()
+        lazy.target.split(":")[0] for lazy in COMMANDS.values()
     }
     assert commands == {"cli.send"}
     heavy = [m for m in modules if m.startswith(("modem", "smsd.daemon", "smsd.worker"))]
     assert heavy == []
 
 
-def test_help_lists_every_command_from_a_bare_import(tmp_path: Path) -> None:
-    """Importing `cli.main` alone gives the whole command list (no registration step)."""
-    stdout, _ = loaded_modules(tmp_path, "--help")
-    listed = stdout.split("Commands:")[1].split()
-    assert set(COMMANDS) <= set(listed)
+def test_help_lists_every_command_without_importing_one(tmp_path: Path) -> None:
+    """`smsd --help` from a bare import lists every command and loads none, nor the store."""
+    stdout, modules = loaded_modules(tmp_path, "--help")
+    listed = [line.split()[0] for line in stdout.split("Commands:")[1].strip().splitlines()]
+    assert listed == sorted(COMMANDS)
+    targets = {lazy.target.split(":")[0] for lazy in COMMANDS.values()}
+    assert [m for m in modules if m in targets or m.startswith(("store", "modem"))] == []
+
+
+def test_summaries_match_the_commands() -> None:
+    """Each summary `smsd --help` shows is the first sentence of its command's docstring."""
+    for name, lazy in COMMANDS.items():
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(limit=1000) == lazy.summary, name
 
 
 @pytest.mark.parametrize(
@@ -76,7 +86,7 @@ def test_shell_completion_sees_lazy_commands(words: str, cword: str, expected: l
 
 def test_lazy_target_must_be_a_command() -> None:
     """A mapping to something that is not a Click command fails loudly, naming it."""
-    group = LazyGroup(name="x", lazy_commands={"bad": "cli.context:fail"})
+    group = LazyGroup(name="x", lazy_commands={"bad": LazyCommand("cli.context:fail", "Bad.")})
     with pytest.raises(TypeError, match=r"cli\.context:fail"):
         group.get_command(click.Context(group), "bad")
 
