@@ -25,5 +25,5 @@ def backup(ctx: Context, path: str) -> None:
     """
     store = ctx.store()
     target = store.backup(Path(path))
-    store.record_audit(operator_name(), "backup", None, str(target))
+    store.audit.record_audit(operator_name(), "backup", None, str(target))
     click.echo(f"backed up to {target}")

@@ -56,7 +56,7 @@ def code_add(
     ends_at = None if ends is None else ends.replace(tzinfo=UTC)
     if starts_at and ends_at and ends_at <= starts_at:
         raise click.BadParameter("--ends must be after --starts", param_hint="--ends")
-    added = ctx.store().add_code(
+    added = ctx.store().directory.add_code(
         company_name, keyword, reply, description, aliases, starts_at=starts_at, ends_at=ends_at
     )
     click.echo(f"added code {added.keyword} to {company_name!r}")
@@ -74,7 +74,7 @@ def code_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     Example:
       smsd code list --company "Pizza Place"
     """
-    codes = ctx.store().list_codes(company_name)
+    codes = ctx.store().directory.list_codes(company_name)
     rows = [
         {
             "code": c.keyword,
@@ -102,5 +102,5 @@ def code_pause(ctx: Context, keyword: str, resume: bool) -> None:
     Example:
       smsd code pause PIZZA
     """
-    changed = ctx.store().set_code_paused(keyword, not resume)
+    changed = ctx.store().directory.set_code_paused(keyword, not resume)
     click.echo(f"code {changed.keyword} {'paused' if changed.paused else 'active'}")

@@ -54,9 +54,9 @@ def company_add(
     store = ctx.store()
     changes = {k: v for k, v in fields.items() if v is not None}
     with store.transaction():
-        business = store.add_business(name, daily_cap=daily_cap)
+        business = store.directory.add_business(name, daily_cap=daily_cap)
         if changes or password is not None:
-            store.update_business(business.id, changes, password=password)
+            store.accounts.update_business(business.id, changes, password=password)
     click.echo(f"added business {business.name!r} (id {business.id})")
 
 
@@ -97,9 +97,11 @@ def company_update(
     changes = {k: v for k, v in fields.items() if v is not None}
     store = ctx.store()
     with store.transaction():
-        profile = store.update_business(name, changes, password=password, daily_cap=daily_cap)
+        profile = store.accounts.update_business(
+            name, changes, password=password, daily_cap=daily_cap
+        )
         if modem_name is not None:
-            store.set_business_modem(name, modem_name.strip() or None)
+            store.modems.set_business_modem(name, modem_name.strip() or None)
     click.echo(f"updated business {profile.name!r}")
 
 
@@ -116,8 +118,8 @@ def company_show(ctx: Context, name: str, as_json: bool) -> None:
       smsd company show "Pizza Place" --json
     """
     store = ctx.store()
-    profile = store.business_profile(name)
-    view = BusinessView(store, profile.id)
+    profile = store.accounts.business_profile(name)
+    view = BusinessView(store.directory, profile.id)
     codes = [
         {"code": c.keyword, "paused": c.paused, "requests": c.requests, "people": c.people}
         for c in view.code_counts()
@@ -150,7 +152,7 @@ def company_list(ctx: Context, as_json: bool) -> None:
     Example:
       smsd company list --json
     """
-    businesses = ctx.store().list_businesses()
+    businesses = ctx.store().directory.list_businesses()
     rows = [{"id": b.id, "name": b.name} for b in businesses]
     if as_json:
         echo_json(rows)

@@ -30,8 +30,8 @@ def disclose(ctx: Context, who: str, reason: str, output: str | None) -> None:
     store = ctx.store()
     person = resolve_who(ctx, store, who)
     with store.transaction():
-        store.record_audit(operator_name(), "disclose", person.user_code, reason)
-        dossier = store.person_dossier(person.user_code)
+        store.audit.record_audit(operator_name(), "disclose", person.user_code, reason)
+        dossier = store.stats.person_dossier(person.user_code)
     text = json.dumps(to_jsonable(dossier), indent=2, sort_keys=True, ensure_ascii=False)
     if output is None:
         click.echo(text)

@@ -50,7 +50,7 @@ def export(
       smsd export "Pizza Place" --format csv --output pizza.csv
     """
     store = ctx.store()
-    view = BusinessView(store, company_name)
+    view = BusinessView(store.directory, company_name)
     args = (keyword, utc(since), utc(until))
     total = view.count_history(*args)
     rows: list[dict[str, str]] = []
@@ -60,7 +60,7 @@ def export(
         hidden=not show_bar,
     ) as bar:  # fmt: skip
         rows = [{"user_code": r.user_code, "code": r.keyword, "at": r.at.isoformat()} for r in bar]
-    store.record_audit(operator_name(), "export", view.business.name, f"{fmt}, {total} rows")
+    store.audit.record_audit(operator_name(), "export", view.business.name, f"{fmt}, {total} rows")
     if fmt == "json":
         text = json.dumps(rows, indent=2, sort_keys=True) + "\n"
     else:

@@ -25,4 +25,4 @@ def resolve_who(ctx: Context, store: Store, who: str) -> Person:
     digits = "".join(ch for ch in cleaned if ch.isdigit())
     if cleaned.startswith("+") or len(digits) >= 7:
         cleaned = e164(ctx, cleaned)
-    return store.resolve_person(cleaned)
+    return store.accounts.resolve_person(cleaned)
