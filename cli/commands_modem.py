@@ -17,7 +17,7 @@ __all__ = ["register"]
 
 
 def _settings(ctx: Context, device: str | None, pin: str | None) -> list[Any]:
-    from modem.modem import ModemSettings
+    from modem.settings import ModemSettings
 
     if device:
         return [ModemSettings(url=device, name="modem0", pin=pin)]

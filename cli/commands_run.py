@@ -13,7 +13,7 @@ __all__ = ["register"]
 
 
 def _modem_settings(config: Any, devices: tuple[str, ...], pin: str | None) -> list[Any]:
-    from modem.modem import ModemSettings
+    from modem.settings import ModemSettings
 
     if not devices:
         return list(config.modem_settings())

@@ -19,45 +19,26 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import serial
 import structlog
 
+from modem import operations
 from modem.at import AtParser, Event, Final, Garbage, Info, NeedData, Prompt, Urc
 from modem.errors import AtError, ModemTimeout, PortClosed
 from modem.guards import PduLike, check_command, checked_pdu, raise_for, redact
-from modem.operations import ModemOperations
-from modem.status import ModemStatus, StoredMessage
+from modem.settings import ModemSettings
+from modem.status import ModemStatus, StoredMessage, gather_status, parse_cmgs
 from modem.transport import open_port, read_some, write_all
 
 __all__ = ["Modem", "ModemSettings", "ModemStatus", "PduLike", "StoredMessage"]
 
 log = structlog.get_logger()
 
-
 _CTRL_Z, _ESC = b"\x1a", b"\x1b"
 
 
-@dataclass(frozen=True)
-class ModemSettings:
-    """How to reach and set up one modem (built by ``smsd.config``)."""
-
-    url: str
-    name: str = "modem0"
-    baudrate: int = 115200
-    rtscts: bool = False
-    pin: str | None = None
-    storage: str = "SM"
-    cnmi: str = "AT+CNMI=2,1,0,2,0"
-    command_timeout: float = 10.0
-    send_timeout: float = 90.0
-    prompt_timeout: float = 10.0
-    extra_init: tuple[str, ...] = ()
-    status_reports: bool = True
-
-
-class Modem(ModemOperations):
+class Modem:
     """Owns one serial port: reader thread, command lock, URC callback, counters."""
 
     SIM_READY_TIMEOUT = 30.0
@@ -67,9 +48,7 @@ class Modem(ModemOperations):
     BOOT_TIMEOUT = 15.0
     PROBE_TIMEOUT = 2.0
     READ_TIMEOUT = 0.25  # bounds close() on ports without cancel_read (socket://, rfc2217://)
-    # Ports with cancel_read (real ttys, ptys, loop://) can block far longer: close() wakes the
-    # reader at once, and an idle daemon then wakes 12 times a minute instead of 240.
-    IDLE_READ_TIMEOUT = 5.0
+    IDLE_READ_TIMEOUT = 5.0  # with cancel_read, close() wakes the reader: wake 12/min, not 240
 
     def __init__(
         self,
@@ -226,12 +205,9 @@ class Modem(ModemOperations):
             self._await_prompt(cmd, generation, prompt_deadline)
             self._write(hex_pdu.encode("ascii") + _CTRL_Z)
             lines = self._finish(cmd, generation, time.monotonic() + send_budget)
-        for line in lines:
-            if line.upper().startswith("+CMGS:"):
-                reference = line[6:].split(",")[0].strip()
-                if reference.isdigit():
-                    return int(reference) % 256
-        raise AtError(cmd, "no +CMGS: <mr> in the reply")
+        if (reference := parse_cmgs(lines)) is None:
+            raise AtError(cmd, "no +CMGS: <mr> in the reply")
+        return reference
 
     def probe(self, timeout: float | None = None) -> bool:
         """True if the modem answers ``AT`` in time (or a command is in flight: it has its own
@@ -387,3 +363,36 @@ class Modem(ModemOperations):
             if self._port is None or self.lost.is_set():
                 raise PortClosed(self.lost_reason or "modem not open")
             self._resync(deadline)
+
+    # -- operations over command() (modem.operations, modem.status) ---------------------------
+
+    def initialise(self) -> None:
+        """Echo off, verbose errors, SIM PIN (never a refused one), PDU mode, storage, CNMI."""
+        operations.initialise(
+            self.command,
+            self.settings,
+            wait_ready=self.wait_ready,
+            pause=self.lost.wait,
+            ready_timeout=self.SIM_READY_TIMEOUT,
+            retry_interval=self.SIM_RETRY_INTERVAL,
+        )
+
+    def status(self) -> ModemStatus:
+        """Identity, SIM state, registration, operator, signal (dBm) and storage use."""
+        return gather_status(self.command)
+
+    def list_stored(self) -> list[StoredMessage]:
+        """Every message in the selected storage (AT+CMGL=4, PDU mode)."""
+        return operations.list_stored(self.command)
+
+    def read_stored(self, index: int) -> StoredMessage | None:
+        """The message at ``index`` (AT+CMGR), or None if the slot is empty."""
+        return operations.read_stored(self.command, index)
+
+    def delete_stored(self, index: int) -> None:
+        """Delete one stored message (AT+CMGD=<index>); there is deliberately no bulk delete."""
+        operations.delete_stored(self.command, index)
+
+    def ack(self) -> None:
+        """Acknowledge a directly delivered +CMT/+CDS (AT+CNMA), as phase 2+ modems require."""
+        operations.ack(self.command)
