@@ -12,7 +12,7 @@ import click
 from cli.context import EXIT_UNAVAILABLE, EXIT_USER, Context, command_edge, pass_ctx
 from cli.modem import modem_settings, query_modem
 from cli.output import echo_json
-from modem.modem import ModemSettings
+from modem.settings import ModemSettings
 from smsd.config import Config
 
 __all__ = ["Check", "doctor"]

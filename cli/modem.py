@@ -8,7 +8,8 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, to_jsonable
-from modem.modem import Modem, ModemSettings
+from modem.modem import Modem
+from modem.settings import ModemSettings
 from modem.status import ModemStatus
 
 __all__ = ["modem", "modem_settings", "query_modem"]

@@ -7,7 +7,7 @@ import os
 import click
 
 from cli.context import Context, command_edge, pass_ctx
-from modem.modem import ModemSettings
+from modem.settings import ModemSettings
 from modem.sim import SimModem
 from smsd.config import Config
 from smsd.daemon import Daemon, DaemonOptions
