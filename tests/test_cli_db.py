@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
 
-from cli.main import _register, cli
+from cli.main import cli
 from store import Store
 from store.migrations import MIGRATIONS
 
@@ -21,7 +21,6 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 def test_migrate_reports_every_migration(db_target: str) -> None:
     """`db migrate` applies and lists every migration on either backend."""
-    _register()
     result = CliRunner().invoke(cli, ["--db", db_target, "db", "migrate", "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -36,7 +35,6 @@ def test_copy_then_the_gateway_runs_on_postgresql(tmp_path: Path, pg_cluster: Pg
         store.directory.add_business("Pizza Place", now=T0)
         store.directory.add_code("Pizza Place", "PIZZA", "2-for-1", aliases=("PIE",), now=T0)
     url = pg_cluster.fresh_url()
-    _register()
     result = CliRunner().invoke(cli, ["db", "copy", str(source), url, "--json"])
     assert result.exit_code == 0, result.output
     rows = {t["table"]: t["rows"] for t in json.loads(result.stdout)}
@@ -52,7 +50,6 @@ def test_copy_wants_a_postgresql_url(tmp_path: Path) -> None:
     """A second SQLite path as destination is a user error, nothing is created."""
     source = tmp_path / "old.db"
     Store.open(source).close()
-    _register()
     result = CliRunner().invoke(cli, ["db", "copy", str(source), str(tmp_path / "new.db")])
     assert result.exit_code == 1 and "postgresql://" in result.stderr
     assert not (tmp_path / "new.db").exists()

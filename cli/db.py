@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import click
 
-from cli.main import Context, command_edge, fail, pass_ctx
+from cli.context import Context, command_edge, fail, pass_ctx
 from cli.output import echo_json
+from store.backend import is_postgres_url
+from store.migrations import applied_migrations
+from store.store import Store
+from store.transfer import copy_store
 
-__all__ = ["register"]
+__all__ = ["db"]
 
 
 @click.group()
@@ -33,9 +37,6 @@ def migrate(ctx: Context, as_json: bool) -> None:
     Example:
       smsd --db postgresql://smsd@db.example/smsd db migrate
     """
-    from store.migrations import applied_migrations
-    from store.store import Store
-
     with Store.open(ctx.db) as store:
         names = applied_migrations(store.db.conn)
         folded = store.rollups.fold()  # may rebuild the stats roll-ups: minutes at 10 M rows
@@ -61,10 +62,6 @@ def copy(sqlite_path: str, postgres_url: str, as_json: bool) -> None:
     Example:
       smsd db copy /var/lib/smsd/smsd.db postgresql://smsd@db.example/smsd
     """
-    from store.backend import is_postgres_url
-    from store.store import Store
-    from store.transfer import copy_store
-
     if not is_postgres_url(postgres_url):
         fail("POSTGRES_URL must start with postgresql://")
     with Store.open(sqlite_path) as source, Store.open(postgres_url) as dest:
@@ -75,8 +72,3 @@ def copy(sqlite_path: str, postgres_url: str, as_json: bool) -> None:
     for t in report:
         click.echo(f"{t.table:<20} {t.rows:>10} rows  sha256-sum {t.checksum[:16]}")
     click.echo(f"copied and verified {len(report)} tables")
-
-
-def register(group: click.Group) -> None:
-    """Add the ``db`` group to ``group``."""
-    group.add_command(db)
