@@ -50,6 +50,8 @@ def converse(sim: SimModem, db: Path, number: str, text: str, expect: int) -> li
     incoming = count(db, "SELECT count(*) FROM incoming")
     sim.deliver(number, text)
     wait_until(lambda: count(db, "SELECT count(*) FROM incoming") > incoming, what="stored")
+    # stored and routed are two commits (the SIM copy is deleted between them): wait for both
+    wait_until(lambda: count(db, "SELECT count(*) FROM incoming WHERE state = 'new'") == 0)
     wait_until(
         lambda: (
             count(db, "SELECT count(*) FROM outgoing WHERE state IN ('queued', 'sending')") == 0
