@@ -8,9 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from daemonproc import DaemonProcess, wait_until
-from gatewaykit import make_db, rows, texts_to
-from notifysock import notify_socket
 
 from modem.at import Urc
 from modem.modem import Modem, ModemSettings
@@ -18,6 +15,7 @@ from modem.sim import SimModem
 from smsd.ingest import Ingest
 from smsd.pipeline import Pipeline, process_many, process_unrouted
 from smsd.settings import Rules
+from smsd.testing import DaemonProcess, make_db, notify_socket, rows, texts_to, wait_until
 from store import IncomingDraft, InvalidInput, Store
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

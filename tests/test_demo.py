@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from daemonproc import ROOT
 
 from cli.main import _register, cli
 from modem.sim import SimModem
+
+ROOT = Path(__file__).resolve().parent.parent
 
 _register()
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daemonproc import DaemonProcess, kill_leftovers
-from notifysock import notify_socket
-
 from modem.sim import SimModem
+from smsd.testing import DaemonProcess, kill_leftovers, notify_socket
 
 
 def test_leftover_daemon_is_killed(tmp_path: Path, sim: SimModem) -> None:
