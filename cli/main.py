@@ -127,6 +127,7 @@ def _register() -> None:
         commands_run,
         commands_sim,
         commands_stats,
+        demo,
     )
 
     for module in (
@@ -140,6 +141,7 @@ def _register() -> None:
         commands_invoice,
         commands_outbox,
         commands_broadcast,
+        demo,
     ):
         module.register(cli)
 

@@ -1,12 +1,10 @@
-"""``make demo`` and the ``smsd sim`` commands, run as a person would run them."""
+"""``make demo`` (``smsd demo``) and the ``smsd sim`` commands, run as a person would run them."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,19 +13,15 @@ from click.testing import CliRunner
 
 from cli.main import _register, cli
 from modem.sim import SimModem
-
-ROOT = Path(__file__).resolve().parent.parent
+from smsd.testing import smsd_command
 
 _register()
 
 
 def test_demo_shows_code_and_reply() -> None:
     """The demo prints the handset's user code, the reply, and a history by user code."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "smsd.demo"],
-        cwd=ROOT,
-        env=env,
+        [*smsd_command(), "demo"],
         capture_output=True,
         text=True,
         timeout=120,
