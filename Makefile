@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck layers pytest soak fuzz bench install clean help
+.PHONY: demo test lint typecheck pytest soak fuzz bench install clean help
 
 help:
 	@echo "make demo   - run the daemon on the simulated modem and show a handset getting its code and reply"
@@ -29,15 +29,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The import-layers contracts in pyproject.toml ([tool.importlinter]).
-layers: $(STAMP)
-	$(BIN)/lint-imports
-
 pytest: $(STAMP)
 	$(BIN)/pytest
 
 # pytest exits 5 when it collected nothing: make treats any non-zero exit as failure.
-test: lint typecheck layers pytest
+test: lint typecheck pytest
 
 soak: $(STAMP)
 	SMSD_SOAK=full HYPOTHESIS_PROFILE=long $(BIN)/pytest -m slow --timeout=0

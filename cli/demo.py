@@ -13,12 +13,12 @@ from __future__ import annotations
 import shlex
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from modem.sim import SimModem
-from smsd.testing import DaemonProcess, notify_socket, wait_until
+if TYPE_CHECKING:
+    from modem.sim import SimModem
 
 __all__ = ["demo", "register"]
 
@@ -35,6 +35,8 @@ def _show(root: click.Command, db: Path, args: list[str]) -> None:
 
 def _handset_view(sim: SimModem, count: int) -> list[dict[str, Any]]:
     """What the network delivered once ``count`` messages went out."""
+    from smsd.testing import wait_until
+
     messages: list[dict[str, Any]] = wait_until(
         lambda: (m := sim.sent()) and len(m) >= count and m, 30, "replies"
     )
@@ -48,6 +50,10 @@ def _print_handset(messages: list[dict[str, Any]]) -> None:
 
 
 def _story(root: click.Command, tmp: Path) -> None:
+    # Imported when the demo runs: `smsd run` and the other commands never load the harness.
+    from modem.sim import SimModem
+    from smsd.testing import DaemonProcess, notify_socket
+
     db, link = tmp / "demo.db", str(tmp / "sim0")
     click.echo("smsactive demo: a simulated modem, the daemon, and one handset.")
     _show(root, db, ["company", "add", "Pizza Place"])
