@@ -69,14 +69,16 @@ def _setup(path: Path, returning: int) -> tuple[Store, list[str]]:
     keywords = []
     now = datetime.now(UTC)
     for b in range(BUSINESSES):
-        store.add_business(f"Business {b}")
+        store.directory.add_business(f"Business {b}")
         for c in range(CODES_PER_BUSINESS):
             keyword = f"CODE{b}X{c}"
-            store.add_code(f"Business {b}", keyword, f"Thanks from business {b}, {{user_code}}")
+            store.directory.add_code(
+                f"Business {b}", keyword, f"Thanks from business {b}, {{user_code}}"
+            )
             keywords.append(keyword)
     with store.transaction():
         for i in range(returning):
-            store.create_person(handset(i + 1), now)
+            store.directory.create_person(handset(i + 1), now)
     return store, keywords
 
 
@@ -109,7 +111,7 @@ def _run(store: Store, traffic: list[tuple[str, str]], batch: int) -> float:
                           storage="SM", storage_index=slot)
             for slot, (sender, text) in enumerate(traffic[first : first + batch])
         ]  # fmt: skip
-        ids = store.record_incoming_many(drafts)
+        ids = store.inbox.record_incoming_many(drafts)
         # (here the daemon deletes each copy from the SIM: AT+CMGD, no store work)
         deleted = DeletedCopies("modem0", "SM", tuple(d.storage_index for d in drafts))
         routed = pipeline.route([i for i in ids if i is not None], release=deleted)

@@ -75,9 +75,9 @@ def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> 
 
     Three statements: the person with their opt-in status, the code, the sender's activity.
     """
-    person, optins = store.person_and_optins(message.sender)
+    person, optins = store.routing.person_and_optins(message.sender)
     word = lookup_word(message.text)
-    activity = store.sender_activity(
+    activity = store.routing.sender_activity(
         message.sender,
         replies_since=now - _RATE_WINDOW,
         texts_since=now - rules.loop_window,
@@ -85,7 +85,7 @@ def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> 
     )
     return State(
         person=person,
-        code=store.find_code(word) if word else None,
+        code=store.directory.find_code(word) if word else None,
         optins=optins,
         replies_in_window=activity.replies,
         recent_texts=activity.recent_texts,
@@ -159,12 +159,14 @@ class _Outcome:
 
 def _route_one(store: Store, incoming_id: int, now: datetime, rules: Rules) -> _Outcome | None:
     """Load, route and apply one message inside the caller's transaction."""
-    message = store.get_incoming(incoming_id)
+    message = store.inbox.get_incoming(incoming_id)
     if message.state != "new":
         return None
     state = load_state(store, message, now, rules)
     actions = route(_router_message(message), state, now, rules)
-    applied = store.apply(incoming_id, plan_from(actions), now, loaded=(message, state.person))
+    applied = store.routing.apply(
+        incoming_id, plan_from(actions), now, loaded=(message, state.person)
+    )
     limited = state.replies_in_window >= rules.replies_per_hour and not applied.outgoing_ids
     processed = Processed(incoming_id, tuple(actions), applied.outgoing_ids)
     return _Outcome(processed, message.sender_type, limited)
@@ -229,13 +231,15 @@ def process_expired_partials(
     store: Store, now: datetime, rules: Rules, timeout: timedelta
 ) -> list[Processed]:
     """Reassemble multipart messages whose parts stopped arriving, and route them as they are."""
-    done = (process_incoming(store, i, now, rules) for i in store.expired_partials(now, timeout))
+    done = (
+        process_incoming(store, i, now, rules) for i in store.inbox.expired_partials(now, timeout)
+    )
     return [p for p in done if p is not None]
 
 
 def process_unrouted(store: Store, now: datetime, rules: Rules) -> list[Processed]:
     """Route every message recorded but not routed yet (after a crash), oldest first."""
-    done = (process_incoming(store, i, now, rules) for i in store.unrouted())
+    done = (process_incoming(store, i, now, rules) for i in store.inbox.unrouted())
     return [p for p in done if p is not None]
 
 
@@ -313,7 +317,9 @@ class Pipeline:
         try:
             with self.store.transaction():
                 if release is not None:
-                    self.store.release_locations(release.modem, release.storage, release.indexes)
+                    self.store.inbox.release_locations(
+                        release.modem, release.storage, release.indexes
+                    )
                 routed = process_many(self.store, ids, self.clock(), self._rules)
         except StoreError:
             self.mark_unrouted()

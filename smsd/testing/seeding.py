@@ -26,15 +26,15 @@ def make_db(
     the numbers in ``known_people`` have texted before (they have their user codes)."""
     store = Store.open(path)
     try:
-        store.add_business("Pizza Place")
-        store.add_code("Pizza Place", "PIZZA", pizza_reply)
+        store.directory.add_business("Pizza Place")
+        store.directory.add_code("Pizza Place", "PIZZA", pizza_reply)
         if with_coffee:
-            store.add_business("Coffee Corner")
-            store.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
+            store.directory.add_business("Coffee Corner")
+            store.directory.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
         now = datetime.now(UTC)
         with store.transaction():
             for phone in known_people:
-                store.create_person(phone, now)
+                store.directory.create_person(phone, now)
     finally:
         store.close()
     return path
