@@ -13,14 +13,14 @@ from __future__ import annotations
 import shlex
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from modem.sim import SimModem
+from modem.sim import SimModem
+from smsd.testing import DaemonProcess, notify_socket, wait_until
 
-__all__ = ["demo", "register"]
+__all__ = ["demo"]
 
 HANDSET = "+447700900123"
 PIZZA_REPLY = "Pizza Place: 2-for-1 on Tuesdays. Show code {user_code} at the till."
@@ -35,11 +35,8 @@ def _show(root: click.Command, db: Path, args: list[str]) -> None:
 
 def _handset_view(sim: SimModem, count: int) -> list[dict[str, Any]]:
     """What the network delivered once ``count`` messages went out."""
-    from smsd.testing import wait_until
-
-    messages: list[dict[str, Any]] = wait_until(
-        lambda: (m := sim.sent()) and len(m) >= count and m, 30, "replies"
-    )
+    wait_until(lambda: len(sim.sent()) >= count, 30, "replies")
+    messages: list[dict[str, Any]] = sim.sent()
     return messages
 
 
@@ -50,10 +47,6 @@ def _print_handset(messages: list[dict[str, Any]]) -> None:
 
 
 def _story(root: click.Command, tmp: Path) -> None:
-    # Imported when the demo runs: `smsd run` and the other commands never load the harness.
-    from modem.sim import SimModem
-    from smsd.testing import DaemonProcess, notify_socket
-
     db, link = tmp / "demo.db", str(tmp / "sim0")
     click.echo("smsactive demo: a simulated modem, the daemon, and one handset.")
     _show(root, db, ["company", "add", "Pizza Place"])
@@ -90,8 +83,3 @@ def demo(ctx: click.Context) -> None:
     """
     with tempfile.TemporaryDirectory(prefix="smsd-demo-") as tmp:
         _story(ctx.find_root().command, Path(tmp))
-
-
-def register(group: click.Group) -> None:
-    """Add ``demo`` to the top-level group."""
-    group.add_command(demo)

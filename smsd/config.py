@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from modem.modem import ModemSettings
+from modem.settings import ModemSettings
 from smsd.config_values import (
     Convert,
     boolean,
@@ -178,7 +178,7 @@ class Config:
         return rules_from(self)
 
     def modem_settings(self) -> list[ModemSettings]:
-        """A `ModemSettings` per [[modems]] entry."""
+        """A `modem.settings.ModemSettings` per [[modems]] entry."""
         return [
             ModemSettings(
                 url=m.url,

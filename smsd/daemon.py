@@ -27,7 +27,7 @@ from types import FrameType
 
 import structlog
 
-from modem.modem import ModemSettings
+from modem.settings import ModemSettings
 from smsd.diskguard import PageLimitKnob, StoreGuard
 from smsd.ingest import Ingest
 from smsd.notify import Notifier

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from modem.at import Urc
-from modem.modem import Modem, ModemSettings
+from modem.modem import Modem
+from modem.settings import ModemSettings
 from modem.sim import SimModem
 from smsd.ingest import Ingest
 from smsd.pipeline import Pipeline, process_many, process_unrouted

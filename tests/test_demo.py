@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import _register, cli
+from cli.main import cli
 from modem.sim import SimModem
 from smsd.testing import smsd_command
-
-_register()
 
 
 def test_demo_shows_code_and_reply() -> None:
