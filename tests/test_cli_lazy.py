@@ -51,7 +51,14 @@ def test_send_imports_only_what_it_uses(tmp_path: Path) -> None:
         lazy.target.split(":")[0] for lazy in COMMANDS.values()
     }
     assert commands == {"cli.send"}
-    heavy = [m for m in modules if m.startswith(("modem", "smsd.daemon", "smsd.worker"))]
+    # The config's leaf value types (modem.settings, with the package face and its errors)
+    # are no driver: smsd.config imports ModemSettings at the top, as it should.
+    leaves = {"modem", "modem.errors", "modem.settings"}
+    heavy = [
+        m
+        for m in modules
+        if m.startswith(("modem", "smsd.daemon", "smsd.worker")) and m not in leaves
+    ]
     assert heavy == []
 
 
