@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.common import DaemonProc, Report, TimedSim, handset, parse_args, scratch_dir
+from benchmarks.common import Report, TimedSim, daemon_running, handset, parse_args, scratch_dir
 from benchmarks.throughput import CMGS_DELAY, LIMIT_PER_MIN, _rate
 from store.store import Store
 
@@ -52,18 +53,14 @@ def measure(window: float) -> Report:
         _seed(url, (int(window / CMGS_DELAY * 1.3) + 10) * modems)
         for sim in sims:
             sim.start()
-        with scratch_dir("tput-hosts") as tmp:
-            daemons = []
+        with scratch_dir("tput-hosts") as tmp, ExitStack() as stack:
             for h, host in enumerate("ab"):
                 (tmp / host).mkdir()
-                os.environ["SMSD_HOST"] = host  # DaemonProc passes the environment on
-                group = sims[h * PER_HOST : (h + 1) * PER_HOST]
-                daemons.append(DaemonProc(tmp / host, url, [s.device_path for s in group]))  # type: ignore[arg-type]
-                daemons[-1].start()
+                os.environ["SMSD_HOST"] = host  # the daemon inherits the environment
+                group = [s.device_path for s in sims[h * PER_HOST : (h + 1) * PER_HOST]]
+                stack.enter_context(daemon_running(tmp / host, url, group))  # type: ignore[arg-type]
             os.environ.pop("SMSD_HOST", None)
             time.sleep(window + CMGS_DELAY * 2)  # the measurement window itself
-            for daemon in daemons:
-                daemon.stop()
     finally:
         for sim in sims:
             sim.stop()

@@ -29,6 +29,7 @@ COMMANDS = {
         "code": "Codes (keywords) that people text: add, list, pause.",
         "company": "Businesses: add, update, show and list them.",
         "db": "The database: migrate it, or copy a SQLite gateway into PostgreSQL.",
+        "demo": "Show the gateway end to end on a simulated modem, in a temporary folder.",
         "disclose": "Export everything held on a person as JSON (a subject access request),"
         " audited.",
         "doctor": "Check an installation: config, database, device, modem, SIM, registration,"

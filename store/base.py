@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-import sqlite_utils
 import structlog
 
 from store.backend import Connection, Cursor, Database, PgDatabase, is_postgres_url
+from store.connection import Database as SqliteDatabase
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 from store.migrations import run_migrations
 
@@ -114,7 +114,7 @@ class StoreBase:
             self.db = conn
             self.path, self.target, self.dialect = None, str(path), "postgresql"
         else:
-            self.db = sqlite_utils.Database(conn)
+            self.db = SqliteDatabase(conn)
             self.path, self.target, self.dialect = Path(path), str(path), "sqlite"
         self._lock = threading.RLock()
         self._depth = 0

@@ -11,11 +11,9 @@ from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
-from daemonproc import DaemonProcess, wait_until
-from gatewaykit import make_db
-from notifysock import notify_socket
 
 from modem.sim import SimModem
+from smsd.testing import DaemonProcess, make_db, notify_socket, wait_until
 from store import Store
 
 if TYPE_CHECKING:
