@@ -15,7 +15,7 @@ help:
 
 PG_INITDB := /usr/lib/postgresql/15/bin/initdb
 
-# The store's tests also run on a throwaway PostgreSQL cluster (tests/pgcluster.py).
+# The store's tests also run on a throwaway PostgreSQL cluster (smsd/testing/pgcluster.py).
 $(PG_INITDB):
 	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq postgresql >/dev/null; \

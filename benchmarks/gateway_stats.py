@@ -4,7 +4,7 @@ Builds (or reuses) the SQLite database of ``benchmarks.scale``, builds the roll-
 a one-off rebuild with grouped queries), times ``smsd stats`` over all businesses for every
 breakdown (median of runs, warm), then times folding new requests in (routing-sized batches).
 With ``--postgresql`` the same database is copied into a throwaway PostgreSQL cluster
-(``tests/pgcluster.py``; ``smsd db copy``'s code, timed) and measured the same way.
+(``smsd/testing/pgcluster.py``; ``smsd db copy``'s code, timed) and measured the same way.
 Target: <= 50 ms per breakdown.
 """
 
@@ -14,7 +14,6 @@ import argparse
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from benchmarks.common import Report, median, quiet_logs
 from benchmarks.scale import Size, build
@@ -77,8 +76,7 @@ def measure(scale: float, runs: int, postgresql: bool) -> Report:
     with Store.open(db) as store:
         _measure_store(store, report, "sqlite", runs)
         if postgresql:
-            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-            from pgcluster import PgCluster
+            from smsd.testing.pgcluster import PgCluster
 
             cluster = PgCluster()
             cluster.start()

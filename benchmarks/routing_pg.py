@@ -2,7 +2,7 @@
 
 The same traffic, batches and calls as ``benchmarks.routing`` (record a batch in one
 transaction, then release + route it in another), against a throwaway PostgreSQL 15 cluster
-on this machine (``tests/pgcluster.py``) with production durability: fsync and synchronous
+on this machine (``smsd/testing/pgcluster.py``) with production durability: fsync and synchronous
 commit on. Each write transaction takes the store's advisory lock, as on a shared store.
 
 Target: >= 2,000 messages/s per burst.
@@ -11,7 +11,6 @@ Target: >= 2,000 messages/s per burst.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from benchmarks.common import Report, median, parse_args
 from benchmarks.routing import BATCHES, LABELS, _run, _setup, _traffic, daemon_logging
@@ -21,8 +20,7 @@ __all__ = ["main", "measure"]
 
 def measure(count: int, rounds: int) -> Report:
     """For each batch size, ``rounds`` runs of ``count`` messages, each in a fresh schema."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from pgcluster import PgCluster
+    from smsd.testing.pgcluster import PgCluster
 
     report = Report("routing_pg", quick=count < 5000)
     returning = max(count // 4, 100)

@@ -2,8 +2,8 @@
 
 As ``benchmarks.throughput`` (AT+CMGS takes 1.5 s: 40 SMS/min/modem; the outbox filled
 beforehand), but with two ``smsd run`` processes ("hosts", ``SMSD_HOST`` a and b), each with
-8 simulators, against a throwaway PostgreSQL cluster (``tests/pgcluster.py``). Each host claims
-rows with ``FOR UPDATE SKIP LOCKED`` under the store's write lock.
+8 simulators, against a throwaway PostgreSQL cluster (``smsd.testing.pgcluster``). Each host
+claims rows with ``FOR UPDATE SKIP LOCKED`` under the store's write lock.
 
 Target: >= 0.9 x 16 x one modem's limit.
 """
@@ -15,7 +15,6 @@ import sys
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 
 from benchmarks.common import Report, TimedSim, daemon_running, handset, parse_args, scratch_dir
 from benchmarks.throughput import CMGS_DELAY, LIMIT_PER_MIN, _rate
@@ -37,8 +36,7 @@ def _seed(url: str, count: int) -> None:
 
 def measure(window: float) -> Report:
     """Both hosts drain one outbox through 8 modems each for ``window`` seconds."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from pgcluster import PgCluster
+    from smsd.testing.pgcluster import PgCluster
 
     report = Report("throughput_hosts", quick=window < 60)
     modems = 2 * PER_HOST

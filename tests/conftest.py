@@ -23,9 +23,8 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 if TYPE_CHECKING:
-    from pgcluster import PgCluster
-
     from modem.sim import SimModem
+    from smsd.testing.pgcluster import PgCluster
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ def _no_leftover_daemons() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     """One throwaway PostgreSQL server for the whole run (`make test` installs postgresql)."""
-    import pgcluster
+    from smsd.testing import pgcluster
 
     if not pgcluster.available():
         pytest.fail(f"no PostgreSQL server in {pgcluster.PG_BIN}: apt-get install postgresql")

@@ -14,7 +14,7 @@ from store import Store
 from store.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
-    from pgcluster import PgCluster
+    from smsd.testing.pgcluster import PgCluster
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from smsd.testing import DaemonProcess, make_db, notify_socket, wait_until
 from store import Store
 
 if TYPE_CHECKING:
-    from pgcluster import PgCluster
+    from smsd.testing.pgcluster import PgCluster
 
 BOTH = 10  # of which this many text both hosts at the same moment
 
@@ -100,7 +100,7 @@ def test_two_hosts_one_code_each_every_reply_once(
 
 def test_postgresql_stopped_under_traffic_loses_nothing(tmp_path: Path) -> None:
     """The server stops while texts arrive: they wait on the SIM, then all are answered once."""
-    from pgcluster import PgCluster
+    from smsd.testing.pgcluster import PgCluster
 
     cluster = PgCluster()  # its own server: the shared one must keep running
     cluster.start()

@@ -13,7 +13,7 @@ from store import Store, StoreUnavailable
 from store.backend import pg_sql
 
 if TYPE_CHECKING:
-    from pgcluster import PgCluster
+    from smsd.testing.pgcluster import PgCluster
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 PHONE = "+447700900123"
@@ -115,7 +115,7 @@ def test_claim_skips_a_row_locked_by_another_host(pg_cluster: PgCluster) -> None
 
 def test_server_restart_is_unavailable_then_resumes_by_itself() -> None:
     """PostgreSQL stopped: writes are StoreUnavailable, nothing half-done; restarted: they go."""
-    from pgcluster import PgCluster
+    from smsd.testing.pgcluster import PgCluster
 
     cluster = PgCluster()  # its own server: stopping the shared one would break other tests
     cluster.start()

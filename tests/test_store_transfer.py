@@ -13,7 +13,7 @@ from store import Conflict, Plan, ReplyDraft, RequestDraft, Store, StoreError
 from store.transfer import copy_store, table_checksum, verify_copy
 
 if TYPE_CHECKING:
-    from pgcluster import PgCluster
+    from smsd.testing.pgcluster import PgCluster
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -2,8 +2,9 @@
 
 Real parts, no mocks: the daemon as a child process (:class:`DaemonProcess`, the ``smsd run``
 console script, READY over a real notify socket), waiting with deadlines (:func:`wait_until`),
-and databases seeded through the store (:func:`make_db`) and read back as an auditor would
-(:func:`rows`). Never imported by the daemon itself.
+databases seeded through the store (:func:`make_db`) and read back as an auditor would
+(:func:`rows`), and a throwaway PostgreSQL server (``smsd.testing.pgcluster``). Never imported
+by the daemon itself.
 """
 
 from smsd.testing.daemon import DaemonProcess, kill_leftovers, running_daemon, smsd_command
