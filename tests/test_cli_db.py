@@ -53,3 +53,18 @@ def test_copy_wants_a_postgresql_url(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["db", "copy", str(source), str(tmp_path / "new.db")])
     assert result.exit_code == 1 and "postgresql://" in result.stderr
     assert not (tmp_path / "new.db").exists()
+
+
+def test_modem_status_shows_every_hosts_modems(pg_cluster: PgCluster) -> None:
+    """`smsd modem status` on a shared store lists both hosts' modems, each with its host."""
+    url = pg_cluster.fresh_url()
+    for host in ("site-a", "site-b"):
+        with Store.open(url, host=host) as store:
+            store.modems.record_modem_status(f"{host}-m0", "sim", healthy=True, now=T0)
+    result = CliRunner().invoke(cli, ["--db", url, "modem", "status", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {name: doc["host"] for name, doc in report.items()} == {
+        "site-a-m0": "site-a",
+        "site-b-m0": "site-b",
+    }
