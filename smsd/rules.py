@@ -1,0 +1,86 @@
+"""`Rules`: the router's settings, with the default texts and the reasons for their wording.
+
+A leaf module: the configuration builds a `Rules`, the router reads it. The default texts
+follow the CTIA Messaging Principles (who is texting, how to stop, how to get help, message
+frequency and "Msg & data rates may apply" on an opt-in confirmation; HELP likewise) and the
+FCC rule that an opt-out is answered by one confirmation with no marketing in it; see
+docs/RULES.md. Each text is checked when the configuration loads (`smsd.templates`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from smsd.keywords import Vocabulary
+
+__all__ = ["TEXT_FIELDS", "Rules"]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Settings from the configuration. Texts are checked by `smsd.templates.check_gateway`.
+
+    Gateway texts may use {gateway}, {contact}, {frequency}; [optional] parts vanish when a
+    placeholder in them is empty. Opt-in texts add {business} and {code}; {user_code} is
+    filled by the store.
+    """
+
+    gateway_name: str = "smsactive"
+    contact: str = ""
+    frequency: str = "Msg frequency varies"
+    help_text: str = (
+        "{gateway}: text a business's code to get its reply.[ Help: {contact}.] {frequency}."
+        " Msg & data rates may apply. Text STOP to stop all messages, STOP <CODE> for one."
+    )
+    user_code_text: str = (
+        "{gateway}: your personal code is {user_code}; businesses see it, never your number."
+        " {frequency}. Msg & data rates may apply. Reply HELP for help, STOP to stop."
+    )
+    optin_text: str = (
+        "{business} via {gateway}: you're subscribed. {frequency}. Msg & data rates may apply."
+        " Reply HELP for help, STOP {code} to stop."
+    )
+    first_optin_text: str = (
+        "{business} via {gateway}: you're subscribed; your code is {user_code} (businesses"
+        " never see your number). {frequency}. Msg & data rates may apply. Reply STOP to stop."
+    )
+    confirm_request_text: str = (
+        "{business} via {gateway}: reply YES to get texts from {business}. {frequency}."
+        " Msg & data rates may apply. Reply HELP for help."
+    )
+    unknown_text: str = "{gateway}: we don't know that code. Text HELP for help."
+    stop_all_text: str = (
+        "{gateway}: you will get no more messages. Text START to opt back in.[ Help: {contact}]"
+    )
+    stop_one_text: str = "{gateway}: no more messages from {business}. Text {code} to opt back in."
+    start_text: str = "{gateway}: you are opted back in. Text STOP to opt out."
+    vote_text: str = (
+        "{business}: your vote for {option} is counted. Text {code} <option> to change it."
+    )
+    vote_invalid_text: str = "{business}: to vote, text {code} and one of: {options}."
+    poll_closed_text: str = "{business}: the {code} poll is closed. Thanks for taking part."
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    own_number: str | None = None
+    replies_per_hour: int = 10
+    short_code_max_len: int = 6
+    loop_threshold: int = 3
+    loop_window: timedelta = timedelta(minutes=10)
+
+
+#: Each gateway text of `Rules` -> the placeholders it may use beyond {gateway}, {contact},
+#: {frequency}.
+TEXT_FIELDS: dict[str, frozenset[str]] = {
+    "help_text": frozenset(),
+    "user_code_text": frozenset({"user_code"}),
+    "optin_text": frozenset({"business", "code"}),
+    "first_optin_text": frozenset({"business", "code", "user_code"}),
+    "confirm_request_text": frozenset({"business", "code"}),
+    "unknown_text": frozenset(),
+    "stop_all_text": frozenset(),
+    "stop_one_text": frozenset({"business", "code"}),
+    "start_text": frozenset(),
+    "vote_text": frozenset({"business", "code", "option"}),
+    "vote_invalid_text": frozenset({"business", "code", "options"}),
+    "poll_closed_text": frozenset({"business", "code"}),
+}
