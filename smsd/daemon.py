@@ -34,6 +34,7 @@ from smsd.ingest import Ingest
 from smsd.notify import Notifier
 from smsd.numbers import normalize_sender
 from smsd.pipeline import process_expired_partials, process_many, process_unrouted
+from smsd.scheduler import BroadcastPolicy, Scheduler
 from smsd.sender import RetryPolicy, Sender
 from smsd.worker import ModemWorker, WorkerTimers
 from store.errors import StoreError
@@ -56,6 +57,7 @@ class DaemonOptions:
     timers: WorkerTimers = field(default_factory=WorkerTimers)
     partial_timeout: timedelta = timedelta(hours=1)
     default_region: str = "GB"
+    broadcast: BroadcastPolicy = field(default_factory=BroadcastPolicy)
 
 
 class Daemon:
@@ -71,6 +73,7 @@ class Daemon:
         self.sender = Sender(self.store, options.policy, healthy=self._healthy_modems)
         self.ingest = Ingest(self.store, self._process, self.wake_all, self._normalize)
         self.guard = StoreGuard()
+        self.scheduler = Scheduler(self.store, options.broadcast)
         self.page_limit = PageLimitKnob.from_env(self.store)
         self.workers = [
             ModemWorker(
@@ -151,7 +154,8 @@ class Daemon:
             if self.reload_requested.is_set():
                 self._reload()
             self.page_limit.poll()
-            version = self._notice_writes(version)
+            previous, version = version, self._notice_writes(version)
+            self._run_schedules(changed=version != previous)
             self._route_leftovers()
             now = time.monotonic()
             if now - last_partials >= 60:
@@ -172,6 +176,16 @@ class Daemon:
         if current != version:
             self.wake_all()
         return current
+
+    def _run_schedules(self, *, changed: bool) -> None:
+        """Queue scheduled broadcasts that are due (in the store's transactions)."""
+        try:
+            queued = self.scheduler.tick(datetime.now(UTC), changed=changed)
+        except StoreError as exc:
+            log.warning("schedules_not_run", error=str(exc))
+            return
+        if queued:
+            self.wake_all()
 
     def _alarm_changed(self) -> bool:
         alarm = self.guard.alarm is not None

@@ -138,3 +138,15 @@ class SchedulesPart:
                 (None if upcoming is None else to_ts(upcoming), to_ts(now), schedule_id),
             )
             return self.get(schedule_id)
+
+    def identical_since(self, business_id: int, text: str, since: datetime) -> int:
+        """Broadcasts of exactly `text` by the business queued since `since`, plus schedules
+        of it still to run: what the repeat guard refuses without --force."""
+        rows = query(
+            self._core,
+            "SELECT (SELECT count(*) FROM outgoing WHERE business_id = ?1 AND kind = 'broadcast'"
+            " AND text = ?2 AND created_at >= ?3) + (SELECT count(*) FROM scheduled_broadcasts"
+            " WHERE business_id = ?1 AND text = ?2 AND next_at IS NOT NULL) AS n",
+            (business_id, text, to_ts(since)),
+        )
+        return int(rows[0]["n"])
