@@ -42,8 +42,9 @@ class Rules:
         " Reply HELP for help, STOP {code} to stop."
     )
     first_optin_text: str = (
-        "{business} via {gateway}: you're subscribed; your code is {user_code} (businesses"
-        " never see your number). {frequency}. Msg & data rates may apply. Reply STOP to stop."
+        "{business} via {gateway}: you're subscribed. Your personal code is {user_code};"
+        " businesses never see your number. {frequency}. Msg & data rates may apply."
+        " Reply STOP to stop."
     )
     confirm_request_text: str = (
         "{business} via {gateway}: reply YES to get texts from {business}. {frequency}."

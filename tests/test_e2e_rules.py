@@ -72,10 +72,10 @@ def daemon(tmp_path: Path, sim: SimModem, db: Path, config: Path) -> Iterator[Da
 def test_stop_start_help_and_stop_code(sim: SimModem, db: Path, daemon: DaemonProcess) -> None:
     """First contact, STOP <CODE>, texting the code again, STOP, START and HELP."""
     converse(sim, db, ALICE, "PIZZA", 2)
-    converse(sim, db, ALICE, "coffee", 1)
+    assert "subscribed" in converse(sim, db, ALICE, "coffee", 2)[0]  # opt-in confirmation
     (stop_one,) = converse(sim, db, ALICE, "stop pizza", 1)
     assert "Pizza Place" in stop_one and "PIZZA" in stop_one
-    assert converse(sim, db, ALICE, "Pizza!", 1) == ["Pizza: 2-for-1"]  # explicit: opted in again
+    assert converse(sim, db, ALICE, "Pizza!", 2)[1] == "Pizza: 2-for-1"  # explicit: opted in again
     (stop_all,) = converse(sim, db, ALICE, "STOP", 1)
     assert "START" in stop_all
     (start,) = converse(sim, db, ALICE, "start", 1)
