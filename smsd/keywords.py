@@ -7,7 +7,8 @@ Opt-out is recognised three ways (see docs/RULES.md for the sources):
 
 1. The first word is an opt-out keyword: the English set carriers and the FCC name (STOP,
    QUIT, END, REVOKE, OPTOUT, CANCEL, UNSUBSCRIBE, STOPALL) plus AWS's list (ARRET, REMOVE, TD,
-   OPT-OUT) and other languages' words (BAJA, STOPP, HALT, ...). Configurable.
+   OPT-OUT) and other languages' words (BAJA, STOPP, HALT, ...). Configurable; the defaults
+   are in `smsd.rules`.
 2. The text is a short message (at most `Vocabulary.phrase_max_words` words) containing an
    opt-out phrase as consecutive words ("stop texting me", "please unsubscribe", "remove me",
    "no more"). Configurable. Long messages are not scanned: a review that says "no more than
@@ -21,84 +22,28 @@ an unwanted text to someone who asked us to stop. The defaults lean towards the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from smsd.rules import Vocabulary
 from store.textfold import fold
 
-__all__ = [
-    "DEFAULT_HELP_WORDS",
-    "DEFAULT_OPTOUT_PHRASES",
-    "DEFAULT_START_WORDS",
-    "DEFAULT_STOP_WORDS",
-    "Vocabulary",
-    "first_word",
-    "phrase_words",
-    "words",
-]
-
-#: English (CTIA, FCC 47 CFR 64.1200(a)(10), carriers), AWS's list and other languages.
-DEFAULT_STOP_WORDS = frozenset(
-    {
-        # English: carriers, CTIA and the FCC's "reasonable means per se" words.
-        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE",
-        # AWS End User Messaging's required list adds these.
-        "ARRET", "REMOVE", "TD",
-        # Spanish, German, Dutch, Italian, Portuguese.
-        "BAJA", "PARAR", "STOPP", "HALT", "ABMELDEN", "AFMELDEN", "ANNULLA", "SAIR",
-    }
-)  # fmt: skip
-DEFAULT_START_WORDS = frozenset({"START", "YES", "UNSTOP"})
-DEFAULT_HELP_WORDS = frozenset({"HELP", "INFO"})
-
-#: Matched as consecutive folded words in a short message (`phrase_max_words`).
-DEFAULT_OPTOUT_PHRASES = (
-    "stop texting",
-    "stop messaging",
-    "stop sending",
-    "stop it",
-    "opt out",
-    "opt me out",
-    "unsubscribe",
-    "remove me",
-    "take me off",
-    "no more",
-    "dont text",
-    "do not text",
-    "dont message",
-    "do not message",
-    "dont contact",
-    "do not contact",
-    "leave me alone",
-    "no mas",
-    "desabonner",
-    "desinscribir",
-)
+__all__ = ["first_word", "is_optout_phrase", "is_stop", "phrase_words", "words"]
 
 _EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
-@dataclass(frozen=True)
-class Vocabulary:
-    """The words the gateway answers itself, and the opt-out phrases; all folded upper case."""
+def is_stop(vocabulary: Vocabulary, word: str) -> bool:
+    """True for an opt-out keyword (hyphens ignored: OPT-OUT is OPTOUT)."""
+    return word.replace("-", "") in vocabulary.stop_words
 
-    stop_words: frozenset[str] = DEFAULT_STOP_WORDS
-    start_words: frozenset[str] = DEFAULT_START_WORDS
-    help_words: frozenset[str] = DEFAULT_HELP_WORDS
-    optout_phrases: tuple[str, ...] = DEFAULT_OPTOUT_PHRASES
-    phrase_max_words: int = 8
 
-    def is_stop(self, word: str) -> bool:
-        """True for an opt-out keyword (hyphens ignored: OPT-OUT is OPTOUT)."""
-        return word.replace("-", "") in self.stop_words
-
-    def is_optout_phrase(self, text: str) -> bool:
-        """True when a short `text` contains an opt-out phrase as consecutive words."""
-        found = phrase_words(text)
-        if not found or len(found) > self.phrase_max_words:
-            return False
-        padded = " " + " ".join(found) + " "
-        return any(" " + " ".join(phrase_words(p)) + " " in padded for p in self.optout_phrases)
+def is_optout_phrase(vocabulary: Vocabulary, text: str) -> bool:
+    """True when a short `text` contains an opt-out phrase as consecutive words."""
+    found = phrase_words(text)
+    if not found or len(found) > vocabulary.phrase_max_words:
+        return False
+    padded = " " + " ".join(found) + " "
+    return any(" " + " ".join(phrase_words(p)) + " " in padded for p in vocabulary.optout_phrases)
 
 
 def words(text: str) -> list[str]:

@@ -32,15 +32,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from smsd.keywords import (
+from smsd.keywords import is_optout_phrase, is_stop, words
+from smsd.numbers import SenderKind
+from smsd.rules import (
     DEFAULT_HELP_WORDS,
     DEFAULT_START_WORDS,
     DEFAULT_STOP_WORDS,
+    Rules,
     Vocabulary,
-    words,
 )
-from smsd.numbers import SenderKind
-from smsd.rules import Rules
 from smsd.templates import fill
 from store.models import Code, OutgoingKind, Person
 from store.rules_models import BusinessPolicy, Poll
@@ -206,7 +206,7 @@ def lookup_word(text: str | None, vocabulary: Vocabulary | None = None) -> str |
     """The word to look a code up by: the first, or the second after a STOP word."""
     vocab = vocabulary or Vocabulary()
     found = words(text or "")
-    if len(found) > 1 and vocab.is_stop(found[0]):
+    if len(found) > 1 and is_stop(vocab, found[0]):
         return found[1]
     return found[0] if found else None
 
@@ -259,9 +259,9 @@ def route(message: Message, state: State, now: datetime, rules: Rules) -> list[A
     if not found:
         return [Ignore("no_keyword")]
     vocab = rules.vocabulary
-    if vocab.is_stop(found[0]):
+    if is_stop(vocab, found[0]):
         return _stop(found, state, rules)
-    if vocab.is_optout_phrase(message.text):
+    if is_optout_phrase(vocab, message.text):
         return _stop(["STOP"], state, rules)
     actions = _answer(found, state, now, rules)
     if state.person is None:

@@ -1,6 +1,7 @@
 """`Rules`: the router's settings, with the default texts and the reasons for their wording.
 
-A leaf module: the configuration builds a `Rules`, the router reads it. The default texts
+A leaf module (standard library only): the configuration builds a `Rules` (and its
+`Vocabulary`, the words the router answers itself), the router reads it. The default texts
 follow the CTIA Messaging Principles (who is texting, how to stop, how to get help, message
 frequency and "Msg & data rates may apply" on an opt-in confirmation; HELP likewise) and the
 FCC rule that an opt-out is answered by one confirmation with no marketing in it; see
@@ -12,9 +13,65 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from smsd.keywords import Vocabulary
+__all__ = [
+    "DEFAULT_HELP_WORDS",
+    "DEFAULT_OPTOUT_PHRASES",
+    "DEFAULT_START_WORDS",
+    "DEFAULT_STOP_WORDS",
+    "TEXT_FIELDS",
+    "Rules",
+    "Vocabulary",
+]
 
-__all__ = ["TEXT_FIELDS", "Rules"]
+
+#: English (CTIA, FCC 47 CFR 64.1200(a)(10), carriers), AWS's list and other languages.
+DEFAULT_STOP_WORDS = frozenset(
+    {
+        # English: carriers, CTIA and the FCC's "reasonable means per se" words.
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE",
+        # AWS End User Messaging's required list adds these.
+        "ARRET", "REMOVE", "TD",
+        # Spanish, German, Dutch, Italian, Portuguese.
+        "BAJA", "PARAR", "STOPP", "HALT", "ABMELDEN", "AFMELDEN", "ANNULLA", "SAIR",
+    }
+)  # fmt: skip
+DEFAULT_START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+DEFAULT_HELP_WORDS = frozenset({"HELP", "INFO"})
+
+#: Matched as consecutive folded words in a short message (`phrase_max_words`).
+DEFAULT_OPTOUT_PHRASES = (
+    "stop texting",
+    "stop messaging",
+    "stop sending",
+    "stop it",
+    "opt out",
+    "opt me out",
+    "unsubscribe",
+    "remove me",
+    "take me off",
+    "no more",
+    "dont text",
+    "do not text",
+    "dont message",
+    "do not message",
+    "dont contact",
+    "do not contact",
+    "leave me alone",
+    "no mas",
+    "desabonner",
+    "desinscribir",
+)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words the gateway answers itself, and the opt-out phrases; all folded upper case."""
+
+    stop_words: frozenset[str] = DEFAULT_STOP_WORDS
+    start_words: frozenset[str] = DEFAULT_START_WORDS
+    help_words: frozenset[str] = DEFAULT_HELP_WORDS
+    optout_phrases: tuple[str, ...] = DEFAULT_OPTOUT_PHRASES
+    phrase_max_words: int = 8
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from smsd.keywords import Vocabulary
 from smsd.router import (
     ALL,
     Action,
@@ -25,6 +24,7 @@ from smsd.router import (
     Vote,
     route,
 )
+from smsd.rules import Vocabulary
 from store import Code, Person
 from store.rules_models import BusinessPolicy, Poll
 
