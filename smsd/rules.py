@@ -40,6 +40,9 @@ DEFAULT_HELP_WORDS = frozenset({"HELP", "INFO"})
 
 #: Matched as consecutive folded words in a short message (`phrase_max_words`).
 DEFAULT_OPTOUT_PHRASES = (
+    "stop",
+    "revoke",
+    "optout",
     "stop texting",
     "stop messaging",
     "stop sending",

@@ -66,7 +66,7 @@ def test_folded_keywords_match(text: str, code: Code) -> None:
     "text",
     ["stop texting me", "Please unsubscribe", "unsubscribe please", "remove me", "No more!",
      "don't text me", "I want to opt out", "ARRET", "Arrêt", "baja", "STOPP", "Halt", "ＳＴＯＰ",
-     "opt-out", "No más por favor"],
+     "opt-out", "No más por favor", "please stop", "Ok STOP now"],
 )  # fmt: skip
 def test_optout_wording_stops_everything_with_one_confirmation(text: str) -> None:
     """Opt-out phrases and other languages' words opt out of everything, one confirmation."""
