@@ -102,11 +102,19 @@ def preview_broadcast(
 
 
 def _safe_cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """Handset text as a CSV cell: control characters shown as escapes, no formula start."""
+    shown = "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in value
+    )
+    return "'" + shown if shown.startswith(_FORMULA_START) else shown
 
 
 def consent_document(records: Sequence[ConsentRecord], fmt: Literal["csv", "json"]) -> str:
-    """The consent records as CSV (formula-safe cells) or one JSON document."""
+    """The consent records as CSV (formula-safe, no control characters) or one JSON document.
+
+    JSON escapes control characters itself (``\\u001b``), so either is safe on a terminal.
+    """
     rows = [
         {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(r).items()}
         for r in records

@@ -85,10 +85,12 @@ def test_preview_counts_recipients_parts_and_cost(store: Store) -> None:
 
 
 def test_consent_export_csv_is_formula_safe_and_json_round_trips(store: Store) -> None:
-    """A handset text starting with '=' is neutralised in CSV; JSON keeps the exact text."""
-    text(store, "=HYPERLINK(1) stop", T0 + timedelta(minutes=1))
+    """Handset text: no formula or raw escape in CSV, escaped in JSON, exact once decoded."""
+    text(store, "=HYPERLINK(1) stop\x1b[2J", T0 + timedelta(minutes=1))
     records = store.consent.records()
     table = list(csv.DictReader(io.StringIO(consent_document(records, "csv"))))
     assert [r["kind"] for r in table] == ["in", "out", "out"]
-    assert table[-1]["received"] == "'=HYPERLINK(1) stop"
-    assert json.loads(consent_document(records, "json"))[-1]["received"] == "=HYPERLINK(1) stop"
+    assert table[-1]["received"] == "'=HYPERLINK(1) stop\\x1b[2J"
+    document = consent_document(records, "json")
+    assert "\x1b" not in document
+    assert json.loads(document)[-1]["received"] == "=HYPERLINK(1) stop\x1b[2J"
