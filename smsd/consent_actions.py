@@ -30,7 +30,9 @@ def rules_state(
     policy, poll = store.consent.code_rules(code.id) if code is not None else (None, None)
     pending: tuple[Code, ...] = ()
     if confirming and person is not None:
-        found = (store.find_code(word) for word in store.consent.pending_keywords(person.id))
+        found = (
+            store.directory.find_code(word) for word in store.consent.pending_keywords(person.id)
+        )
         pending = tuple(c for c in found if c is not None)
     return policy, poll, pending
 

@@ -92,7 +92,7 @@ def preview_broadcast(
     store: Store, business: int | str, text: str, *, price_per_part: Decimal, currency: str
 ) -> BroadcastPreview:
     """Recipients (currently opted in), parts and cost of broadcasting `text` now."""
-    view = BusinessView(store, business)
+    view = BusinessView(store.directory, business)
     recipients = view.optin_counts()["in"]
     parts = count_parts(text)
     return BroadcastPreview(

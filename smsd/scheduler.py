@@ -44,7 +44,7 @@ def queue_broadcast(
     progress: Callable[[int], None] | None = None,
 ) -> BroadcastResult:
     """Queue `text` to the business's opted-in people, each due after their quiet hours."""
-    return store.broadcast(
+    return store.broadcasts.broadcast(
         business,
         text,
         now=now,

@@ -19,7 +19,7 @@ from store.errors import Conflict, InvalidInput, NotFound
 from store.rules_schema import Core, query, write
 from store.textfold import fold_keyword
 
-__all__ = ["KEEP", "CodeAdminPart", "Keep"]
+__all__ = ["KEEP", "CodeAdmin", "Keep"]
 
 
 class Keep:
@@ -29,7 +29,7 @@ class Keep:
 KEEP: Final = Keep()
 
 
-class CodeAdminPart:
+class CodeAdmin:
     """Update and retire codes (reading them back is `store.directory`'s job)."""
 
     def __init__(self, core: Core) -> None:

@@ -17,7 +17,7 @@ from store.errors import NotFound
 from store.rules_models import BusinessPolicy, ConsentChannel, ConsentRecord, Poll
 from store.rules_schema import Core, poll_from_row, query, write
 
-__all__ = ["ConsentPart"]
+__all__ = ["Consent"]
 
 # Each event with the confirmation queued in answer to its message (text, delivery state).
 _RECORDS = (
@@ -51,7 +51,7 @@ def _at(value: Any) -> datetime:
     return at
 
 
-class ConsentPart:
+class Consent:
     """Consent policy and records; every method runs in (or joins) one store transaction."""
 
     def __init__(self, core: Core) -> None:

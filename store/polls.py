@@ -19,7 +19,7 @@ from store.rules_models import Poll, PollResult
 from store.rules_schema import Core, poll_from_row, query, write
 from store.textfold import fold_keyword
 
-__all__ = ["PollsPart"]
+__all__ = ["Polls"]
 
 _FLOOR = 2
 _SELECT = (
@@ -28,7 +28,7 @@ _SELECT = (
 )
 
 
-class PollsPart:
+class Polls:
     """Create, vote in, read and close polls."""
 
     def __init__(self, core: Core) -> None:

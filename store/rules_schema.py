@@ -1,4 +1,4 @@
-"""The small SQL helpers the messaging-rules parts share (schema: `store.rules_migration`).
+"""The small SQL helpers the messaging-rules parts share (schema: migration 006_rules).
 
 Tables (migration 006): `business_policy` (double opt-in, stated frequency),
 `optin_pending` (double opt-ins waiting for YES, kept after confirmation), `gateway_consent`

@@ -17,7 +17,7 @@ from store.errors import InvalidInput, NotFound
 from store.rules_models import Recurrence, ScheduledBroadcast
 from store.rules_schema import Core, query, write
 
-__all__ = ["PERIODS", "SchedulesPart", "next_run"]
+__all__ = ["PERIODS", "Schedules", "next_run"]
 
 PERIODS: dict[str, timedelta] = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
 
@@ -54,7 +54,7 @@ def _schedule(row: dict[str, Any]) -> ScheduledBroadcast:
     )
 
 
-class SchedulesPart:
+class Schedules:
     """Add, list, cancel and run scheduled broadcasts."""
 
     def __init__(self, core: Core) -> None:

@@ -33,8 +33,8 @@ ALICE = "+447700900123"
 def store(tmp_path: Path) -> Iterator[Store]:
     """Pizza Co with ALICE opted in."""
     s = Store.open(tmp_path / "smsd.db")
-    s.add_business("Pizza Co", now=T0)
-    s.add_code("Pizza Co", "PIZZA", "Hot pizza", now=T0)
+    s.directory.add_business("Pizza Co", now=T0)
+    s.directory.add_code("Pizza Co", "PIZZA", "Hot pizza", now=T0)
     text(s, "PIZZA")
     yield s
     s.close()
@@ -42,7 +42,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def text(store: Store, body: str, at: datetime = T0) -> None:
     """ALICE texts `body`, routed."""
-    msg = store.record_incoming(sender=ALICE, sender_type="international", text=body,
+    msg = store.inbox.record_incoming(sender=ALICE, sender_type="international", text=body,
                                 received_at=at, scts=at)  # fmt: skip
     assert msg is not None and process_incoming(store, msg, at, Rules()) is not None
 
@@ -65,7 +65,7 @@ def test_opted_out_number_needs_force(store: Store) -> None:
 
 def test_repeat_broadcast_refused_within_window(store: Store) -> None:
     """The same broadcast again within the window is refused unless forced; other text is fine."""
-    pizza = store.get_business("Pizza Co")
+    pizza = store.directory.get_business("Pizza Co")
     queue_broadcast(store, pizza.id, "Half price", T0, BroadcastPolicy())
     since = T0 - timedelta(hours=24)
     with pytest.raises(Refused):
@@ -77,11 +77,11 @@ def test_repeat_broadcast_refused_within_window(store: Store) -> None:
 
 def test_preview_counts_recipients_parts_and_cost(store: Store) -> None:
     """A dry run: one recipient, two parts, priced per part; nothing queued."""
-    before = len(store.outbox())
+    before = len(store.outbox.list())
     preview = preview_broadcast(store, "Pizza Co", "y" * 200, price_per_part=Decimal("0.05"),
                                 currency="GBP")  # fmt: skip
     assert (preview.recipients, preview.parts, preview.cost) == (1, 2, Decimal("0.10"))
-    assert len(store.outbox()) == before
+    assert len(store.outbox.list()) == before
 
 
 def test_consent_export_csv_is_formula_safe_and_json_round_trips(store: Store) -> None:

@@ -24,10 +24,10 @@ POLICY = BroadcastPolicy(QuietHours((time(20, 0), time(8, 0)), ZoneInfo("Europe/
 def store(tmp_path: Path) -> Iterator[Store]:
     """Pizza Co with two opted-in people, one in London and one in Tokyo."""
     s = Store.open(tmp_path / "smsd.db")
-    s.add_business("Pizza Co", now=T0)
-    s.add_code("Pizza Co", "PIZZA", "Hot pizza", now=T0)
+    s.directory.add_business("Pizza Co", now=T0)
+    s.directory.add_code("Pizza Co", "PIZZA", "Hot pizza", now=T0)
     for number in (LONDON, TOKYO):
-        msg = s.record_incoming(sender=number, sender_type="international", text="PIZZA",
+        msg = s.inbox.record_incoming(sender=number, sender_type="international", text="PIZZA",
                                 received_at=T0, scts=T0)  # fmt: skip
         assert msg is not None and process_incoming(s, msg, T0, Rules()) is not None
     yield s
@@ -36,12 +36,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def broadcast_rows(store: Store) -> dict[str, datetime | None]:
     """recipient -> when its broadcast row is due."""
-    return {o.recipient: o.next_attempt_at for o in store.outbox() if o.kind == "broadcast"}
+    return {o.recipient: o.next_attempt_at for o in store.outbox.list() if o.kind == "broadcast"}
 
 
 def test_due_schedule_queues_once_with_recipient_quiet_hours(store: Store) -> None:
     """At its time the schedule is queued once: London now, Tokyo after 08:00 JST (23:00 UTC)."""
-    pizza = store.get_business("Pizza Co")
+    pizza = store.directory.get_business("Pizza Co")
     store.schedules.add(pizza.id, "Lunch deal", T0 + timedelta(minutes=5), now=T0)
     scheduler = Scheduler(store, POLICY)
     assert scheduler.tick(T0, changed=True) == 0
@@ -54,7 +54,7 @@ def test_due_schedule_queues_once_with_recipient_quiet_hours(store: Store) -> No
 
 def test_recurring_schedule_runs_daily(store: Store) -> None:
     """A daily schedule runs again the next day, not twice the same day."""
-    pizza = store.get_business("Pizza Co")
+    pizza = store.directory.get_business("Pizza Co")
     store.schedules.add(pizza.id, "Daily deal", T0, every="daily", now=T0)
     scheduler = Scheduler(store, BroadcastPolicy())
     assert scheduler.tick(T0, changed=True) == 2

@@ -22,10 +22,10 @@ RULES = Rules(gateway_name="Textline", contact="help@example.org")
 def store(tmp_path: Path) -> Iterator[Store]:
     """A store with Pizza Co (PIZZA) and Book Shop (BOOKS)."""
     s = Store.open(tmp_path / "smsd.db")
-    s.add_business("Pizza Co", now=T0)
-    s.add_business("Book Shop", now=T0)
-    s.add_code("Pizza Co", "PIZZA", "Hot pizza", now=T0)
-    s.add_code("Book Shop", "BOOKS", "Read on", now=T0)
+    s.directory.add_business("Pizza Co", now=T0)
+    s.directory.add_business("Book Shop", now=T0)
+    s.directory.add_code("Pizza Co", "PIZZA", "Hot pizza", now=T0)
+    s.directory.add_code("Book Shop", "BOOKS", "Read on", now=T0)
     yield s
     s.close()
 
@@ -39,26 +39,26 @@ class Clock:
     def text(self, body: str, number: str = ALICE) -> list[str]:
         """Deliver and route `body`; return the texts queued in answer."""
         self.at += timedelta(seconds=1)
-        msg = self.store.record_incoming(
+        msg = self.store.inbox.record_incoming(
             sender=number, sender_type="international", text=body, received_at=self.at, scts=self.at
         )
         assert msg is not None
         done = process_incoming(self.store, msg, self.at, RULES)
         assert done is not None
-        return [self.store.get_outgoing(i).text for i in done.outgoing_ids]
+        return [self.store.outbox.get_outgoing(i).text for i in done.outgoing_ids]
 
 
 def test_double_optin_records_the_optin_only_after_yes(store: Store) -> None:
     """Double opt-in: PIZZA is pending (asked for YES), YES records the opt-in and replies."""
-    pizza = store.get_business("Pizza Co")
+    pizza = store.directory.get_business("Pizza Co")
     store.consent.set_policy(pizza.id, double_opt_in=True)
     clock = Clock(store)
     first = clock.text("PIZZA")
     assert "YES" in first[-1] and "Hot pizza" not in first
-    person = store.find_person(ALICE)
-    assert person is not None and store.optin_status(person.id) == {}
+    person = store.directory.find_person(ALICE)
+    assert person is not None and store.routing.optin_status(person.id) == {}
     assert "Hot pizza" in clock.text("yes")
-    assert store.optin_status(person.id) == {pizza.id: True}
+    assert store.routing.optin_status(person.id) == {pizza.id: True}
     records = store.consent.records(business_id=pizza.id)
     assert [(r.kind, r.received) for r in records] == [("pending", "PIZZA"), ("in", "yes")]
     assert all(r.confirmation and r.confirmation_state == "queued" for r in records)
@@ -71,7 +71,7 @@ def test_consent_record_channels_filters_and_no_phone(store: Store) -> None:
     clock.text("PIZZA")
     clock.text("BOOKS")
     clock.text("Please stop texting me")
-    person = store.find_person(ALICE)
+    person = store.directory.find_person(ALICE)
     assert person is not None
     everything = store.consent.records()
     assert [(r.business, r.kind) for r in everything][-3:] == [
@@ -80,7 +80,7 @@ def test_consent_record_channels_filters_and_no_phone(store: Store) -> None:
     assert {r.channel for r in everything} == {"sms"}
     assert everything[-1].received == "Please stop texting me"
     assert "START" in (everything[-1].confirmation or "")
-    pizza = store.get_business("Pizza Co")
+    pizza = store.directory.get_business("Pizza Co")
     mine = store.consent.records(business_id=pizza.id)
     assert [r.kind for r in mine] == ["in", "out"] and {r.user_code for r in mine} == {
         person.user_code
@@ -105,7 +105,7 @@ def test_opted_out_numbers(store: Store) -> None:
 
 def test_poll_votes_replace_and_results_are_suppressed(store: Store) -> None:
     """One vote per person (the last counts); options under k people are hidden, complement too."""
-    vote = store.add_code("Pizza Co", "VOTE", "Thanks", now=T0)
+    vote = store.directory.add_code("Pizza Co", "VOTE", "Thanks", now=T0)
     poll = store.polls.create(vote.id, vote.business_id, ["a", "b", "c"], now=T0)
     clock = Clock(store)
     numbers = [f"+4477009001{i:02d}" for i in range(12)]
@@ -122,7 +122,7 @@ def test_poll_votes_replace_and_results_are_suppressed(store: Store) -> None:
 
 def test_schedule_runs_once_per_period_and_survives_reopen(tmp_path: Path, store: Store) -> None:
     """A daily schedule is due, moves on a day (skipping missed days), and is still there later."""
-    pizza = store.get_business("Pizza Co")
+    pizza = store.directory.get_business("Pizza Co")
     sched = store.schedules.add(pizza.id, "Lunch deal", T0 + timedelta(hours=1), every="daily",
                                 now=T0)  # fmt: skip
     assert store.schedules.due(T0) == []
@@ -148,12 +148,12 @@ def test_next_run_for_one_off_and_weekly() -> None:
 def test_code_update_and_retire(store: Store) -> None:
     """Update replaces reply and aliases; a retired code is unknown and its keyword stays taken."""
     store.code_admin.update("pizza", reply="Cold pizza", aliases=["pie", "PİE"])
-    code = store.get_code("PIE")
+    code = store.directory.get_code("PIE")
     assert code.reply == "Cold pizza" and code.aliases == ("PIE",)
     store.code_admin.retire("PIZZA", now=T0 + timedelta(hours=1))
-    assert not store.get_code("PIZZA").is_active(T0 + timedelta(hours=2))
+    assert not store.directory.get_code("PIZZA").is_active(T0 + timedelta(hours=2))
     with pytest.raises(Conflict):
-        store.add_code("Book Shop", "PIZZA", "Not yours")
+        store.directory.add_code("Book Shop", "PIZZA", "Not yours")
     with pytest.raises(InvalidInput, match="retired"):
         store.code_admin.update("PIZZA", reply="again")
     assert store.code_admin.is_retired("pizza")
@@ -161,7 +161,7 @@ def test_code_update_and_retire(store: Store) -> None:
 
 def test_accented_code_matches_plain_word(store: Store) -> None:
     """A code added as CAFÉ is stored folded (CAFE) and answers "café" and "ＣＡＦＥ"."""
-    store.add_code("Book Shop", "Café", "Coffee", now=T0)
+    store.directory.add_code("Book Shop", "Café", "Coffee", now=T0)
     clock = Clock(store)
     assert "Coffee" in clock.text("café")
     assert clock.text("ＣＡＦＥ") == ["Coffee"]
