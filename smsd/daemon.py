@@ -34,7 +34,8 @@ from smsd.ingest import Ingest
 from smsd.notify import Notifier
 from smsd.numbers import normalize_sender
 from smsd.pipeline import process_expired_partials, process_many, process_unrouted
-from smsd.scheduler import BroadcastPolicy, Scheduler
+from smsd.rules import BroadcastPolicy
+from smsd.scheduler import Scheduler
 from smsd.sender import RetryPolicy, Sender
 from smsd.worker import ModemWorker, WorkerTimers
 from store.errors import StoreError

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_zones
 
+from smsd.rules import BroadcastPolicy
 from store.broadcast import quiet_release
 
-__all__ = ["QuietHours", "recipient_zone"]
+__all__ = ["QuietHours", "gateway_zone", "recipient_zone"]
 
 
 @lru_cache(maxsize=4096)
@@ -37,6 +38,13 @@ def _zone(name: str) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def gateway_zone(name: str | None) -> tzinfo:
+    """The gateway's zone by IANA name; None: the machine's local zone (its current offset)."""
+    if name:
+        return ZoneInfo(name)
+    return datetime.now().astimezone().tzinfo or UTC
 
 
 def recipient_zone(phone: str, gateway_zone: tzinfo, at: datetime) -> tzinfo:
@@ -60,3 +68,8 @@ class QuietHours:
         if self.hours is None:
             return None
         return quiet_release(now, self.hours, recipient_zone(phone, self.gateway_zone, now))
+
+    @classmethod
+    def of(cls, policy: BroadcastPolicy) -> QuietHours:
+        """The quiet hours of a broadcast policy, in its gateway zone."""
+        return cls(policy.quiet_hours, gateway_zone(policy.time_zone))

@@ -11,7 +11,7 @@ docs/RULES.md. Each text is checked when the configuration loads (`smsd.template
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 
 __all__ = [
     "DEFAULT_HELP_WORDS",
@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_START_WORDS",
     "DEFAULT_STOP_WORDS",
     "TEXT_FIELDS",
+    "BroadcastPolicy",
     "Rules",
     "Vocabulary",
 ]
@@ -145,3 +146,18 @@ TEXT_FIELDS: dict[str, frozenset[str]] = {
     "vote_invalid_text": frozenset({"business", "code", "options"}),
     "poll_closed_text": frozenset({"business", "code"}),
 }
+
+
+@dataclass(frozen=True)
+class BroadcastPolicy:
+    """How broadcasts are queued: quiet hours (recipient's local time), caps, repeat window.
+
+    `time_zone` is the gateway's IANA zone, used for numbers whose zone is unclear; None
+    means the machine's local zone.
+    """
+
+    quiet_hours: tuple[time, time] | None = None
+    time_zone: str | None = None
+    default_cap: int = 1000
+    repeat_window: timedelta = timedelta(hours=24)
+    max_parts: int = 10

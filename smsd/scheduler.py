@@ -11,28 +11,18 @@ runs once and moves to its next time after now.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 
 from smsd.quiet import QuietHours
+from smsd.rules import BroadcastPolicy
 from store import Store, StoreError, StoreUnavailable
 from store.broadcast import BroadcastResult
 
-__all__ = ["BroadcastPolicy", "Scheduler", "queue_broadcast"]
+__all__ = ["Scheduler", "queue_broadcast"]
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class BroadcastPolicy:
-    """How broadcasts are queued: quiet hours, default daily cap, repeat window, part cap."""
-
-    quiet: QuietHours = field(default_factory=lambda: QuietHours(None))
-    default_cap: int = 1000
-    repeat_window: timedelta = timedelta(hours=24)
-    max_parts: int = 10
 
 
 def queue_broadcast(
@@ -44,13 +34,14 @@ def queue_broadcast(
     progress: Callable[[int], None] | None = None,
 ) -> BroadcastResult:
     """Queue `text` to the business's opted-in people, each due after their quiet hours."""
+    quiet = QuietHours.of(policy)
     return store.broadcasts.broadcast(
         business,
         text,
         now=now,
         default_cap=policy.default_cap,
         progress=progress,
-        release=lambda phone: policy.quiet.release(phone, now),
+        release=lambda phone: quiet.release(phone, now),
     )
 
 

@@ -22,7 +22,8 @@ from smsd.operator import (
 )
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
-from smsd.scheduler import BroadcastPolicy, queue_broadcast
+from smsd.rules import BroadcastPolicy
+from smsd.scheduler import queue_broadcast
 from store import Store
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from smsd.pipeline import process_incoming
-from smsd.quiet import QuietHours
 from smsd.router import Rules
-from smsd.scheduler import BroadcastPolicy, Scheduler
+from smsd.rules import BroadcastPolicy
+from smsd.scheduler import Scheduler
 from store import Store
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # 12:00 London, 21:00 Tokyo
 LONDON, TOKYO = "+447700900001", "+819012345678"
-POLICY = BroadcastPolicy(QuietHours((time(20, 0), time(8, 0)), ZoneInfo("Europe/London")))
+POLICY = BroadcastPolicy((time(20, 0), time(8, 0)), "Europe/London")
 
 
 @pytest.fixture
