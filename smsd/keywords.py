@@ -22,9 +22,10 @@ an unwanted text to someone who asked us to stop. The defaults lean towards the 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from smsd.rules import Vocabulary
-from store.textfold import fold
+from store.textfold import fold, fold_keyword
 
 __all__ = ["first_word", "is_optout_phrase", "is_stop", "phrase_words", "words"]
 
@@ -32,9 +33,14 @@ _EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
+@lru_cache(maxsize=16)
+def _folded(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(fold_keyword(w).replace("-", "") for w in words)
+
+
 def is_stop(vocabulary: Vocabulary, word: str) -> bool:
-    """True for an opt-out keyword (hyphens ignored: OPT-OUT is OPTOUT)."""
-    return word.replace("-", "") in vocabulary.stop_words
+    """True for an opt-out keyword (folded both sides; hyphens ignored: OPT-OUT is OPTOUT)."""
+    return word.replace("-", "") in _folded(vocabulary.stop_words)
 
 
 def is_optout_phrase(vocabulary: Vocabulary, text: str) -> bool:
