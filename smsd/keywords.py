@@ -49,7 +49,12 @@ def is_optout_phrase(vocabulary: Vocabulary, text: str) -> bool:
     if not found or len(found) > vocabulary.phrase_max_words:
         return False
     padded = " " + " ".join(found) + " "
-    return any(" " + " ".join(phrase_words(p)) + " " in padded for p in vocabulary.optout_phrases)
+    return any(phrase in padded for phrase in _padded_phrases(vocabulary.optout_phrases))
+
+
+@lru_cache(maxsize=16)
+def _padded_phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(" " + " ".join(phrase_words(p)) + " " for p in phrases)
 
 
 def words(text: str) -> list[str]:
