@@ -165,3 +165,15 @@ def test_accented_code_matches_plain_word(store: Store) -> None:
     clock = Clock(store)
     assert "Coffee" in clock.text("café")
     assert clock.text("ＣＡＦＥ") == ["Coffee"]
+
+
+def test_erasure_removes_the_number_from_consent_records(store: Store) -> None:
+    """After STOP and erasure the number is nowhere in the file; the records stay by code."""
+    clock = Clock(store)
+    clock.text("PIZZA")
+    clock.text("STOP")
+    person = store.directory.find_person(ALICE)
+    assert person is not None
+    store.accounts.erase_everywhere(person.user_code, actor="test", reason="asked")
+    assert ALICE not in "\n".join(store.db.conn.iterdump())
+    assert [r.kind for r in store.consent.records(user_code=person.user_code)][-1] == "out"
