@@ -5,8 +5,9 @@
     SmsdError
     ├── ConfigError       the configuration file or an environment override is invalid
     ├── DaemonError       the daemon cannot start (no modem could be opened, database unusable)
-    └── Refused           an operator action refused for safety (opted-out number, repeated
-                          broadcast, too many parts): the message says how to proceed
+    ├── Refused           an operator action refused for safety (opted-out number, repeated
+    │                     broadcast, too many parts): the message says how to proceed
+    └── TemplateError     a text with an unknown or unclosed placeholder (smsd.templates)
 """
 
 from __future__ import annotations

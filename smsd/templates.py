@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 
+from smsd.errors import SmsdError
+
 __all__ = [
     "GATEWAY_FIELDS",
     "REPLY_FIELDS",
@@ -36,7 +38,7 @@ _UNCLOSED = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_}])")
 _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
 
 
-class TemplateError(ValueError):
+class TemplateError(SmsdError, ValueError):
     """A template with an unknown or unclosed placeholder, or unbalanced optional brackets."""
 
 
