@@ -63,7 +63,7 @@ def test_send_refuses_opted_out_number_unless_forced(
         assert "1 part" in forced.stdout
         wait_until(lambda: "Your table is ready" in texts_to(sim, ALICE), what="forced send")
     with Store.open(db) as store:
-        assert [e.action for e in store.audit.list()][-1] == "send_forced"
+        assert [e.action for e in store.audit.list_audit()][-1] == "send_forced"
 
 
 def test_repeated_broadcast_is_refused(
