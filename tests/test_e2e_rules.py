@@ -52,10 +52,12 @@ def converse(sim: SimModem, db: Path, number: str, text: str, expect: int) -> li
     wait_until(lambda: count(db, "SELECT count(*) FROM incoming") > incoming, what="stored")
     wait_until(
         lambda: (
-            count(db, "SELECT count(*) FROM outgoing WHERE state IN ('queued', 'sending')") == 0
+            count(db, "SELECT count(*) FROM incoming WHERE state = 'new'") == 0
+            and count(db, "SELECT count(*) FROM outgoing WHERE state IN ('queued', 'sending')") == 0
         ),
-        what="outbox drained",
+        what="routed and outbox drained",
     )
+    wait_until(lambda: len(texts_to(sim, number)) >= before + expect, what="replies delivered")
     got = texts_to(sim, number)[before:]
     assert len(got) == expect, got
     return got
@@ -149,7 +151,17 @@ def test_broadcast_reaches_only_opted_in(sim: SimModem, db: Path, daemon: Daemon
     converse(sim, db, dave, "COFFEE", 2)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "--db", str(db), "broadcast", "Pizza Place", "Tonight only!"],
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "--db",
+            str(db),
+            "broadcast",
+            "Pizza Place",
+            "Tonight only!",
+            "--yes",
+        ],
         env=env,
         capture_output=True,
         text=True,
