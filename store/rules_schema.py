@@ -16,20 +16,23 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-import sqlite_utils
-
 from store.base import from_ts
 from store.rules_models import Poll
 
-__all__ = ["Core", "poll_from_row", "query", "write"]
+__all__ = ["Core", "Handle", "poll_from_row", "query", "write"]
+
+
+class Handle(Protocol):
+    """The connection handle a store transaction yields (only its sqlite3 connection is used)."""
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
 
 
 class Core(Protocol):
     """What a rules part needs of the store: its transactions."""
 
-    def transaction(
-        self, *, write: bool = True
-    ) -> AbstractContextManager[sqlite_utils.Database]: ...
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[Handle]: ...
 
 
 def query(core: Core, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
