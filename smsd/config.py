@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from modem.settings import ModemSettings
 from smsd.config_rules import (
     KEYWORDS_SCHEMA,
     TEXTS_SCHEMA,
@@ -201,10 +202,8 @@ class Config:
             max_parts=self.outgoing.max_parts,
         )
 
-    def modem_settings(self) -> list[Any]:
-        """A `modem.modem.ModemSettings` per [[modems]] entry."""
-        from modem.modem import ModemSettings  # deferred: loading config must not need pyserial
-
+    def modem_settings(self) -> list[ModemSettings]:
+        """A `modem.settings.ModemSettings` per [[modems]] entry."""
         return [
             ModemSettings(
                 url=m.url,
