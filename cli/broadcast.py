@@ -17,9 +17,11 @@ import click
 from cli.context import Context, command_edge, pass_ctx
 from cli.operator import operator_name
 from cli.output import echo_json, echo_table
-from smsd.operator import check_parts, check_repeat, preview_broadcast
+from smsd.operator import BroadcastPreview, check_parts, check_repeat, preview_broadcast
+from smsd.rules import BroadcastPolicy
 from smsd.scheduler import queue_broadcast
 from store.rules_models import Recurrence
+from store.store import Store
 
 __all__ = ["broadcast"]
 
@@ -80,35 +82,45 @@ def broadcast_queue(
     policy = config.broadcast_policy()
     check_parts(text, policy.max_parts)
     store = ctx.store()
-    billing = config.billing
     preview = preview_broadcast(
         store, company_name, text,
-        price_per_part=billing.price_per_broadcast_part, currency=billing.currency,
+        price_per_part=config.billing.price_per_broadcast_part, currency=config.billing.currency,
     )  # fmt: skip
-    summary = (
-        f"{preview.recipients} recipient{'s' if preview.recipients != 1 else ''},"
-        f" {preview.parts} part{'s' if preview.parts != 1 else ''} each,"
-        f" {preview.messages} messages, cost {preview.cost} {preview.currency}"
-    )
     if dry_run:
-        _report(as_json, {"dry_run": True, **preview.__dict__}, f"dry run: {summary}")
+        document = {**preview.__dict__, "cost": str(preview.cost), "dry_run": True}
+        _report(as_json, document, f"dry run: {_summary(preview)}")
         return
     now = datetime.now(UTC)
     business = store.directory.get_business(company_name)
     check_repeat(store, business.id, text, now - policy.repeat_window, force=force)
     when = "" if at is None else f" at {at:%Y-%m-%d %H:%M} UTC" + (f", {every}" if every else "")
     if not yes:
-        click.confirm(f"Queue to {business.name}{when}: {summary}?", abort=True, err=True)
-    if at is not None or every is not None:
-        schedule = store.schedules.add(
-            business.id, text, at or now, every=cast(Recurrence | None, every), now=now,
-            actor=operator_name(),
-        )  # fmt: skip
-        _report(as_json, {"scheduled": schedule.id, "next_at": schedule.next_at, "every": every},
-                f"scheduled broadcast {schedule.id}{when}")  # fmt: skip
+        click.confirm(f"Queue to {business.name}{when}: {_summary(preview)}?", abort=True, err=True)
+    if at is None and every is None:
+        _queue_now(store, business.id, text, now, policy, preview, as_json)
         return
+    schedule = store.schedules.add(
+        business.id, text, at or now, every=cast(Recurrence | None, every), now=now,
+        actor=operator_name(),
+    )  # fmt: skip
+    document = {"scheduled": schedule.id, "next_at": schedule.next_at, "every": every}
+    _report(as_json, document, f"scheduled broadcast {schedule.id}{when}")
+
+
+def _summary(preview: BroadcastPreview) -> str:
+    return (
+        f"{preview.recipients} recipient{'s' if preview.recipients != 1 else ''},"
+        f" {preview.parts} part{'s' if preview.parts != 1 else ''} each,"
+        f" {preview.messages} messages, cost {preview.cost} {preview.currency}"
+    )
+
+
+def _queue_now(
+    store: Store, business_id: int, text: str, now: datetime, policy: BroadcastPolicy,
+    preview: BroadcastPreview, as_json: bool,
+) -> None:  # fmt: skip
     with click.progressbar(length=preview.recipients, label="queueing", file=sys.stderr) as bar:
-        result = queue_broadcast(store, business.id, text, now, policy, progress=bar.update)
+        result = queue_broadcast(store, business_id, text, now, policy, progress=bar.update)
     document = {
         "queued": result.queued,
         "skipped_opted_out": result.skipped_opted_out,

@@ -94,6 +94,8 @@ def test_broadcast_dry_run_confirmation_and_repeat_guard(db: Path) -> None:
     """Dry run queues nothing; "n" at the prompt queues nothing; a repeat needs --force."""
     dry = run(db, "broadcast", "Pizza Place", "Sale", "--dry-run")
     assert dry.exit_code == 0 and "2 recipients, 1 part each" in dry.stdout
+    dry_json = json.loads(run(db, "broadcast", "Pizza Place", "Sale", "--dry-run", "--json").stdout)
+    assert (dry_json["recipients"], dry_json["parts"], dry_json["cost"]) == (2, 1, "0")
     declined = run(db, "broadcast", "Pizza Place", "Sale", input="n\n")
     assert declined.exit_code == 1
     assert run(db, "broadcast", "Pizza Place", "Sale", input="y\n").exit_code == 0
