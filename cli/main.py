@@ -30,6 +30,7 @@ COMMANDS = {
         "company": "Businesses: add, update, show and list them.",
         "consent": "Consent records: export every opt-in and opt-out, as a regulator would ask"
         " for them.",
+        "demo": "Show the gateway end to end on a simulated modem, in a temporary folder.",
         "disclose": "Export everything held on a person as JSON (a subject access request),"
         " audited.",
         "doctor": "Check an installation: config, database, device, modem, SIM, registration,"

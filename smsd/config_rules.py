@@ -5,7 +5,7 @@ configuration loads (`smsd.templates.check_gateway`): a typo'd placeholder is a 
 naming the key, never a text sent to customers.
 
 ```toml
-[texts]                          # any of smsd.rules.TEXT_FIELDS; unset keeps the default
+[texts]                          # any of smsd.settings.TEXT_FIELDS; unset keeps the default
 optin_text = "{business}: you're in! {frequency}. Msg & data rates may apply. STOP {code} to stop."
 
 [keywords]
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from smsd.config_values import Convert, integer
 from smsd.errors import ConfigError
-from smsd.rules import TEXT_FIELDS, Vocabulary
+from smsd.settings import TEXT_FIELDS, Vocabulary
 from smsd.templates import TemplateError, check_gateway
 
 __all__ = [
@@ -77,7 +77,7 @@ def gateway_text(field: str) -> Convert:
 
 @dataclass(frozen=True)
 class TextsConfig:
-    """[texts]: the gateway's own texts; None keeps the default of `smsd.rules.Rules`."""
+    """[texts]: the gateway's own texts; None keeps the default of `smsd.settings.Rules`."""
 
     help_text: str | None = None
     user_code_text: str | None = None

@@ -8,7 +8,7 @@ Opt-out is recognised three ways (see docs/RULES.md for the sources):
 1. The first word is an opt-out keyword: the English set carriers and the FCC name (STOP,
    QUIT, END, REVOKE, OPTOUT, CANCEL, UNSUBSCRIBE, STOPALL) plus AWS's list (ARRET, REMOVE, TD,
    OPT-OUT) and other languages' words (BAJA, STOPP, HALT, ...). Configurable; the defaults
-   are in `smsd.rules`.
+   are in `smsd.settings`.
 2. The text is a short message (at most `Vocabulary.phrase_max_words` words) containing an
    opt-out phrase as consecutive words ("stop texting me", "please unsubscribe", "remove me",
    "no more"). Configurable. Long messages are not scanned: a review that says "no more than
@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from smsd.rules import Vocabulary
+from smsd.settings import Vocabulary
 from store.textfold import fold, fold_keyword
 
 __all__ = ["first_word", "is_optout_phrase", "is_stop", "phrase_words", "words"]

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_zones
 
-from smsd.rules import BroadcastPolicy
+from smsd.settings import BroadcastPolicy
 from store.broadcast import quiet_release
 
 __all__ = ["QuietHours", "gateway_zone", "recipient_zone"]

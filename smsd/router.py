@@ -34,7 +34,7 @@ from typing import Literal
 
 from smsd.keywords import is_optout_phrase, is_stop, words
 from smsd.numbers import SenderKind
-from smsd.rules import (
+from smsd.settings import (
     DEFAULT_HELP_WORDS,
     DEFAULT_START_WORDS,
     DEFAULT_STOP_WORDS,

@@ -16,7 +16,7 @@ from datetime import datetime
 import structlog
 
 from smsd.quiet import QuietHours
-from smsd.rules import BroadcastPolicy
+from smsd.settings import BroadcastPolicy
 from store import Store, StoreError, StoreUnavailable
 from store.broadcast import BroadcastResult
 

@@ -8,12 +8,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from daemonproc import DaemonProcess, running_daemon, wait_until
-from gatewaykit import make_db, texts_to
-from notifysock import notify_socket
 from test_e2e_consent import converse, count, drained, smsd
 
 from modem.sim import SimModem
+from smsd.testing import (
+    DaemonProcess,
+    make_db,
+    notify_socket,
+    running_daemon,
+    texts_to,
+    wait_until,
+)
 from store.store import Store
 
 ALICE, BOB = "+447700900001", "+447700900002"

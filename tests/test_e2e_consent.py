@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemonproc import ROOT, DaemonProcess, running_daemon, wait_until
-from gatewaykit import make_db, texts_to
 
 from modem.sim import SimModem
+from smsd.testing import DaemonProcess, make_db, running_daemon, texts_to, wait_until
 from store.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ALICE, BOB = "+447700900001", "+447700900002"
 

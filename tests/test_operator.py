@@ -22,8 +22,8 @@ from smsd.operator import (
 )
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
-from smsd.rules import BroadcastPolicy
 from smsd.scheduler import queue_broadcast
+from smsd.settings import BroadcastPolicy
 from store import Store
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from smsd.router import (
     Vote,
     route,
 )
-from smsd.rules import Vocabulary
+from smsd.settings import Vocabulary
 from store import Code, Person
 from store.rules_models import BusinessPolicy, Poll
 

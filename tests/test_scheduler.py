@@ -10,8 +10,8 @@ import pytest
 
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
-from smsd.rules import BroadcastPolicy
 from smsd.scheduler import Scheduler
+from smsd.settings import BroadcastPolicy
 from store import Store
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # 12:00 London, 21:00 Tokyo

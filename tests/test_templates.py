@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smsd.rules import TEXT_FIELDS, Rules
+from smsd.settings import TEXT_FIELDS, Rules
 from smsd.templates import REPLY_FIELDS, TemplateError, check, check_gateway, fill
 
 

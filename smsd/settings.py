@@ -1,15 +1,16 @@
-"""`Rules`: the router's settings, with the default texts and the reasons for their wording.
+"""Value types the configuration hands to the daemon's parts: a leaf module.
 
-A leaf module (standard library only): the configuration builds a `Rules` (and its
-`Vocabulary`, the words the router answers itself), the router reads it. The default texts
-follow the CTIA Messaging Principles (who is texting, how to stop, how to get help, message
-frequency and "Msg & data rates may apply" on an opt-in confirmation; HELP likewise) and the
-FCC rule that an opt-out is answered by one confirmation with no marketing in it; see
-docs/RULES.md. Each text is checked when the configuration loads (`smsd.templates`).
+`smsd.config` builds these from TOML and the environment; the router reads `Rules` (with its
+`Vocabulary`), the sender `RetryPolicy`, the modem workers `WorkerTimers`, `smsd broadcast`
+and the daemon's scheduler `BroadcastPolicy`. The default texts and words follow the CTIA
+Messaging Principles and the FCC opt-out rule (docs/RULES.md). Standard library only, so loading the
+configuration never loads the parts that use it (the modem's own `ModemSettings` lives, for the
+same reason, in `modem.settings`).
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 
@@ -20,9 +21,36 @@ __all__ = [
     "DEFAULT_STOP_WORDS",
     "TEXT_FIELDS",
     "BroadcastPolicy",
+    "RetryPolicy",
     "Rules",
     "Vocabulary",
+    "WorkerTimers",
 ]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard we try before giving up on an outgoing message."""
+
+    max_attempts: int = 8
+    backoff_base_s: float = 5.0
+    backoff_max_s: float = 900.0
+    validity: timedelta = timedelta(hours=24)
+    status_reports: bool = True
+
+    def delay(self, attempts: int) -> float:
+        """Exponential back-off with full jitter in [0.5, 1.0] of the step."""
+        step = min(self.backoff_base_s * 2.0 ** max(attempts - 1, 0), self.backoff_max_s)
+        return step * random.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class WorkerTimers:
+    """How often the worker does its slow chores (seconds)."""
+
+    sweep_interval: float = 600.0
+    backoff_initial: float = 1.0
+    backoff_max: float = 60.0
 
 
 #: English (CTIA, FCC 47 CFR 64.1200(a)(10), carriers), AWS's list and other languages.
