@@ -57,6 +57,7 @@ class DaemonOptions:
     partial_timeout: timedelta = timedelta(hours=1)
     default_region: str = "GB"
     broadcast: BroadcastPolicy = field(default_factory=BroadcastPolicy)
+    broadcast_loader: Callable[[], BroadcastPolicy] | None = None  # on SIGHUP, when given
 
 
 class Daemon:
@@ -232,6 +233,8 @@ class Daemon:
         self.notifier.reloading()
         try:
             self.pipeline.reload(self.options.rules_loader())
+            if self.options.broadcast_loader is not None:
+                self.scheduler.policy = self.options.broadcast_loader()
             log.info("config_reloaded")
         except Exception as exc:
             log.error("config_reload_failed", error=str(exc))

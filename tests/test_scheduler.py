@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from smsd.daemon import Daemon, DaemonOptions
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
 from smsd.scheduler import Scheduler
@@ -60,3 +61,20 @@ def test_recurring_schedule_runs_daily(store: Store) -> None:
     assert scheduler.tick(T0 + timedelta(hours=3), changed=False) == 0
     assert scheduler.tick(T0 + timedelta(days=1), changed=False) == 2
     assert store.schedules.list_all()[0].runs == 2
+
+
+def test_reload_gives_the_scheduler_the_new_policy(tmp_path: Path) -> None:
+    """SIGHUP's reload hands the scheduler the re-read broadcast policy (quiet hours, caps)."""
+    newer = BroadcastPolicy((time(22, 0), time(7, 0)), "Europe/Paris", default_cap=5)
+    options = DaemonOptions(
+        db_path=str(tmp_path / "daemon.db"), modems=[], rules_loader=Rules,
+        broadcast_loader=lambda: newer,
+    )  # fmt: skip
+    daemon = Daemon(options)
+    try:
+        assert daemon.scheduler.policy == BroadcastPolicy()
+        daemon.reload_requested.set()
+        daemon._reload()
+        assert daemon.scheduler.policy == newer
+    finally:
+        daemon.store.close()
