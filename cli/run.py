@@ -99,6 +99,8 @@ def run(
         default_region=config.gateway.default_region,
         host=config.gateway.host,
         claim_timeout=timedelta(seconds=config.outgoing.claim_timeout_s),
+        broadcast=config.broadcast_policy(),
+        broadcast_loader=lambda: ctx.config().broadcast_policy(),
     )
     if not options.modems:
         raise click.UsageError("no modem: give --device or [[modems]] in the config")

@@ -32,8 +32,9 @@ from smsd.diskguard import PageLimitKnob, StoreGuard
 from smsd.ingest import Ingest
 from smsd.notify import Notifier
 from smsd.pipeline import Pipeline
+from smsd.scheduler import Scheduler
 from smsd.sender import Sender
-from smsd.settings import RetryPolicy, Rules, WorkerTimers
+from smsd.settings import BroadcastPolicy, RetryPolicy, Rules, WorkerTimers
 from smsd.worker import ModemWorker
 from store.errors import StoreError
 from store.store import Store
@@ -58,6 +59,8 @@ class DaemonOptions:
     default_region: str = "GB"
     host: str | None = None  # this gateway host's name in a shared store
     claim_timeout: timedelta = timedelta(minutes=10)  # then a dead host's claims are requeued
+    broadcast: BroadcastPolicy = field(default_factory=BroadcastPolicy)
+    broadcast_loader: Callable[[], BroadcastPolicy] | None = None  # on SIGHUP, when given
 
 
 class Daemon:
@@ -80,6 +83,7 @@ class Daemon:
         self.sender = Sender(self.store.outbox, options.policy, healthy=self._healthy_modems)
         self.ingest = Ingest(self.store, self.pipeline)
         self.guard = StoreGuard()
+        self.scheduler = Scheduler(self.store, options.broadcast)
         self.page_limit = PageLimitKnob.from_env(self.store)
         self.workers = [
             ModemWorker(
@@ -151,7 +155,8 @@ class Daemon:
             if self.reload_requested.is_set():
                 self._reload()
             self.page_limit.poll()
-            version = self._notice_writes(version)
+            previous, version = version, self._notice_writes(version)
+            self._run_schedules(changed=version != previous)
             self._route_leftovers()
             now = time.monotonic()
             if now - last_partials >= 60:
@@ -177,6 +182,16 @@ class Daemon:
         if current != version:
             self.wake_all()
         return current
+
+    def _run_schedules(self, *, changed: bool) -> None:
+        """Queue scheduled broadcasts that are due (in the store's transactions)."""
+        try:
+            queued = self.scheduler.tick(datetime.now(UTC), changed=changed)
+        except StoreError as exc:
+            log.warning("schedules_not_run", error=str(exc))
+            return
+        if queued:
+            self.wake_all()
 
     def _alarm_changed(self) -> bool:
         alarm = self.guard.alarm is not None
@@ -263,6 +278,8 @@ class Daemon:
         self.notifier.reloading()
         try:
             self.pipeline.reload(self.options.rules_loader())
+            if self.options.broadcast_loader is not None:
+                self.scheduler.policy = self.options.broadcast_loader()
             log.info("config_reloaded")
         except Exception as exc:
             log.error("config_reload_failed", error=str(exc))
