@@ -10,17 +10,11 @@ from store.store import Store
 
 __all__ = ["e164", "resolve_who"]
 
-#: phonenumbers' "unknown region": enough for a number that starts with its country code.
-_NO_REGION = "ZZ"
-
 
 def e164(ctx: Context, raw: str) -> str:
     """`raw` in E.164 form (national numbers read in the configured region)."""
-    # Start-up cost: a number written with its country code needs no region, so `smsd send
-    # +44...` does not load the configuration at all (phonenumbers ignores the region then).
-    region = _NO_REGION if raw.strip().startswith("+") else ctx.config().gateway.default_region
     try:
-        return to_e164(raw, region)
+        return to_e164(raw, ctx.config().gateway.default_region)
     except InvalidNumber as exc:
         raise InvalidInput(str(exc)) from exc
 

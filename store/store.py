@@ -15,6 +15,10 @@ use:
     store.invoices    monthly invoices                   (store/invoices.py)
     store.stats       suppressed breakdowns, dossiers    (store/stats.py)
     store.modems      modem reports and preferences      (store/modems.py)
+    store.consent     consent policy, double opt-in, the consent record (store/consent.py)
+    store.polls       polls answered by keyword           (store/polls.py)
+    store.schedules   scheduled and recurring broadcasts  (store/schedules.py)
+    store.code_admin  updating and retiring codes         (store/code_admin.py)
 
 A part that needs another is handed it here (composition): `routing` writes people through
 `directory` and replies through `outbox`. Business-facing reads go through
@@ -34,12 +38,16 @@ if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part
     from store.accounts import Accounts
     from store.audit import Audit
     from store.broadcast import Broadcasts
+    from store.code_admin import CodeAdmin
+    from store.consent import Consent
     from store.directory import Directory
     from store.inbox import Inbox
     from store.invoices import Invoices
     from store.modems import Modems
     from store.outbox import Outbox
+    from store.polls import Polls
     from store.routing import Routing
+    from store.schedules import Schedules
     from store.stats import Stats
 
 __all__ = ["Store"]
@@ -130,3 +138,31 @@ class Store(StoreBase):
         from store.modems import Modems
 
         return Modems(self, self.directory)
+
+    @cached_property
+    def consent(self) -> Consent:
+        """Consent policy, double opt-in and the consent record."""
+        from store.consent import Consent
+
+        return Consent(self)
+
+    @cached_property
+    def polls(self) -> Polls:
+        """Polls answered by keyword."""
+        from store.polls import Polls
+
+        return Polls(self)
+
+    @cached_property
+    def schedules(self) -> Schedules:
+        """Scheduled and recurring broadcasts."""
+        from store.schedules import Schedules
+
+        return Schedules(self)
+
+    @cached_property
+    def code_admin(self) -> CodeAdmin:
+        """Updating and retiring codes."""
+        from store.code_admin import CodeAdmin
+
+        return CodeAdmin(self)
