@@ -22,7 +22,6 @@ from store.store import Store
 UNUSED_BY_SEND = {
     "store.accounts",
     "store.audit",
-    "store.business_view",
     "store.inbox",
     "store.invoices",
     "store.modems",
@@ -34,7 +33,6 @@ UNUSED_BY_SEND = {
 #: Store parts the daemon never touches, and what they would bring in.
 UNUSED_BY_DAEMON = {
     "store.accounts",
-    "store.broadcast",
     "store.invoices",
     "store.passwords",
     "store.stats",
@@ -73,7 +71,7 @@ def test_logging_is_configured_when_structlog_first_loads(tmp_path: Path) -> Non
     """The store's first event (migrations on a new file) goes to stderr as JSON at the CLI's
     level; stdout holds only the command's own line."""
     done = _smsd(tmp_path, "send", "+447700900123", "hi", SMSD_LOG_LEVEL="info")
-    assert done.stdout == "queued message 1 to +447700900123\n"
+    assert done.stdout == "queued message 1 to +447700900123 (1 part)\n"
     events = [json.loads(line) for line in done.stderr.splitlines()]
     assert [e["event"] for e in events] == ["migrations_applied"]
     assert events[0]["level"] == "info"
@@ -82,7 +80,7 @@ def test_logging_is_configured_when_structlog_first_loads(tmp_path: Path) -> Non
 def test_warning_level_still_filters_late_structlog(tmp_path: Path) -> None:
     """At the CLI's default level (warning) the migrations event is dropped, not printed."""
     done = _smsd(tmp_path, "send", "+447700900123", "hi")
-    assert (done.stdout, done.stderr) == ("queued message 1 to +447700900123\n", "")
+    assert (done.stdout, done.stderr) == ("queued message 1 to +447700900123 (1 part)\n", "")
 
 
 def test_national_number_still_reads_the_configured_region(tmp_path: Path) -> None:
@@ -90,12 +88,12 @@ def test_national_number_still_reads_the_configured_region(tmp_path: Path) -> No
     config = tmp_path / "smsd.toml"
     config.write_text('[gateway]\ndefault_region = "US"\n', encoding="utf-8")
     done = _smsd(tmp_path, "send", "(202) 555-0142", "hi", SMSD_CONFIG=str(config))
-    assert done.stdout == "queued message 1 to +12025550142\n"
+    assert done.stdout == "queued message 1 to +12025550142 (1 part)\n"
 
 
 def test_daemon_modules_leave_out_the_parts_it_never_uses() -> None:
-    """Importing `smsd run` and the daemon loads no accounts, broadcasts, invoices, stats,
-    argon2, nor phonenumbers before the first number arrives."""
+    """Importing `smsd run` and the daemon loads no accounts, invoices, stats, argon2, nor
+    phonenumbers before the first number arrives."""
     probe = "import json, sys, cli.run, smsd.daemon; print(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
