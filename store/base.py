@@ -19,13 +19,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import structlog
-
-from store.backend import Connection, Cursor, Database, PgDatabase, is_postgres_url
+from store.backend import Connection, Cursor, Database, is_postgres_url
 from store.connection import Database as SqliteDatabase
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
+from store.logger import get_logger
+
+if TYPE_CHECKING:  # psycopg is imported only by processes that open a PostgreSQL URL
+    from store.postgres import PgDatabase
 from store.migrations import run_migrations
 
 __all__ = [
@@ -40,7 +42,7 @@ __all__ = [
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _UNAVAILABLE_MARKERS = (
     "locked",
@@ -110,7 +112,7 @@ class StoreBase:
     ) -> None:
         #: This gateway host's name: on its claims of outgoing rows and its modems' status.
         self.host = host or socket.gethostname()
-        if isinstance(conn, PgDatabase):
+        if not isinstance(conn, sqlite3.Connection):
             self.db = conn
             self.path, self.target, self.dialect = None, str(path), "postgresql"
         else:
@@ -160,6 +162,8 @@ class StoreBase:
 
     @classmethod
     def _open_postgres(cls, url: str, host: str | None) -> Self:
+        from store.postgres import PgDatabase  # psycopg only in processes that use it
+
         db = PgDatabase(url)
         try:
             applied = run_migrations(db)
@@ -243,7 +247,10 @@ class StoreBase:
 
     def data_version(self) -> int:
         """SQLite's `PRAGMA data_version`: changes when another connection commits."""
-        if isinstance(self.db, PgDatabase):
+        if self.dialect == "postgresql":
+            from store.postgres import PgDatabase
+
+            assert isinstance(self.db, PgDatabase)
             with self._lock:
                 return self.db.data_version()
         with self._lock:

@@ -12,10 +12,11 @@ migration: append a new one.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from store.backend import PG_PRELUDE, Connection, PgDatabase
+from store.backend import PG_PRELUDE, Connection
 
 __all__ = ["MIGRATIONS", "applied_migrations", "run_migrations"]
 
@@ -340,7 +341,7 @@ def run_migrations(conn: Connection) -> list[str]:
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if isinstance(conn, PgDatabase):
+        if not isinstance(conn, sqlite3.Connection):  # a store.postgres.PgDatabase
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY,"
                 " applied_at TEXT NOT NULL, rowid BIGINT GENERATED ALWAYS AS IDENTITY)"

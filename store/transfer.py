@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from store.backend import PgDatabase
 from store.errors import Conflict, InvalidInput, StoreError
 from store.migrations import applied_migrations
+from store.postgres import PgDatabase
 from store.store import Store
 
 __all__ = ["TableCopy", "copy_store", "table_checksum", "verify_copy"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -165,3 +168,17 @@ def test_other_hosts_healthy_modems_count_while_their_host_is_alive(db_target: s
         }
         assert a.modems.remote_healthy(T0 + timedelta(seconds=21), timedelta(seconds=20)) == set()
         assert b.modems.remote_healthy(T0, timedelta(seconds=20)) == {"a-m0"}
+
+
+def test_a_sqlite_store_never_imports_psycopg(tmp_path: Path) -> None:
+    """psycopg is loaded only by a process that opens a postgresql:// URL (start-up cost)."""
+    probe = (
+        "import sys; from store.store import Store; s = Store.open(sys.argv[1]);"
+        " s.directory.add_business('A'); s.data_version();"
+        " print('psycopg' in sys.modules, 'store.postgres' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "s.db")],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout.split()[-2:] == ["False", "False"]  # after the migrations log line
