@@ -7,13 +7,16 @@ Nothing here touches the port, the reader or the lock.
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
 
-from modem.errors import CmsError, PinError
+from modem.errors import AtError, CmsError, PinError
 from modem.guards import check_index
 from modem.modem_init import InitPlan, Pause, run_initialise
+from modem.reports import ReportRouting
 from modem.settings import ModemSettings
-from modem.status import Commander, StoredMessage, parse_cmgl, parse_cmgr
+from modem.status import Commander, StoredMessage, parse_cmgl, parse_cmgr, reply_fields
+from modem.ussd import UssdAnswer, run_ussd, style_for
 
 __all__ = [
     "ack",
@@ -22,6 +25,7 @@ __all__ = [
     "initialise",
     "list_stored",
     "read_stored",
+    "ussd",
 ]
 
 _REFUSED_PINS: set[tuple[str, str]] = set()  # (url, pin) pairs a SIM refused in this process
@@ -40,7 +44,7 @@ def initialise(
     pause: Pause,
     ready_timeout: float,
     retry_interval: float,
-) -> None:
+) -> ReportRouting:
     """ATE0, AT+CMEE=1, SIM PIN (once), AT+CMGF=0, AT+CPMS, AT+CNMI, AT+CSMP?, extras.
 
     A PIN the SIM refused is remembered for the whole process (per port URL): reconnects
@@ -55,11 +59,12 @@ def initialise(
         storage=settings.storage,
         cnmi=settings.cnmi,
         extra_init=settings.extra_init,
+        status_reports=settings.status_reports,
         ready_timeout=ready_timeout,
         retry_interval=retry_interval,
         on_pin_refused=lambda: _REFUSED_PINS.add(key),
     )
-    run_initialise(command, plan, pause)
+    return run_initialise(command, plan, pause)
 
 
 def list_stored(command: Commander) -> list[StoredMessage]:
@@ -87,3 +92,32 @@ def delete_stored(command: Commander, index: int) -> None:
 def ack(command: Commander) -> None:
     """Acknowledge a directly delivered +CMT/+CDS (AT+CNMA), as phase 2+ modems require."""
     command("AT+CNMA")
+
+
+def ussd(
+    command: Commander,
+    answers: queue.SimpleQueue[str],
+    code: str,
+    *,
+    style: str | None,
+    timeout: float,
+) -> UssdAnswer:
+    """A USSD request in the modem's dialect; ``answers`` receives +CUSD URC lines."""
+    if style is None:
+        lines = command("AT+CGMI")
+        style = style_for(lines[0] if lines else None)
+    try:
+        cscs = reply_fields(command("AT+CSCS?"), "+CSCS")
+    except AtError:
+        cscs = None
+    while not answers.empty():
+        answers.get_nowait()  # an answer nobody waited for
+
+    def next_cusd(wait: float) -> str | None:
+        try:
+            return answers.get(timeout=wait)
+        except queue.Empty:
+            return None
+
+    ucs2 = cscs is not None and bool(cscs) and cscs[0].upper() == "UCS2"
+    return run_ussd(command, next_cusd, code, style=style, ucs2=ucs2, timeout=timeout)
