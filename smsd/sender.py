@@ -2,8 +2,9 @@
 
 A message is claimed (state ``sending``), encoded into PDUs, sent part by part under the
 modem's lock, and marked ``sent`` with the message reference of its last part. A temporary
-failure (network busy, timeout, +CMS 500/512...) puts it back in the queue with exponential
-back-off and jitter; a permanent one (invalid number, barred) fails it with the reason; a
+failure (network busy, timeout, +CMS 500/512...) puts it back in the queue: the first retry
+within a few seconds (most temporary errors are a congested cell for a moment), then
+exponential back-off with jitter up to the ceiling; a permanent one (invalid number, barred) fails it with the reason; a
 message older than the validity limit fails as ``expired``. A crash between claim and
 ``mark_sent`` leaves it ``sending``: the daemon requeues such claims on start, which is the
 one duplicate we allow per crash.
@@ -49,11 +50,20 @@ class RetryPolicy:
     backoff_max_s: float = 900.0
     validity: timedelta = timedelta(hours=24)
     status_reports: bool = True
+    first_retry_s: float = 2.0
 
     def delay(self, attempts: int) -> float:
-        """Exponential back-off with full jitter in [0.5, 1.0] of the step."""
-        step = min(self.backoff_base_s * 2.0 ** max(attempts - 1, 0), self.backoff_max_s)
-        return step * random.uniform(0.5, 1.0)
+        """Seconds before retry number ``attempts``: ``first_retry_s`` (+-25 %), then twice
+        that, then exponential from ``backoff_base_s``; jitter in [0.5, 1.0] of the step after
+        the first, everything capped at ``backoff_max_s``. A passing blip (two +CMS 500) costs
+        seconds; a lasting fault backs off to the ceiling."""
+        if attempts <= 1:
+            return min(self.first_retry_s * random.uniform(0.75, 1.25), self.backoff_max_s)
+        if attempts == 2:
+            step = 2 * self.first_retry_s
+        else:
+            step = self.backoff_base_s * 2.0 ** (attempts - 3)
+        return min(step, self.backoff_max_s) * random.uniform(0.5, 1.0)
 
 
 class Sender:
