@@ -64,6 +64,8 @@ def is_boot_line(urc: Urc) -> bool:
     if urc.name == "+QIND":
         return _REBOOT_QIND in urc.line.upper()
     return urc.name in _REBOOT_URCS
+
+
 _ALARM_SWEEP_S = 2.0  # after a URC ignored during a store alarm
 
 
