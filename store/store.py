@@ -14,6 +14,7 @@ small class with a reference to the core (as sqlite-utils' `Database` hands out 
     store.invoices    monthly invoices                   (store/invoices.py)
     store.stats       suppressed breakdowns, dossiers    (store/stats.py)
     store.modems      modem reports and preferences      (store/modems.py)
+    store.balances    SIM balances, refresh requests     (store/balances.py)
 
 A part that needs another is handed it here (composition): `routing` writes people through
 `directory` and replies through `outbox`. Business-facing reads go through
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from store.accounts import Accounts
 from store.audit import Audit
+from store.balances import Balances
 from store.base import StoreBase
 from store.broadcast import Broadcasts
 from store.directory import Directory
@@ -59,3 +61,4 @@ class Store(StoreBase):
         self.invoices = Invoices(self, self.directory)
         self.stats = Stats(self, self.directory, self.accounts, self.routing, self.audit)
         self.modems = Modems(self, self.directory)
+        self.balances = Balances(self)
