@@ -34,7 +34,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,9 +47,10 @@ from modem.settings import ModemSettings
 from smsd.diskguard import StoreGuard
 from smsd.ingest import Ingest
 from smsd.sender import Sender
+from smsd.settings import WorkerTimers
 from store.errors import StoreError
 
-__all__ = ["ModemWorker", "WorkerTimers", "is_boot_line"]
+__all__ = ["ModemWorker", "is_boot_line"]
 
 log = structlog.get_logger()
 _WAKE = object()
@@ -67,16 +68,6 @@ def is_boot_line(urc: Urc) -> bool:
 
 
 _ALARM_SWEEP_S = 2.0  # after a URC ignored during a store alarm
-
-
-@dataclass(frozen=True)
-class WorkerTimers:
-    """How often the worker does its slow chores (seconds)."""
-
-    sweep_interval: float = 600.0
-    backoff_initial: float = 1.0
-    backoff_max: float = 60.0
-    liveness_interval: float = 60.0  # one AT+CNMI? per idle interval, never more
 
 
 class ModemWorker:

@@ -196,7 +196,7 @@ def test_ussd_codec_and_amounts() -> None:
 
 def test_retry_policy_first_retries_are_quick_then_exponential() -> None:
     """Two temporary errors cost seconds; later retries grow from the base to the ceiling."""
-    from smsd.sender import RetryPolicy
+    from smsd.settings import RetryPolicy
 
     policy = RetryPolicy(backoff_base_s=30.0, backoff_max_s=3600.0, first_retry_s=2.0)
     for _ in range(50):
