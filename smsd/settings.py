@@ -9,10 +9,11 @@ same reason, in `modem.settings`).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
-__all__ = ["RetryPolicy", "Rules", "WorkerTimers"]
+__all__ = ["BalanceSettings", "RetryPolicy", "Rules", "WorkerTimers"]
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,21 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class BalanceSettings:
+    """[modem] balance_*: read the SIM's balance by USSD every ``interval_hours``; warn
+    below ``low``. No ``ussd`` code: never asked (``smsd modem balance --device`` still can)."""
+
+    ussd: str | None = None
+    interval_hours: float = 24.0
+    low: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class WorkerTimers:
-    """How often the worker does its slow chores (seconds)."""
+    """How often the worker does its slow chores (seconds): sweeps, liveness, balance."""
 
     sweep_interval: float = 600.0
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     liveness_interval: float = 60.0  # one AT+CNMI? per idle interval, never more
+    balance: BalanceSettings = field(default_factory=BalanceSettings)

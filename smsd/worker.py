@@ -44,6 +44,7 @@ from modem.at import Urc
 from modem.errors import AtError, ModemError, ModemTimeout, PinError, PortClosed
 from modem.modem import Modem
 from modem.settings import ModemSettings
+from smsd.balance import BalanceKeeper
 from smsd.diskguard import StoreGuard
 from smsd.ingest import Ingest
 from smsd.sender import Sender
@@ -100,6 +101,9 @@ class ModemWorker:
         self.reboots = 0
         self._live_commands = -1  # modem.counters["commands"] at the last liveness check
         self._live_at = 0.0
+        self.balance = BalanceKeeper(
+            ingest.store.balances, self.timers.balance, self.name, clock=clock
+        )
         self.events: queue.Queue[Any] = queue.Queue()
         self.stopping = threading.Event()
         self.healthy = False
@@ -116,7 +120,8 @@ class ModemWorker:
         self.thread.start()
 
     def wake(self) -> None:
-        """Tell the worker that the outbox may have something due."""
+        """Tell the worker that the outbox may have something due (or a balance request)."""
+        self.balance.poke()
         self.events.put(_WAKE)
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -249,6 +254,8 @@ class ModemWorker:
         if self.sender.send_due(modem, self.name, self.stopping):
             self.guard.succeeded(self.name)
             return next_sweep  # there may be more due: look again before sleeping
+        if self.balance.check(modem):
+            return next_sweep
         self._check_alive(modem)
         wait = min(
             next_sweep - time.monotonic(),
