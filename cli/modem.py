@@ -13,7 +13,7 @@ from cli.output import echo_json, to_jsonable
 from modem.modem import Modem
 from modem.settings import ModemSettings
 from modem.status import ModemStatus
-from modem.ussd import UssdAnswer
+from modem.ussd import UssdAnswer, encode_request
 from store.models import Balance
 
 __all__ = ["modem", "modem_balance", "modem_settings", "query_modem"]
@@ -125,6 +125,16 @@ def modem_status(
         _print_report(report)
 
 
+def _checked_code(code: str | None) -> str | None:
+    """Refuse a code that is not digits, * and # before anything is opened."""
+    if code is not None:
+        try:
+            encode_request(code, "text")
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return code
+
+
 def _config_code(ctx: Context) -> str | None:
     try:
         return ctx.config().modem.balance_ussd
@@ -132,13 +142,13 @@ def _config_code(ctx: Context) -> str | None:
         return None
 
 
-def _balance_now(settings: ModemSettings, code: str) -> UssdAnswer:
+def _balance_now(settings: ModemSettings, code: str, timeout: float) -> UssdAnswer:
     """Open the port, initialise, ask the network, close (the daemon must not hold the port)."""
     modem = Modem(settings)
     modem.open()
     try:
         modem.initialise()
-        return modem.ussd(code)
+        return modem.ussd(code, timeout=timeout)
     finally:
         modem.close()
 
@@ -162,10 +172,19 @@ def _refresh(ctx: Context, name: str | None, wait: float) -> dict[str, Balance]:
 
 @modem.command("balance")
 @click.option("--device", metavar="PATH|URL", help="Ask on this port now (it must be free).")
-@click.option("--code", help="USSD code (default: [modem] balance_ussd, else *100#).")
+@click.option(
+    "--code",
+    callback=lambda _ctx, _param, value: _checked_code(value),
+    help="USSD code (default: [modem] balance_ussd, else *100#).",
+)
 @click.option("--refresh", is_flag=True, help="Ask the running daemon for a fresh reading.")
 @click.option("--modem", "name", help="With --refresh: which [[modems]] name to ask.")
-@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for --refresh.")
+@click.option(
+    "--wait",
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the answer (--device: the network's; --refresh: the daemon's).",
+)
 @click.option("--pin", envvar="SMSD_PIN", help="SIM PIN if the SIM asks for one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_ctx
@@ -194,9 +213,8 @@ def modem_balance(
     """
     report: dict[str, dict[str, Any]]
     if device:
-        answer = _balance_now(
-            modem_settings(ctx, device, pin)[0], code or _config_code(ctx) or "*100#"
-        )
+        settings = modem_settings(ctx, device, pin)[0]
+        answer = _balance_now(settings, code or _config_code(ctx) or "*100#", min(wait, 60.0))
         report = {"modem0": _balance_json(answer)}
     else:
         found = _refresh(ctx, name, wait) if refresh else _daemon_balances(ctx)

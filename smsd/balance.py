@@ -65,8 +65,15 @@ class BalanceKeeper:
         if self._due_at is None:
             last = self.balances.latest().get(self.name)
             interval = timedelta(hours=self.settings.interval_hours)
-            self._due_at = self.clock() if last is None else last.at + interval
+            self._due_at = datetime.min.replace(tzinfo=UTC) if last is None else last.at + interval
         return self._due_at
+
+    def seconds_until_due(self) -> float:
+        """How long an idle worker may sleep before the next scheduled reading."""
+        if self.settings.ussd is None:
+            return 3600.0
+        left = (self._scheduled_at() - self.clock()).total_seconds()
+        return max(left, self._next_poll - time.monotonic(), 0.0)
 
     def read(self, modem: Modem, requests: list[int]) -> None:
         """One USSD reading, recorded (with the error when it fails), answering ``requests``."""

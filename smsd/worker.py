@@ -184,6 +184,7 @@ class ModemWorker:
             self.reboots += 1
             log.warning("modem_rebooted", modem=self.name, urc=urc.name)
             modem.close()  # wakes a waiting exchange with PortClosed; the worker reconnects
+            self.events.put(_WAKE)  # and an idle worker (a closing port calls no on_lost)
 
     def _session(self) -> None:
         # A lost port wakes the worker at once, idle or not, so the reconnect starts now.
@@ -233,6 +234,8 @@ class ModemWorker:
             self.heartbeat = time.monotonic()
             if modem.lost.is_set():
                 raise PortClosed(f"port lost: {modem.lost_reason}")
+            if self._rebooted:  # the reader thread saw boot lines and is closing the port
+                raise PortClosed("the modem restarted by itself")
             try:
                 next_sweep = self._serve_once(modem, next_sweep)
             except StoreError as exc:
@@ -261,6 +264,7 @@ class ModemWorker:
             next_sweep - time.monotonic(),
             self.sender.seconds_until_due(self.name),
             self._live_at + self.timers.liveness_interval - time.monotonic(),
+            self.balance.seconds_until_due(),
         )
         # Wake-ups come as events (URCs, new outbox rows); the cap only bounds a missed one.
         self._wait_event(modem, max(0.05, min(wait, 30.0)))
