@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -66,7 +67,10 @@ def _daemon_report(ctx: Context) -> dict[str, dict[str, Any]]:
     try:
         report = {s.pop("name"): to_jsonable(s) for s in store.modems.modem_statuses()}
         for name, balance in store.balances.latest().items():
-            report.setdefault(name, {})["balance"] = _balance_json(balance)
+            entry = _balance_json(balance)
+            low = _config_low(ctx)
+            entry["low"] = None if balance.amount is None or low is None else balance.amount < low
+            report.setdefault(name, {})["balance"] = entry
         return report
     finally:
         store.close()
@@ -133,6 +137,13 @@ def _checked_code(code: str | None) -> str | None:
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
     return code
+
+
+def _config_low(ctx: Context) -> Decimal | None:
+    try:
+        return ctx.config().modem.balance_low
+    except Exception:  # status must show what the daemon recorded even with a broken config
+        return None
 
 
 def _config_code(ctx: Context) -> str | None:

@@ -143,13 +143,15 @@ def test_status_json_shows_identity_routing_and_balance(tmp_path: Path) -> None:
         extra = _config(tmp_path, db, modem='balance_ussd = "*100#"\nbalance_low = 20')
         with running_daemon(tmp_path, db, [sim.link], extra=extra) as daemon:
             wait_until(lambda: rows(db, "SELECT count(*) FROM modem_balances") == [(1,)])
-            result = CliRunner().invoke(cli, ["--db", str(db), "modem", "status", "--json"])
+            args = ["--db", str(db), *extra, "modem", "status", "--json"]
+            result = CliRunner().invoke(cli, args)
             assert result.exit_code == 0, result.output
             status = json.loads(result.stdout)["modem0"]
             assert status["iccid"] == "8944110012345678901"
             assert status["own_number"] == "+447700900000"
             assert status["report_routing"] == "stored in SR (+CDSI)"
             assert status["balance"]["amount"] == "12.34"
+            assert status["balance"]["low"] is True  # 12.34 < [modem] balance_low = 20
             assert '"balance_low"' in daemon.log_text()
             sim.fault("ussd", text="Your balance is GBP 30.00")
             args = ["--db", str(db), "modem", "balance", "--refresh", "--json", "--wait", "20"]
