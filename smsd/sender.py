@@ -143,6 +143,6 @@ class Sender:
             self.outbox.mark_failed(out_id, f"gave up after {attempts + 1} attempts: {error}")
             log.warning("sms_failed", outgoing_id=out_id, error=error)
             return
-        delay = self.policy.delay(attempts + 1)
+        delay = self.policy.delay(max(attempts, 1))  # attempts: made so far, this one included
         self.outbox.retry_later(out_id, error, self.clock() + timedelta(seconds=delay))
         log.info("sms_retry_scheduled", outgoing_id=out_id, delay_s=round(delay, 1), error=error)

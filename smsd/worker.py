@@ -20,6 +20,8 @@ and an idle modem has forgotten echo, CNMI and memories. The reconnect comes at 
 modem is back: it just said so), re-inits and sweeps. A modem that reboots silently is caught
 by the idle liveness check: one ``AT+CNMI?`` per idle ``liveness_interval`` (a minute), which
 also notices lost settings (echo back on, CNMI drift) and then re-initialises the same way.
+While an unplugged device's path is missing, the back-off wait watches for it to come back
+(a ``stat`` every 0.2 s) and reconnects as soon as it does.
 
 A store error (database locked too long, disk full) does not end the session: the worker
 raises the shared store alarm (:class:`smsd.diskguard.StoreGuard`), stops taking messages
@@ -29,6 +31,7 @@ a back-off until a write succeeds.
 
 from __future__ import annotations
 
+import os
 import queue
 import random
 import threading
@@ -59,6 +62,7 @@ _WAKE = object()
 _REBOOT_URCS = frozenset({"RDY", "SMS Ready", "Call Ready", "^SYSSTART", "+CPIN"})
 _REBOOT_QIND = "SMS DONE"  # Quectel's +QIND: SMS DONE (other +QIND lines are signal noise)
 _REBOOT_RECONNECT_S = 0.1  # the modem announced it is back: reconnect without back-off
+_REPLUG_POLL_S = 0.2  # while an unplugged device path is missing: how often to look for it
 
 
 def is_boot_line(urc: Urc) -> bool:
@@ -166,8 +170,23 @@ class ModemWorker:
                 delay = _REBOOT_RECONNECT_S  # it is back already: every second counts
                 backoff = self.timers.backoff_initial
             log.info("modem_reconnect_scheduled", modem=self.name, delay_s=round(delay, 2))
-            self.stopping.wait(delay)
+            self._wait_reconnect(delay)
             backoff = min(backoff * 2, self.timers.backoff_max)
+
+    def _wait_reconnect(self, delay: float) -> None:
+        """Wait ``delay`` before reconnecting; a device path that is missing now (unplugged)
+        is watched (a stat every 0.2 s, no AT traffic) and its return ends the wait at once."""
+        url = self.settings.url
+        if not url.startswith("/") or os.path.exists(url):
+            self.stopping.wait(delay)
+            return
+        deadline = time.monotonic() + delay
+        while not self.stopping.wait(min(_REPLUG_POLL_S, max(0.0, deadline - time.monotonic()))):
+            if os.path.exists(url):
+                log.info("modem_replugged", modem=self.name)
+                return
+            if time.monotonic() >= deadline:
+                return
 
     def _close(self) -> None:
         if self.modem is not None:
