@@ -14,7 +14,7 @@ from cli.output import echo_json, to_jsonable
 from modem.modem import Modem
 from modem.settings import ModemSettings
 from modem.status import ModemStatus
-from modem.ussd import UssdAnswer, encode_request
+from modem.ussd import UssdAnswer, ask, encode_request
 from store.models import Balance
 
 __all__ = ["modem", "modem_balance", "modem_settings", "query_modem"]
@@ -159,7 +159,7 @@ def _balance_now(settings: ModemSettings, code: str, timeout: float) -> UssdAnsw
     modem.open()
     try:
         modem.initialise()
-        return modem.ussd(code, timeout=timeout)
+        return ask(modem, code, timeout=timeout)
     finally:
         modem.close()
 

@@ -33,7 +33,6 @@ from modem.reports import ReportRouting
 from modem.settings import ModemSettings
 from modem.status import ModemStatus, StoredMessage, gather_status, parse_cmgs, reply_fields
 from modem.transport import open_port, write_all
-from modem.ussd import UssdAnswer
 
 __all__ = ["Modem", "ModemSettings", "ModemStatus", "PduLike", "ReportRouting", "StoredMessage"]
 
@@ -73,7 +72,8 @@ class Modem:
             "commands": 0, "urcs": 0, "garbage": 0, "timeouts": 0, "stale": 0, "empty_reads": 0,
         }  # fmt: skip
         self._user_urc = on_urc
-        self._cusd: queue.SimpleQueue[str] = queue.SimpleQueue()  # +CUSD answers for ussd()
+        # +CUSD lines, for modem.ussd.ask (which brings the codec; the driver does not load it)
+        self.ussd_answers: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._reader = PortReader(settings.name, self.counters, self._urc, on_lost)
         self.report_routing: ReportRouting | None = None  # set by initialise()
         self.lost = self._reader.lost  # set when the reader ended; see lost_reason
@@ -84,9 +84,9 @@ class Modem:
         return self._reader.lost_reason
 
     def _urc(self, urc: Urc) -> None:
-        """Reader thread: +CUSD answers wait for :meth:`ussd`; everything goes to on_urc."""
+        """Reader thread: +CUSD answers wait in :attr:`ussd_answers`; all go to on_urc."""
         if urc.name == "+CUSD":
-            self._cusd.put(urc.line)
+            self.ussd_answers.put(urc.line)
         if self._user_urc is not None:
             self._user_urc(urc)
 
@@ -344,10 +344,6 @@ class Modem:
                 yield
             finally:
                 self.command(f'AT+CPMS="{self.settings.storage}"')
-
-    def ussd(self, code: str, *, style: str | None = None, timeout: float = 20.0) -> UssdAnswer:
-        """Ask the network ``code`` (``*100#``) and return its answer (UssdError if none)."""
-        return operations.ussd(self.command, self._cusd, code, style=style, timeout=timeout)
 
     def check_settings(self) -> list[str]:
         """The idle liveness check, ONE command (``AT+CNMI?``): what a modem that restarted by

@@ -7,16 +7,14 @@ Nothing here touches the port, the reader or the lock.
 
 from __future__ import annotations
 
-import queue
 from collections.abc import Callable
 
-from modem.errors import AtError, CmsError, PinError
+from modem.errors import CmsError, PinError
 from modem.guards import check_index
 from modem.modem_init import InitPlan, Pause, run_initialise
 from modem.reports import ReportRouting
 from modem.settings import ModemSettings
-from modem.status import Commander, StoredMessage, parse_cmgl, parse_cmgr, reply_fields
-from modem.ussd import UssdAnswer, run_ussd, style_for
+from modem.status import Commander, StoredMessage, parse_cmgl, parse_cmgr
 
 __all__ = [
     "ack",
@@ -25,7 +23,6 @@ __all__ = [
     "initialise",
     "list_stored",
     "read_stored",
-    "ussd",
 ]
 
 _REFUSED_PINS: set[tuple[str, str]] = set()  # (url, pin) pairs a SIM refused in this process
@@ -92,32 +89,3 @@ def delete_stored(command: Commander, index: int) -> None:
 def ack(command: Commander) -> None:
     """Acknowledge a directly delivered +CMT/+CDS (AT+CNMA), as phase 2+ modems require."""
     command("AT+CNMA")
-
-
-def ussd(
-    command: Commander,
-    answers: queue.SimpleQueue[str],
-    code: str,
-    *,
-    style: str | None,
-    timeout: float,
-) -> UssdAnswer:
-    """A USSD request in the modem's dialect; ``answers`` receives +CUSD URC lines."""
-    if style is None:
-        lines = command("AT+CGMI")
-        style = style_for(lines[0] if lines else None)
-    try:
-        cscs = reply_fields(command("AT+CSCS?"), "+CSCS")
-    except AtError:
-        cscs = None
-    while not answers.empty():
-        answers.get_nowait()  # an answer nobody waited for
-
-    def next_cusd(wait: float) -> str | None:
-        try:
-            return answers.get(timeout=wait)
-        except queue.Empty:
-            return None
-
-    ucs2 = cscs is not None and bool(cscs) and cscs[0].upper() == "UCS2"
-    return run_ussd(command, next_cusd, code, style=style, ucs2=ucs2, timeout=timeout)

@@ -6,6 +6,9 @@ character set (``style="text"``; UCS2 hex when the answer's DCS says UCS2 or CSC
 The answer is a ``+CUSD: <m>[,"<text>",<dcs>]`` line that comes before or after the ``OK``;
 ``m`` 0 done, 1 more expected, 2 ended by the network, 4 not supported, 5 timed out.
 
+:func:`ask` runs it on an open :class:`~modem.modem.Modem` (anything with ``command`` and the
+``ussd_answers`` queue its reader fills); the driver itself never loads this module or the codec.
+
 Text from the network is hostile: :attr:`UssdAnswer.text` has control characters replaced,
 and the amount is parsed leniently (the whole text is kept next to it).
 """
@@ -13,17 +16,21 @@ and the amount is parsed leniently (the whole text is kept next to it).
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 from modem.errors import AtError, UssdError
 from modem.pdu import gsm7
-from modem.status import Commander, split_fields
+from modem.status import Commander, reply_fields, split_fields
 
 __all__ = [
     "UssdAnswer",
+    "UssdPort",
+    "ask",
     "decode_answer",
     "encode_request",
     "parse_amount",
@@ -144,3 +151,38 @@ def run_ussd(
         raise UssdError("empty USSD answer")
     amount, currency = parse_amount(clean)
     return UssdAnswer(mode, clean, amount, currency)
+
+
+class UssdPort(Protocol):
+    """What :func:`ask` needs of a modem (:class:`modem.modem.Modem` has both)."""
+
+    ussd_answers: queue.SimpleQueue[str]
+
+    def command(self, cmd: str, timeout: float | None = None) -> list[str]:
+        """Run an AT command, return its Info lines."""
+        ...
+
+
+def ask(
+    port: UssdPort, code: str, *, style: str | None = None, timeout: float = 20.0
+) -> UssdAnswer:
+    """Ask the network ``code`` (``*100#``) in the modem's dialect; UssdError if no answer."""
+    if style is None:
+        lines = port.command("AT+CGMI")
+        style = style_for(lines[0] if lines else None)
+    try:
+        cscs = reply_fields(port.command("AT+CSCS?"), "+CSCS")
+    except AtError:
+        cscs = None
+    answers = port.ussd_answers
+    while not answers.empty():
+        answers.get_nowait()  # an answer nobody waited for
+
+    def next_cusd(wait: float) -> str | None:
+        try:
+            return answers.get(timeout=wait)
+        except queue.Empty:
+            return None
+
+    ucs2 = cscs is not None and bool(cscs) and cscs[0].upper() == "UCS2"
+    return run_ussd(port.command, next_cusd, code, style=style, ucs2=ucs2, timeout=timeout)

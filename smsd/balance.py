@@ -19,6 +19,7 @@ import structlog
 
 from modem.errors import UssdError
 from modem.modem import Modem
+from modem.ussd import ask
 from smsd.settings import BalanceSettings
 from store.balances import Balances
 
@@ -86,7 +87,7 @@ class BalanceKeeper:
             )  # fmt: skip
             return
         try:
-            answer = modem.ussd(code)
+            answer = ask(modem, code)
         except UssdError as exc:
             self.balances.record_balance(
                 self.name, at=now, text=None, amount=None, currency=None, error=str(exc),

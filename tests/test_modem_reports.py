@@ -16,7 +16,7 @@ from modem.pdu import SmsStatusReport, decode_pdu, encode_submit
 from modem.settings import ModemSettings
 from modem.sim import SimModem
 from modem.sim.commands import ICCID
-from modem.ussd import decode_answer, encode_request, parse_amount
+from modem.ussd import ask, decode_answer, encode_request, parse_amount
 
 PROFILES = ["generic", "huawei", "simcom", "quectel", "telit"]
 
@@ -154,13 +154,13 @@ def test_balance_by_ussd(profile: str) -> None:
     with SimModem(profile, noise=False, urc_mid_reply=0.0) as sim:
         modem = _open(sim)
         try:
-            answer = modem.ussd("*100#")
+            answer = ask(modem, "*100#")
             assert sim.ussd.requests == ["*100#"]
             assert answer.text.startswith("Your balance is GBP 12.34")
             assert (answer.amount, answer.currency) == (Decimal("12.34"), "GBP")
             modem.command('AT+CSCS="UCS2"')
             sim.fault("ussd", text="Saldo: 7,50 €")
-            answer = modem.ussd("*100#")
+            answer = ask(modem, "*100#")
             assert (answer.amount, answer.currency) == (Decimal("7.50"), "EUR")
         finally:
             modem.close()
@@ -176,7 +176,7 @@ def test_ussd_failures_are_errors(mode: int | None, message: str) -> None:
         modem = _open(sim)
         try:
             with pytest.raises(UssdError, match=message):
-                modem.ussd("*100#", timeout=0.5)
+                ask(modem, "*100#", timeout=0.5)
         finally:
             modem.close()
 
