@@ -41,8 +41,11 @@ def test_every_report_ends_delivered_and_memory_empty(tmp_path: Path, profile: s
         for n in range(3):
             sim.deliver(f"+44770090012{n}", "PIZZA")
         wait_until(lambda: rows(db, STATES) == [("delivered", 6)], what="6 delivered")
-        wait_until(lambda: sim.stats["report_memory_used"] == 0, what="SR empty")
-        assert sim.stats["storage_used"] == 0
+        # The last report is matched (committed) before its CMGD: wait for the delete too.
+        wait_until(
+            lambda: sim.stats["report_memory_used"] == 0 and sim.stats["storage_used"] == 0,
+            what="report memory and SIM storage empty",
+        )
         assert sim.stats.get("reports_lost", 0) == 0
         assert all(m["status_report"] for m in sim.sent())
 
