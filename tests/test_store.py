@@ -71,7 +71,8 @@ RELEASED = [
     "003_live_copies",
     "004_scale_views",
     "005_modems",
-    "006_balances",
+    "006_rules",
+    "007_balances",
 ]
 PARTS = ("directory", "inbox", "outbox", "routing", "accounts", "audit", "broadcasts",
          "invoices", "stats", "modems", "balances")  # fmt: skip
