@@ -192,17 +192,3 @@ def test_ussd_codec_and_amounts() -> None:
     assert parse_amount("no figures") == (None, None)
     with pytest.raises(ValueError):
         encode_request('*100#";ATD123', "text")
-
-
-def test_retry_policy_first_retries_are_quick_then_exponential() -> None:
-    """Two temporary errors cost seconds; later retries grow from the base to the ceiling."""
-    from smsd.settings import RetryPolicy
-
-    policy = RetryPolicy(backoff_base_s=30.0, backoff_max_s=3600.0, first_retry_s=2.0)
-    for _ in range(50):
-        assert 1.5 <= policy.delay(1) <= 2.5
-        assert 2.0 <= policy.delay(2) <= 4.0
-        assert 15.0 <= policy.delay(3) <= 30.0
-        assert 60.0 <= policy.delay(5) <= 120.0
-        assert policy.delay(20) <= 3600.0
-    assert len({round(policy.delay(4), 6) for _ in range(10)}) > 1  # jittered

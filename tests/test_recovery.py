@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from modem.sim import SimModem
+from smsd.settings import RetryPolicy
 from smsd.testing import make_db, rows, running_daemon, texts_to, wait_until, write_config
 
 HANDSET = "+447700900123"
@@ -162,3 +163,15 @@ def test_status_json_shows_identity_routing_and_balance(tmp_path: Path) -> None:
             assert result.exit_code == 0, result.output
             assert json.loads(result.stdout)["modem0"]["amount"] == "30.00"
             assert sim.ussd.requests == ["*100#", "*100#"]
+
+
+def test_retry_policy_first_retries_are_quick_then_exponential() -> None:
+    """Two temporary errors cost seconds; later retries grow from the base to the ceiling."""
+    policy = RetryPolicy(backoff_base_s=30.0, backoff_max_s=3600.0, first_retry_s=2.0)
+    for _ in range(50):
+        assert 1.5 <= policy.delay(1) <= 2.5
+        assert 2.0 <= policy.delay(2) <= 4.0
+        assert 15.0 <= policy.delay(3) <= 30.0
+        assert 60.0 <= policy.delay(5) <= 120.0
+        assert policy.delay(20) <= 3600.0
+    assert len({round(policy.delay(4), 6) for _ in range(10)}) > 1  # jittered
