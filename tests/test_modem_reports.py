@@ -10,13 +10,15 @@ from decimal import Decimal
 import pytest
 
 from modem.at import Urc
-from modem.errors import UssdError
+from modem.errors import AtError, UssdError
 from modem.modem import Modem
 from modem.pdu import SmsStatusReport, decode_pdu, encode_submit
+from modem.reports import decide_routing
 from modem.settings import ModemSettings
 from modem.sim import SimModem
 from modem.sim.commands import ICCID
-from modem.ussd import ask, decode_answer, encode_request, parse_amount
+from modem.status import Commander
+from modem.ussd import ask, decode_answer, encode_request, parse_amount, run_ussd
 
 PROFILES = ["generic", "huawei", "simcom", "quectel", "telit"]
 
@@ -192,3 +194,43 @@ def test_ussd_codec_and_amounts() -> None:
     assert parse_amount("no figures") == (None, None)
     with pytest.raises(ValueError):
         encode_request('*100#";ATD123', "text")
+
+
+def _scripted(answers: dict[str, list[str] | None]) -> Commander:
+    """A command function answering from a table; None means the modem says ERROR."""
+
+    def command(cmd: str, timeout: float | None = None) -> list[str]:
+        reply = answers.get(cmd, [])
+        if reply is None:
+            raise AtError(cmd, "ERROR")
+        return reply
+
+    return command
+
+
+def test_routing_decided_from_what_the_modem_offers() -> None:
+    """ds 1 offered: direct, CNMA per CSMS; only ds 2: stored (SR if listed); nothing: as set."""
+    cnmi = "AT+CNMI=2,1,0,2,0"
+    offers_cds = {"AT+CNMI=?": ["+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)"]}
+    direct = decide_routing(_scripted({**offers_cds, "AT+CSMS?": ["+CSMS: 0,1,1,1"]}), cnmi, "SM")
+    assert (direct.mode, direct.cnmi, direct.ack) == ("direct", "AT+CNMI=2,1,0,1,0", False)
+    assert decide_routing(_scripted({**offers_cds, "AT+CSMS?": None}), cnmi, "SM").ack
+    stores = {"AT+CNMI=?": ["+CNMI: (0,1,2),(0-3),(0,2),(0,2),(0,1)"]}
+    sr = {**stores, "AT+CPMS=?": ['+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")']}
+    assert decide_routing(_scripted(sr), cnmi, "SM").memory == "SR"
+    assert decide_routing(_scripted(stores), cnmi, "ME").memory == "ME"
+    silent = decide_routing(_scripted({"AT+CNMI=?": None}), cnmi, "SM")
+    assert (silent.mode, silent.cnmi, silent.memory) == ("stored", cnmi, "SM")
+    off = decide_routing(_scripted({}), cnmi, "SM", wanted=False)
+    assert (off.mode, off.cnmi) == ("off", "AT+CNMI=2,1,0,0,0")
+
+
+def test_cusd_inside_the_reply_is_taken_without_waiting() -> None:
+    """Some firmware puts +CUSD before the OK: it is the answer, no URC is awaited."""
+    command = _scripted({'AT+CUSD=1,"AA180C3602",15': ['+CUSD: 0,"4379999CA6836AA0A3100A",15']})
+
+    def no_urc(wait: float) -> str | None:
+        raise AssertionError("waited for a URC although the answer came with the reply")
+
+    answer = run_ussd(command, no_urc, "*100#", style="gsm7hex")
+    assert (answer.text, answer.amount, answer.currency) == ("Credit 5 GBP", Decimal("5"), "GBP")
