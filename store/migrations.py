@@ -296,7 +296,21 @@ def m006_rules(conn: Connection) -> None:
 
 
 @_migration
-def m007_hosts(conn: Connection) -> None:
+def m007_balances(conn: Connection) -> None:
+    """SIM balances read by USSD per modem, and requests for a fresh one (`--refresh`)."""
+    conn.execute(
+        "CREATE TABLE modem_balances (id INTEGER PRIMARY KEY, modem TEXT NOT NULL,"
+        " at TEXT NOT NULL, text TEXT, amount TEXT, currency TEXT, error TEXT)"
+    )
+    conn.execute("CREATE INDEX modem_balances_latest ON modem_balances (modem, id)")
+    conn.execute(
+        "CREATE TABLE balance_requests (id INTEGER PRIMARY KEY, modem TEXT,"
+        " requested_at TEXT NOT NULL, balance_id INTEGER REFERENCES modem_balances (id))"
+    )
+
+
+@_migration
+def m008_hosts(conn: Connection) -> None:
     """Several gateway hosts on one store: who claimed an outgoing row, whose modem a status is."""
     conn.execute("ALTER TABLE outgoing ADD COLUMN claimed_by TEXT")
     conn.execute("ALTER TABLE modem_status ADD COLUMN host TEXT")
@@ -307,7 +321,7 @@ def m007_hosts(conn: Connection) -> None:
 
 
 @_migration
-def m008_stats_rollups(conn: Connection) -> None:
+def m009_stats_rollups(conn: Connection) -> None:
     """Roll-ups for gateway-wide statistics (see `store.rollups`); filled by the first fold."""
     conn.execute(
         "CREATE TABLE stats_cells (dim TEXT NOT NULL, business_id INTEGER NOT NULL,"

@@ -16,6 +16,7 @@ use:
     store.stats       suppressed breakdowns, dossiers    (store/stats.py)
     store.modems      modem reports and preferences      (store/modems.py)
     store.rollups     roll-ups for gateway-wide stats    (store/rollups.py)
+    store.balances    SIM balances, refresh requests     (store/balances.py)
     store.consent     consent policy, double opt-in, the consent record (store/consent.py)
     store.polls       polls answered by keyword           (store/polls.py)
     store.schedules   scheduled and recurring broadcasts  (store/schedules.py)
@@ -38,6 +39,7 @@ from store.base import StoreBase
 if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part is first used
     from store.accounts import Accounts
     from store.audit import Audit
+    from store.balances import Balances
     from store.broadcast import Broadcasts
     from store.code_admin import CodeAdmin
     from store.consent import Consent
@@ -178,3 +180,10 @@ class Store(StoreBase):
         from store.code_admin import CodeAdmin
 
         return CodeAdmin(self)
+
+    @cached_property
+    def balances(self) -> Balances:
+        """SIM balances per modem and refresh requests."""
+        from store.balances import Balances
+
+        return Balances(self)
