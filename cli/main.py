@@ -127,6 +127,7 @@ def _register() -> None:
         commands_run,
         commands_sim,
         commands_stats,
+        commands_web,
     )
 
     for module in (
@@ -140,6 +141,7 @@ def _register() -> None:
         commands_invoice,
         commands_outbox,
         commands_broadcast,
+        commands_web,
     ):
         module.register(cli)
 

@@ -1,0 +1,191 @@
+"""How a portal page runs: session, CSRF, the handler in a worker thread, the response.
+
+`page(kind)` turns a plain function `handler(visit) -> Response` into a Starlette endpoint:
+
+1. the session cookie is looked up server-side (idle and absolute timeouts apply);
+2. a page for `kind` ('person', 'business', 'signup', 'reset') without such a session
+   redirects to the matching sign-in page;
+3. a POST must carry the CSRF token of the session (or, before sign-in, of the pre-session
+   cookie); otherwise 403 and nothing happens;
+4. the handler runs in a worker thread (the store and argon2 block), and store errors become
+   the form again with the message (`InvalidInput`, `Conflict`) or 404 (`NotFound`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from smsd.web.context import WebContext
+from store.errors import Conflict, InvalidInput, NotFound
+from store.web_sessions import Session, SessionKind
+
+__all__ = [
+    "COOKIE",
+    "PRE_COOKIE",
+    "FormError",
+    "Handler",
+    "Visit",
+    "page",
+    "redirect",
+]
+
+COOKIE = "smsd_session"
+PRE_COOKIE = "smsd_pre"
+_SIGN_IN = {
+    "person": "/signin",
+    "signup": "/signup",
+    "reset": "/reset",
+    "business": "/business/signin",
+}
+
+log = structlog.get_logger(__name__)
+
+
+class FormError(Exception):
+    """A form cannot be accepted: the message is shown on the form (status 400)."""
+
+
+def redirect(url: str) -> RedirectResponse:
+    """303 See Other: after a POST, the browser GETs `url`."""
+    return RedirectResponse(url, status_code=303)
+
+
+@dataclass
+class Visit:
+    """One request as a handler sees it: form fields, session, CSRF token, clock."""
+
+    request: Request
+    ctx: WebContext
+    now: datetime
+    session: Session | None
+    csrf: str
+    form: Mapping[str, str] = field(default_factory=dict)
+    cookies: list[tuple[str, str | None]] = field(default_factory=list)
+
+    @property
+    def tls(self) -> bool:
+        """True when the browser reached us over HTTPS (directly or via a trusted proxy)."""
+        return self.request.url.scheme == "https"
+
+    def field(self, name: str) -> str:
+        """A form field, stripped ('' when absent)."""
+        return self.form.get(name, "").strip()
+
+    def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        """The template with the page's common values (CSRF token, who is signed in)."""
+        html = self.ctx.templates.get_template(template).render(
+            csrf=self.csrf,
+            who=None if self.session is None else self.session.kind,
+            gateway=self.ctx.gateway_name,
+            **values,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def start_session(self, kind: SessionKind, subject: int) -> None:
+        """Sign in: end the current session and issue a new id (rotation), set the cookie."""
+        if self.session is not None:
+            self.ctx.sessions.end(self.session.id_hash)
+        sid, self.session = self.ctx.sessions.create(kind, subject, now=self.now)
+        self.csrf = self.session.csrf
+        self.cookies.append((COOKIE, sid))
+
+    def end_session(self) -> None:
+        """Sign out of this browser."""
+        if self.session is not None:
+            self.ctx.sessions.end(self.session.id_hash)
+        self.session = None
+        self.cookies.append((COOKIE, None))
+
+
+Handler = Callable[[Visit], Response]
+
+
+def _set_cookies(response: Response, visit: Visit) -> None:
+    for name, value in visit.cookies:
+        if value is None:
+            response.delete_cookie(name, path="/", secure=visit.tls, httponly=True, samesite="lax")
+        else:
+            # No max_age/expires: a session cookie that ends when the browser closes.
+            response.set_cookie(
+                name, value, path="/", secure=visit.tls, httponly=True, samesite="lax"
+            )
+
+
+def _refused(visit: Visit, status: int, message: str) -> Response:
+    return visit.render("error.html", status=status, message=message)
+
+
+def _csrf_ok(sent: str | None, expected: str) -> bool:
+    return bool(sent) and bool(expected) and hmac.compare_digest(str(sent), expected)
+
+
+async def _visit(request: Request, ctx: WebContext) -> Visit:
+    now = ctx.clock()
+    sid = request.cookies.get(COOKIE)
+    session = None
+    if sid:
+        session = await run_in_threadpool(
+            ctx.sessions.load, sid, now=now, idle=ctx.idle, absolute=ctx.absolute
+        )
+    visit = Visit(request, ctx, now, session, "")
+    if session is not None:
+        visit.csrf = session.csrf
+    else:
+        pre = request.cookies.get(PRE_COOKIE, "")
+        if not (16 <= len(pre) <= 100 and pre.isascii()):
+            pre = secrets.token_urlsafe(32)
+            visit.cookies.append((PRE_COOKIE, pre))
+        visit.csrf = pre
+    return visit
+
+
+def _run(handler: Handler, visit: Visit, template: str | None) -> Response:
+    try:
+        return handler(visit)
+    except NotFound:
+        return _refused(visit, 404, "Not found.")
+    except (FormError, InvalidInput, Conflict) as exc:
+        if template is None:
+            return _refused(visit, 400, str(exc))
+        return visit.render(template, status=400, error=str(exc), values=dict(visit.form))
+
+
+def page(
+    kind: SessionKind | None = None, *, form: str | None = None
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wrap a handler for `kind` of session (None: anyone); `form` re-renders on a bad POST."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            ctx: WebContext = request.app.state.web
+            visit = await _visit(request, ctx)
+            if request.method == "POST":
+                data = await request.form()
+                visit.form = {k: v for k, v in data.items() if isinstance(v, str)}
+                if not _csrf_ok(visit.form.get("csrf"), visit.csrf):
+                    log.warning("web_csrf_refused", path=request.url.path)
+                    response = _refused(visit, 403, "This form has expired. Go back and reload.")
+                    _set_cookies(response, visit)
+                    return response
+            if kind is not None and (visit.session is None or visit.session.kind != kind):
+                response = redirect(_SIGN_IN[kind])
+            else:
+                response = await run_in_threadpool(_run, handler, visit, form)
+            _set_cookies(response, visit)
+            return response
+
+        endpoint.__name__ = handler.__name__
+        endpoint.__doc__ = handler.__doc__
+        return endpoint
+
+    return wrap
