@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from smsd.config import WebConfig
+from smsd.config import LimitsConfig, WebConfig
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
 from smsd.web.app import create_app
@@ -30,6 +30,7 @@ __all__ = [
     "sign_in_business",
     "sign_up_person",
     "text",
+    "user_code_of",
     "web_client",
 ]
 
@@ -71,10 +72,21 @@ def seed(path: Path) -> Path:
 
 
 @contextmanager
-def web_client(db: Path, *, https: bool = False, **web: Any) -> Iterator[TestClient]:
+def web_client(
+    db: Path,
+    *,
+    https: bool = False,
+    clock: Callable[[], datetime] | None = None,
+    limits: LimitsConfig | None = None,
+    **web: Any,
+) -> Iterator[TestClient]:
     """A test client on a fresh app over the database file `db` (closed afterwards)."""
     store = Store.open(db)
     ctx = WebContext(store=store, web=replace(WebConfig(), **web))
+    if clock is not None:
+        ctx.clock = clock
+    if limits is not None:
+        ctx.limits = limits
     base = "https://testserver" if https else "http://testserver"
     try:
         with TestClient(create_app(ctx), base_url=base, follow_redirects=False) as client:
