@@ -177,6 +177,16 @@ class WebAccounts:
         assert requests is not None and optins is not None
         return {"requests": int(str(requests[0])), "optins": int(str(optins[0]))}
 
+    def recent_optins(self, business_id: int, limit: int = 10) -> list[tuple[str, str, datetime]]:
+        """The latest opt-ins and opt-outs as (user code, 'in'/'out', time), newest first."""
+        with self._core.transaction(write=False) as db:
+            rows = db.conn.execute(
+                "SELECT user_code, kind, at FROM business_optins WHERE business_id = ?"
+                " ORDER BY at DESC, event_id DESC LIMIT ?",
+                (business_id, limit),
+            ).fetchall()
+        return [(str(r[0]), str(r[1]), from_ts(r[2]) or datetime.min) for r in rows]
+
     # -- people ---------------------------------------------------------------------------
     def user_code_of(self, person_id: int) -> str:
         """The user code of a person who is not erased; `NotFound` otherwise."""

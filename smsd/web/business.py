@@ -97,6 +97,7 @@ def dashboard(visit: Visit) -> Response:
         week=ctx.accounts.counts_since(view.business.id, week),
         optins=view.optin_counts(),
         codes=view.code_counts(),
+        recent=ctx.accounts.recent_optins(view.business.id),
     )
 
 
