@@ -28,10 +28,13 @@ def web(ctx: Context, listen: str | None) -> None:
     """
     import os
 
-    from smsd.web.server import serve
+    from smsd.web.server import parse_listen, serve
 
     os.umask(0o077)
-    serve(ctx.config(), ctx.db, listen)
+    config = ctx.config()
+    host, port = parse_listen(listen or config.web.listen)
+    click.echo(f"smsd web: serving http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    serve(config, ctx.db, listen)
 
 
 @click.command("approve")
