@@ -34,7 +34,7 @@ def web(ctx: Context, listen: str | None) -> None:
     config = ctx.config()
     host, port = parse_listen(listen or config.web.listen)
     click.echo(f"smsd web: serving http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    serve(config, ctx.db, listen)
+    serve(config, ctx.db, listen, ctx.config_path)
 
 
 @click.command("approve")

@@ -152,6 +152,7 @@ class WebConfig:
     lockout_max_minutes: int = 60
     code_minutes: int = 10
     proxy_headers: bool = False
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,7 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
             "lockout_max_minutes": integer(1),
             "code_minutes": integer(1),
             "proxy_headers": boolean,
+            "workers": integer(1),
         },
     ),
     "billing": (

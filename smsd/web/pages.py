@@ -129,15 +129,13 @@ def _csrf_ok(sent: str | None, expected: str) -> bool:
     return bool(sent) and bool(expected) and hmac.compare_digest(str(sent), expected)
 
 
-async def _visit(request: Request, ctx: WebContext) -> Visit:
+def _visit(request: Request, ctx: WebContext, form: Mapping[str, str]) -> Visit:
     now = ctx.clock()
     sid = request.cookies.get(COOKIE)
     session = None
     if sid:
-        session = await run_in_threadpool(
-            ctx.sessions.load, sid, now=now, idle=ctx.idle, absolute=ctx.absolute
-        )
-    visit = Visit(request, ctx, now, session, "")
+        session = ctx.sessions.load(sid, now=now, idle=ctx.idle, absolute=ctx.absolute)
+    visit = Visit(request, ctx, now, session, "", form)
     if session is not None:
         visit.csrf = session.csrf
     else:
@@ -147,6 +145,27 @@ async def _visit(request: Request, ctx: WebContext) -> Visit:
             visit.cookies.append((PRE_COOKIE, pre))
         visit.csrf = pre
     return visit
+
+
+def _serve(
+    request: Request, form: Mapping[str, str] | None, kind: SessionKind | None,
+    handler: Handler, template: str | None, snapshot: bool,
+) -> Response:  # fmt: skip
+    """Everything that blocks (store, argon2, templates), in one worker thread."""
+    visit = _visit(request, request.app.state.web, form or {})
+    if form is not None and not _csrf_ok(form.get("csrf"), visit.csrf):
+        log.warning("web_csrf_refused", path=request.url.path)
+        response = _refused(visit, 403, "This form has expired. Go back and reload.")
+    elif kind is not None and (visit.session is None or visit.session.kind != kind):
+        response = redirect(_SIGN_IN[kind])
+    elif snapshot:
+        # A read-only page reads one consistent snapshot in one transaction.
+        with visit.ctx.store.transaction(write=False):
+            response = _run(handler, visit, template)
+    else:
+        response = _run(handler, visit, template)
+    _set_cookies(response, visit)
+    return response
 
 
 def _run(handler: Handler, visit: Visit, template: str | None) -> Response:
@@ -161,28 +180,20 @@ def _run(handler: Handler, visit: Visit, template: str | None) -> Response:
 
 
 def page(
-    kind: SessionKind | None = None, *, form: str | None = None
+    kind: SessionKind | None = None, *, form: str | None = None, snapshot: bool = False
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """Wrap a handler for `kind` of session (None: anyone); `form` re-renders on a bad POST."""
+    """Wrap a handler for `kind` of session (None: anyone); `form` re-renders on a bad POST.
+
+    `snapshot=True` is for pages that only read: the handler runs in one read transaction.
+    """
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            ctx: WebContext = request.app.state.web
-            visit = await _visit(request, ctx)
+            fields = None
             if request.method == "POST":
                 data = await request.form()
-                visit.form = {k: v for k, v in data.items() if isinstance(v, str)}
-                if not _csrf_ok(visit.form.get("csrf"), visit.csrf):
-                    log.warning("web_csrf_refused", path=request.url.path)
-                    response = _refused(visit, 403, "This form has expired. Go back and reload.")
-                    _set_cookies(response, visit)
-                    return response
-            if kind is not None and (visit.session is None or visit.session.kind != kind):
-                response = redirect(_SIGN_IN[kind])
-            else:
-                response = await run_in_threadpool(_run, handler, visit, form)
-            _set_cookies(response, visit)
-            return response
+                fields = {k: v for k, v in data.items() if isinstance(v, str)}
+            return await run_in_threadpool(_serve, request, fields, kind, handler, form, snapshot)
 
         endpoint.__name__ = handler.__name__
         endpoint.__doc__ = handler.__doc__

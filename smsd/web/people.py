@@ -46,7 +46,7 @@ def _code(visit: Visit) -> str:
     return visit.ctx.accounts.user_code_of(visit.session.subject)
 
 
-@page("person")
+@page("person", snapshot=True)
 def history(visit: Visit) -> Response:
     """My history: businesses in/out with dates and buttons, codes with counts, charts."""
     ctx = visit.ctx
