@@ -28,7 +28,6 @@ from pathlib import Path
 from benchmarks.common import ROOT, Report, median, percentile, quiet_logs, wait_until
 from benchmarks.scale import Size, build, cache_path
 from store.store import Store
-from store.web_sessions import WebSessions
 
 __all__ = ["main", "measure"]
 
@@ -71,7 +70,7 @@ def _server(db: Path, workers: int) -> Iterator[tuple[int, subprocess.Popen[byte
 
 def _sessions(store: Store, size: Size, clients: int) -> list[tuple[str, str]]:
     """(business cookie, person cookie) per client, spread over the data."""
-    web = WebSessions(store)
+    web = store.sessions
     now = datetime.now(UTC)
     pairs = []
     for i in range(clients):

@@ -48,9 +48,7 @@ def company_approve(ctx: Context, name: str) -> None:
     Example:
       smsd company approve "Pizza Place"
     """
-    from store.web_accounts import WebAccounts
-
-    changed = WebAccounts(ctx.store()).approve(name)
+    changed = ctx.store().web.approve(name)
     click.echo(f"approved {name}" if changed else f"{name} was already live")
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal
 
 from store.accounts import BUSINESS_FIELDS, validate_field
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, from_ts, to_ts
 from store.errors import Conflict, InvalidInput, NotFound
 from store.passwords import hash_password
 
@@ -53,21 +53,18 @@ class OptinLine:
     first_in: datetime | None
 
 
-class WebAccounts:
+class WebAccounts(Part):
     """Sign-in lookups, web sign-up, approval, code edits and web opt-in/out."""
 
-    def __init__(self, core: StoreBase) -> None:
-        self._core = core
-
-    def _one(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
-        with self._core.transaction(write=False) as db:
+    def _first(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
+        with self.core.transaction(write=False) as db:
             row = db.conn.execute(sql, params).fetchone()
         return None if row is None else tuple(row)
 
     # -- sign-in lookups ------------------------------------------------------------------
     def person_by_email(self, email: str) -> str | None:
         """The user code of the registered, not erased person with this email (any case)."""
-        row = self._one(
+        row = self._first(
             "SELECT user_code FROM people WHERE email = ? COLLATE NOCASE"
             " AND registered_at IS NOT NULL AND erased_at IS NULL ORDER BY id LIMIT 1",
             (email.strip(),),
@@ -76,7 +73,7 @@ class WebAccounts:
 
     def business_by_email(self, email: str) -> tuple[int, str] | None:
         """(id, name) of the business whose contact email this is."""
-        row = self._one(
+        row = self._first(
             "SELECT id, name FROM businesses WHERE email = ? COLLATE NOCASE ORDER BY id LIMIT 1",
             (email.strip(),),
         )
@@ -104,11 +101,11 @@ class WebAccounts:
             if not values[required]:
                 raise InvalidInput(f"{required}: required")
         secret = hash_password(password)
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             email = str(values["email"])
             if self.business_by_email(email) is not None:
                 raise Conflict("email: a business with this email already exists")
-            if self._one("SELECT 1 FROM businesses WHERE name = ?", (name,)) is not None:
+            if self._first("SELECT 1 FROM businesses WHERE name = ?", (name,)) is not None:
                 raise Conflict("name: a business with this name already exists")
             cur = db.execute(
                 "INSERT INTO businesses (name, first_name, surname, email, sector, password_hash,"
@@ -120,8 +117,8 @@ class WebAccounts:
 
     def approve(self, name: str) -> bool:
         """Make a pending business live; False when it was live already."""
-        with self._core.transaction() as db:
-            row = self._one("SELECT id, pending FROM businesses WHERE name = ?", (name.strip(),))
+        with self.core.transaction() as db:
+            row = self._first("SELECT id, pending FROM businesses WHERE name = ?", (name.strip(),))
             if row is None:
                 raise NotFound(f"no business {name.strip()!r}")
             db.execute("UPDATE businesses SET pending = 0 WHERE id = ?", (row[0],))
@@ -129,13 +126,13 @@ class WebAccounts:
 
     def is_pending(self, business_id: int) -> bool:
         """True while the business awaits the operator's approval."""
-        row = self._one("SELECT pending FROM businesses WHERE id = ?", (business_id,))
+        row = self._first("SELECT pending FROM businesses WHERE id = ?", (business_id,))
         if row is None:
             raise NotFound(f"no business {business_id}")
         return bool(row[0])
 
     def _own_code(self, business_id: int, keyword: str) -> int:
-        row = self._one(
+        row = self._first(
             "SELECT id FROM codes WHERE keyword = ? AND business_id = ?",
             (keyword.strip().upper(), business_id),
         )
@@ -151,7 +148,7 @@ class WebAccounts:
         about = (description or "").strip() or None
         if about is not None and len(about) > 200:
             raise InvalidInput("description: at most 200 characters")
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             code_id = self._own_code(business_id, keyword)
             db.execute(
                 "UPDATE codes SET reply = ?, description = ? WHERE id = ?", (text, about, code_id)
@@ -159,18 +156,18 @@ class WebAccounts:
 
     def pause_code(self, business_id: int, keyword: str, paused: bool) -> None:
         """Pause or resume an own code."""
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             code_id = self._own_code(business_id, keyword)
             db.execute("UPDATE codes SET paused = ? WHERE id = ?", (int(paused), code_id))
 
     def counts_since(self, business_id: int, since: datetime) -> dict[str, int]:
         """{'requests': n, 'optins': n} since `since`, from the privacy views."""
         at = to_ts(since)
-        requests = self._one(
+        requests = self._first(
             "SELECT count(*) FROM request_keys WHERE business_id = ? AND at >= ?",
             (business_id, at),
         )
-        optins = self._one(
+        optins = self._first(
             "SELECT count(*) FROM optin_keys WHERE business_id = ? AND kind = 'in' AND at >= ?",
             (business_id, at),
         )
@@ -179,7 +176,7 @@ class WebAccounts:
 
     def recent_optins(self, business_id: int, limit: int = 10) -> list[tuple[str, str, datetime]]:
         """The latest opt-ins and opt-outs as (user code, 'in'/'out', time), newest first."""
-        with self._core.transaction(write=False) as db:
+        with self.core.transaction(write=False) as db:
             rows = db.conn.execute(
                 "SELECT user_code, kind, at FROM business_optins WHERE business_id = ?"
                 " ORDER BY at DESC, event_id DESC LIMIT ?",
@@ -190,7 +187,7 @@ class WebAccounts:
     # -- people ---------------------------------------------------------------------------
     def user_code_of(self, person_id: int) -> str:
         """The user code of a person who is not erased; `NotFound` otherwise."""
-        row = self._one(
+        row = self._first(
             "SELECT user_code FROM people WHERE id = ? AND erased_at IS NULL", (person_id,)
         )
         if row is None:
@@ -199,7 +196,7 @@ class WebAccounts:
 
     def ledger(self, person_id: int) -> list[OptinLine]:
         """Each business in the person's opt-in ledger, by name, with its latest state."""
-        with self._core.transaction(write=False) as db:
+        with self.core.transaction(write=False) as db:
             rows = db.conn.execute(
                 "SELECT e.business_id, b.name, e.kind, e.at, (SELECT min(at) FROM optin_events x"
                 "  WHERE x.person_id = e.person_id AND x.business_id = e.business_id"
@@ -223,7 +220,7 @@ class WebAccounts:
 
         Only a business already in the person's ledger can be left or rejoined.
         """
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             line = next((x for x in self.ledger(person_id) if x.business_id == business_id), None)
             if line is None:
                 raise NotFound("that business is not in your history")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, from_ts, to_ts
 from store.errors import InvalidInput
 
 __all__ = ["CodeCheck", "Session", "SessionKind", "Throttle", "WebSessions", "digest"]
@@ -50,18 +50,15 @@ class Throttle:
     locked_until: datetime | None
 
 
-class WebSessions:
+class WebSessions(Part):
     """Sessions, throttling and one-time codes, over the store core's connection."""
-
-    def __init__(self, core: StoreBase) -> None:
-        self._core = core
 
     # -- sessions -------------------------------------------------------------------------
     def create(self, kind: SessionKind, subject: int, *, now: datetime) -> tuple[str, Session]:
         """A new session; returns (the cookie value, the stored session)."""
         sid = secrets.token_urlsafe(32)
         session = Session(digest(sid), kind, subject, secrets.token_urlsafe(32), now, now)
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             db.execute(
                 "INSERT INTO web_sessions (id_hash, kind, subject, csrf, created_at, seen_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -79,7 +76,7 @@ class WebSessions:
         if not sid or len(sid) > 100:
             return None
         key = digest(sid)
-        with self._core.transaction(write=False) as db:
+        with self.core.transaction(write=False) as db:
             row = db.conn.execute(
                 "SELECT kind, subject, csrf, created_at, seen_at FROM web_sessions"
                 " WHERE id_hash = ?",
@@ -93,7 +90,7 @@ class WebSessions:
             self.end(key)
             return None
         if now - seen > timedelta(minutes=1):
-            with self._core.transaction() as db:
+            with self.core.transaction() as db:
                 db.execute(
                     "UPDATE web_sessions SET seen_at = ? WHERE id_hash = ?", (to_ts(now), key)
                 )
@@ -102,19 +99,19 @@ class WebSessions:
 
     def end(self, id_hash: str) -> None:
         """End one session (by its stored hash)."""
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             db.execute("DELETE FROM web_sessions WHERE id_hash = ?", (id_hash,))
 
     def end_all(self, kind: SessionKind, subject: int) -> int:
         """End every session of one account (password change, sign-out everywhere, erasure)."""
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             return db.execute(
                 "DELETE FROM web_sessions WHERE kind = ? AND subject = ?", (kind, subject)
             ).rowcount
 
     def purge(self, *, now: datetime, idle: timedelta, absolute: timedelta) -> int:
         """Delete expired sessions and stale throttle rows; how many sessions went."""
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             gone = db.execute(
                 "DELETE FROM web_sessions WHERE seen_at < ? OR created_at < ?",
                 (to_ts(now - idle), to_ts(now - absolute)),
@@ -129,7 +126,7 @@ class WebSessions:
     # -- throttling ------------------------------------------------------------------------
     def throttle(self, key: str) -> Throttle:
         """The failures counted for `key` (zero when none)."""
-        with self._core.transaction(write=False) as db:
+        with self.core.transaction(write=False) as db:
             row = db.conn.execute(
                 "SELECT failures, locked_until FROM web_throttle WHERE key = ?", (key,)
             ).fetchone()
@@ -141,12 +138,12 @@ class WebSessions:
         self, key: str, *, now: datetime, free: int, base: timedelta, cap: timedelta
     ) -> Throttle:
         """Count one failure; from the `free`-th on, lock for `base` doubling up to `cap`."""
-        with self._core.transaction():
+        with self.core.transaction():
             failures = self.throttle(key).failures + 1
             locked = None
             if failures >= free:
                 locked = now + min(cap, base * (2 ** (failures - free)))
-            with self._core.transaction() as db:
+            with self.core.transaction() as db:
                 db.execute(
                     "INSERT INTO web_throttle (key, failures, locked_until, updated_at)"
                     " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO UPDATE SET failures = ?2,"
@@ -157,7 +154,7 @@ class WebSessions:
 
     def clear(self, key: str) -> None:
         """Forget the failures of `key` (after a successful sign-in)."""
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             db.execute("DELETE FROM web_throttle WHERE key = ?", (key,))
 
     # -- one-time codes ----------------------------------------------------------------------
@@ -166,7 +163,7 @@ class WebSessions:
     ) -> str:
         """A fresh 6-digit code for `person_id`; earlier unused codes of that purpose die."""
         code = f"{secrets.randbelow(1_000_000):06d}"
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             db.execute(
                 "UPDATE web_codes SET used_at = ? WHERE person_id = ? AND purpose = ?"
                 " AND used_at IS NULL",
@@ -181,7 +178,7 @@ class WebSessions:
 
     def codes_since(self, person_id: int, since: datetime) -> int:
         """How many codes were texted to this person since `since` (sending is capped)."""
-        with self._core.transaction(write=False) as db:
+        with self.core.transaction(write=False) as db:
             row = db.conn.execute(
                 "SELECT count(*) FROM web_codes WHERE person_id = ? AND created_at >= ?",
                 (person_id, to_ts(since)),
@@ -194,7 +191,7 @@ class WebSessions:
         """Use up the live code if `code` matches; count a wrong try (five per code)."""
         if not code.strip().isdigit():
             raise InvalidInput("code: expected the digits texted to you")
-        with self._core.transaction() as db:
+        with self.core.transaction() as db:
             row = db.conn.execute(
                 "SELECT id, code_hash, expires_at, attempts FROM web_codes WHERE person_id = ?"
                 " AND purpose = ? AND used_at IS NULL ORDER BY id DESC LIMIT 1",

@@ -24,7 +24,7 @@ def test_groups_mount_beside_the_portal_and_tasks_run_until_shutdown(tmp_path: P
 
     async def ping(request: Request) -> JSONResponse:
         ctx: WebContext = request.app.state.web
-        return JSONResponse({"businesses": len(ctx.store.list_businesses())})
+        return JSONResponse({"businesses": len(ctx.store.directory.list_businesses())})
 
     async def task(ctx: WebContext) -> None:
         events.append("started")
@@ -35,7 +35,7 @@ def test_groups_mount_beside_the_portal_and_tasks_run_until_shutdown(tmp_path: P
             raise
 
     store = Store.open(tmp_path / "app.db")
-    store.add_business("Pizza Place")
+    store.directory.add_business("Pizza Place")
     app = create_app(
         WebContext(store=store), groups=[Mount("/api/v1", routes=[Route("/ping", ping)])],
         tasks=[task],

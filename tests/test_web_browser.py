@@ -82,7 +82,7 @@ def _seed(tmp: Path) -> Path:
     store = Store.open(db)
     fields = {"first_name": "Bo", "surname": "Chan", "email": "bo@pizza.example",
               "sector": "restaurants"}  # fmt: skip
-    store.update_business("Pizza Place", fields, password=BIZ_PASSWORD)
+    store.accounts.update_business("Pizza Place", fields, password=BIZ_PASSWORD)
     store.close()
     return db
 

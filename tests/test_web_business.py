@@ -39,7 +39,7 @@ def db(tmp_path: Path) -> Path:
 def bill(store: Store, business: str, month: str) -> Invoice:
     """Invoice `business` for `month` at 10p a request."""
     prices = {"price_per_request": Decimal("0.10"), "price_per_broadcast_part": Decimal("0.05")}
-    return store.create_invoice(business, month, currency="GBP", **prices)
+    return store.invoices.create_invoice(business, month, currency="GBP", **prices)
 
 
 def phone_forms(phone: str) -> list[str]:
@@ -57,7 +57,7 @@ def test_no_phone_or_name_on_any_business_page_or_csv(db: Path) -> None:
         bodies = [client.get(url).text for url in PAGES]
         csv_text = client.get("/business/history.csv").text
         preview = post(client, "/business/broadcast", "/business/broadcast", {"text": "Hi"}).text
-    code = Store.open(db).find_person(PHONE).user_code
+    code = Store.open(db).directory.find_person(PHONE).user_code
     assert code in bodies[1] and code in csv_text
     for body in [*bodies, csv_text, preview]:
         for form in [*phone_forms(PHONE), "Ann", "Lee", "ann@example.com"]:
@@ -78,7 +78,7 @@ def test_business_sign_up_waits_for_approval(db: Path) -> None:
         assert post(client, "/business/codes", "/business/codes", add).status_code == 303
         assert "awaiting" not in client.get("/business").text
     store = Store.open(db)
-    assert store.get_code("BREAD").business_name == "Bakery Bros"
+    assert store.directory.get_code("BREAD").business_name == "Bakery Bros"
     store.close()
 
 
@@ -97,7 +97,7 @@ def test_business_sign_up_errors_stay_on_the_form(db: Path) -> None:
         for change, word in cases:
             reply = post(client, "/business/signup", "/business/signup", SIGNUP | change)
             assert reply.status_code == 400 and word in reply.text
-    assert len(Store.open(db).list_businesses()) == 2
+    assert len(Store.open(db).directory.list_businesses()) == 2
 
 
 def test_dashboard_counts_today_and_this_week(db: Path) -> None:
@@ -125,14 +125,14 @@ def test_cross_business_ids_are_refused(db: Path) -> None:
         assert client.get(f"/business/invoices/{coffee.number}").status_code == 404
         assert client.get("/business/history?code=COFFEE").status_code == 400
         assert client.get("/business/history.csv?code=COFFEE").status_code == 400
-    code = Store.open(db).get_code("COFFEE")
+    code = Store.open(db).directory.get_code("COFFEE")
     assert code.reply != "pwned" and not code.paused
 
 
 def test_history_pages_filters_and_csv(db: Path) -> None:
     """60 requests: 50 on the first page, 10 older; filters by code and day; CSV audited."""
     store = Store.open(db)
-    store.add_code("Pizza Place", "SLICE", "A slice {user_code}")
+    store.directory.add_code("Pizza Place", "SLICE", "A slice {user_code}")
     start = datetime(2026, 11, 2, 12, tzinfo=UTC)
     for i in range(60):
         text(
@@ -153,7 +153,7 @@ def test_history_pages_filters_and_csv(db: Path) -> None:
         assert {r[1] for r in rows[1:]} == {"SLICE"}
         assert client.get("/business/history?since=yesterday").status_code == 400
     store = Store.open(db)
-    exports = [a for a in store.list_audit() if a.action == "export"]
+    exports = [a for a in store.audit.list_audit() if a.action == "export"]
     store.close()
     assert exports and exports[-1].reason == "csv, 30 rows"
 
@@ -179,7 +179,7 @@ def test_codes_add_edit_with_placeholder_check_and_pause(db: Path) -> None:
         assert good.status_code == 303
         post(client, "/business/codes", "/business/codes/CALZONE/pause", {"paused": "1"})
         assert "Resume" in client.get("/business/codes").text
-    code = Store.open(db).get_code("CALZONE")
+    code = Store.open(db).directory.get_code("CALZONE")
     assert code.reply == "{business}: {code} {user_code}" and code.description == "new"
     assert code.paused
 
@@ -239,5 +239,5 @@ def test_broadcast_preview_confirm_and_cap(db: Path) -> None:
         sent = post(client, "/business/broadcast", "/business/broadcast/send",
                     {"text": "Half price", "confirm": "yes"})  # fmt: skip
         assert "Queued 1 message(s); 1 over the daily cap" in sent.text
-    rows = Store.open(db).outbox(state="queued", limit=100)
+    rows = Store.open(db).outbox.list(state="queued", limit=100)
     assert sum(1 for o in rows if o.kind == "broadcast") == 1

@@ -41,7 +41,7 @@ def profile(db: Path) -> PersonProfile:
     """The person's stored profile."""
     store = Store.open(db)
     try:
-        return store.person_profile(user_code_of(db))
+        return store.accounts.person_profile(user_code_of(db))
     finally:
         store.close()
 
@@ -76,7 +76,7 @@ def test_the_code_text_goes_through_the_outbox_to_that_phone_only(db: Path) -> N
     assert known.status_code == unknown.status_code == 200
     assert "a code is on its way" in known.text and "a code is on its way" in unknown.text
     store = Store.open(db)
-    recipients = [o.recipient for o in store.outbox(limit=100) if "web code" in o.text]
+    recipients = [o.recipient for o in store.outbox.list(limit=100) if "web code" in o.text]
     store.close()
     assert recipients == [PHONE]
 
@@ -176,7 +176,7 @@ def test_one_click_opt_out_and_back_in_are_recorded_with_channel_web(db: Path) -
         rows = store.db.conn.execute(
             "SELECT kind, channel FROM optin_events ORDER BY id DESC LIMIT 1"
         ).fetchall()
-        skipped = store.broadcast("Pizza Place", "hi", now=store.person_profile(
+        skipped = store.broadcasts.broadcast("Pizza Place", "hi", now=store.accounts.person_profile(
             user_code_of(db)).created_at, default_cap=10).skipped_opted_out  # fmt: skip
         store.close()
         assert rows == [("out", "web")] and skipped == 1
@@ -187,7 +187,7 @@ def test_one_click_opt_out_and_back_in_are_recorded_with_channel_web(db: Path) -
 def test_cannot_opt_out_of_a_business_not_in_my_history(db: Path) -> None:
     """A business id the person never texted is 404, and nothing is written."""
     store = Store.open(db)
-    other = store.add_business("Elsewhere").id
+    other = store.directory.add_business("Elsewhere").id
     store.close()
     with web_client(db) as client:
         sign_up_person(client, db)
@@ -220,7 +220,7 @@ def test_download_my_data_is_the_disclosure_and_is_audited(db: Path) -> None:
     assert data["profile"]["phone"] == PHONE and data["profile"]["first_name"] == "Ann"
     assert {"summary", "ledger", "incoming", "outgoing", "audit"} <= set(data)
     store = Store.open(db)
-    audit = [a for a in store.list_audit(subject=user_code_of(db)) if a.action == "disclose"]
+    audit = [a for a in store.audit.list_audit(subject=user_code_of(db)) if a.action == "disclose"]
     store.close()
     assert len(audit) == 1 and audit[0].actor.startswith("web:")
 
@@ -240,8 +240,8 @@ def test_close_account_erases_everywhere_and_ends_sessions(db: Path) -> None:
             == 400
         )
     store = Store.open(db)
-    person = store.get_person(code)
-    history = store.history("Pizza Place")
+    person = store.directory.get_person(code)
+    history = store.routing.history("Pizza Place")
     phones = store.db.conn.execute(
         "SELECT count(*) FROM incoming WHERE sender = ?", (PHONE,)).fetchone()[0]  # fmt: skip
     store.close()
@@ -252,8 +252,8 @@ def test_close_account_erases_everywhere_and_ends_sessions(db: Path) -> None:
 def test_hostile_business_names_are_escaped(db: Path) -> None:
     """A business named with markup shows as text on the person's page."""
     store = Store.open(db)
-    store.add_business("<script>alert(1)</script>")
-    store.add_code("<script>alert(1)</script>", "EVIL", "hi")
+    store.directory.add_business("<script>alert(1)</script>")
+    store.directory.add_code("<script>alert(1)</script>", "EVIL", "hi")
     store.close()
     store = Store.open(db)
     text(store, PHONE, "EVIL")

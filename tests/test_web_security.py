@@ -203,7 +203,7 @@ def test_lockout_after_repeated_failures_is_audited_and_backs_off(db: Path) -> N
         clock.now += timedelta(minutes=1)
         assert sign_in_business(client).status_code == 303
     store = Store.open(db)
-    locks = [a for a in store.list_audit() if a.action == "signin_locked"]
+    locks = [a for a in store.audit.list_audit() if a.action == "signin_locked"]
     store.close()
     assert any(a.subject == "Pizza Place" for a in locks)
     assert any("client" in (a.reason or "") for a in locks)

@@ -43,7 +43,7 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 def text(store: Store, phone: str, words: str, at: datetime | None = None) -> None:
     """A handset texts `words`: stored and routed exactly as the daemon does."""
     when = at or datetime.now(UTC)
-    incoming = store.record_incoming(
+    incoming = store.inbox.record_incoming(
         sender=phone, sender_type="international", text=words, received_at=when, scts=when
     )
     assert incoming is not None
@@ -58,13 +58,13 @@ def seed(path: Path) -> Path:
         ("Pizza Place", "bo@pizza.example", "PIZZA"),
         ("Coffee Corner", "cy@coffee.example", "COFFEE"),
     ):
-        store.add_business(name)
-        store.update_business(
+        store.directory.add_business(name)
+        store.accounts.update_business(
             name,
             {"first_name": "Bo", "surname": "Chan", "email": email, "sector": "food"},
             password=BIZ_PASSWORD,
         )
-        store.add_code(name, keyword, f"{name}: hello {{user_code}}", "the deal")
+        store.directory.add_code(name, keyword, f"{name}: hello {{user_code}}", "the deal")
     text(store, PHONE, "PIZZA")
     text(store, PHONE, "COFFEE")
     store.close()
@@ -112,7 +112,7 @@ def last_code(db: Path, phone: str = PHONE) -> str:
     """The one-time code in the latest text queued to `phone`."""
     store = Store.open(db)
     try:
-        texts = [o.text for o in store.outbox(limit=1000) if o.recipient == phone]
+        texts = [o.text for o in store.outbox.list(limit=1000) if o.recipient == phone]
     finally:
         store.close()
     found = re.search(r"code is (\d{6})", texts[0] if texts else "")
@@ -124,7 +124,7 @@ def user_code_of(db: Path, phone: str = PHONE) -> str:
     """The user code the gateway gave `phone`."""
     store = Store.open(db)
     try:
-        person = store.find_person(phone)
+        person = store.directory.find_person(phone)
     finally:
         store.close()
     assert person is not None

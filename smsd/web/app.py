@@ -72,7 +72,7 @@ async def purge_task(ctx: WebContext) -> None:
     """Every ten minutes, delete expired sessions and stale throttle rows."""
     while True:
         gone = await run_in_threadpool(
-            ctx.sessions.purge, now=ctx.clock(), idle=ctx.idle, absolute=ctx.absolute
+            ctx.store.sessions.purge, now=ctx.clock(), idle=ctx.idle, absolute=ctx.absolute
         )
         if gone:
             log.info("web_sessions_purged", count=gone)

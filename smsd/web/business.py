@@ -29,7 +29,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def view_of(visit: Visit) -> BusinessView:
     """The signed-in business's privacy view."""
     assert visit.session is not None
-    return BusinessView(visit.ctx.store, visit.session.subject)
+    return BusinessView(visit.ctx.store.directory, visit.session.subject)
 
 
 def _day(raw: str, name: str) -> datetime | None:
@@ -77,7 +77,7 @@ class HistoryQuery:
 
 def _keywords(visit: Visit, view: BusinessView) -> list[str]:
     """The business's own keywords (cheap: the codes table only, no counts)."""
-    return [c.keyword for c in visit.ctx.store.list_codes(view.business.id)]
+    return [c.keyword for c in visit.ctx.store.directory.list_codes(view.business.id)]
 
 
 def _cursor(cursor: HistoryCursor | None) -> str | None:
@@ -97,12 +97,12 @@ def dashboard(visit: Visit) -> Response:
     return visit.render(
         "business/dashboard.html",
         business=view.business,
-        pending=ctx.accounts.is_pending(view.business.id),
-        today=ctx.accounts.counts_since(view.business.id, today),
-        week=ctx.accounts.counts_since(view.business.id, week),
+        pending=ctx.store.web.is_pending(view.business.id),
+        today=ctx.store.web.counts_since(view.business.id, today),
+        week=ctx.store.web.counts_since(view.business.id, week),
         optins=view.optin_counts(),
         codes=_keywords(visit, view),
-        recent=ctx.accounts.recent_optins(view.business.id),
+        recent=ctx.store.web.recent_optins(view.business.id),
     )
 
 
@@ -139,7 +139,7 @@ def history_csv(visit: Visit) -> Response:
     args = (query.code, query.since, query.until)
     total = view.count_history(*args)
     name = view.business.name
-    visit.ctx.store.record_audit(
+    visit.ctx.store.audit.record_audit(
         f"web:business:{name}", "export", name, f"csv, {total} rows", now=visit.now
     )
 
@@ -169,7 +169,9 @@ def stats(visit: Visit) -> Response:
     by = visit.request.query_params.get("by", "hour")
     if by not in DIMENSIONS:
         raise NotFound(by)
-    breakdown = visit.ctx.store.stats(by, business=view.business.id, min_people=DEFAULT_MIN_PEOPLE)
+    breakdown = visit.ctx.store.stats.breakdown(
+        by, business=view.business.id, min_people=DEFAULT_MIN_PEOPLE
+    )
     chart = bar_chart(
         f"Requests by {by} (cells under {breakdown.min_people} people suppressed)",
         [(c.label, c.requests) for c in breakdown.cells],
@@ -188,7 +190,7 @@ def stats(visit: Visit) -> Response:
 def invoices(visit: Visit) -> Response:
     """The business's invoices."""
     view = view_of(visit)
-    listed = visit.ctx.store.list_invoices(view.business.id)
+    listed = visit.ctx.store.invoices.list_invoices(view.business.id)
     return visit.render("business/invoices.html", business=view.business, invoices=listed)
 
 
@@ -196,7 +198,7 @@ def invoices(visit: Visit) -> Response:
 def invoice(visit: Visit) -> Response:
     """One invoice, printable; another business's number is 404."""
     view = view_of(visit)
-    found = visit.ctx.store.get_invoice(visit.request.path_params["number"])
+    found = visit.ctx.store.invoices.get_invoice(visit.request.path_params["number"])
     if found.business.casefold() != view.business.name.casefold():
         raise NotFound("no such invoice")
     return visit.render("business/invoice.html", business=view.business, invoice=found)

@@ -25,7 +25,7 @@ def signup(visit: Visit) -> Response:
     """Create the business (pending approval unless approval is off), then sign in."""
     ctx = visit.ctx
     password = new_password(visit)
-    business_id = ctx.accounts.signup_business(
+    business_id = ctx.store.web.signup_business(
         visit.field("name"),
         {name: visit.field(name) for name in BUSINESS_FIELDS},
         password,
@@ -46,12 +46,12 @@ def signin_page(visit: Visit) -> Response:
 def signin(visit: Visit) -> Response:
     """Sign in by the business's email and password (throttled, lock-outs audited)."""
     ctx, email = visit.ctx, visit.field("email")
-    found = ctx.accounts.business_by_email(email) if email else None
+    found = ctx.store.web.business_by_email(email) if email else None
     password = visit.form.get("password", "")
     check = None
     if found is not None:
         name = found[1]
-        check = lambda: ctx.store.check_business_password(name, password)  # noqa: E731
+        check = lambda: ctx.store.accounts.check_business_password(name, password)  # noqa: E731
     password_signin(visit, f"business:{email.lower()}", None if found is None else found[1], check)
     assert found is not None
     visit.start_session("business", found[0])

@@ -22,7 +22,7 @@ _MAX_BROADCAST = 640  # four concatenated GSM-7 parts
 
 def _live(visit: Visit) -> int:
     assert visit.session is not None
-    if visit.ctx.accounts.is_pending(visit.session.subject):
+    if visit.ctx.store.web.is_pending(visit.session.subject):
         raise FormError("Your business is awaiting the operator's approval.")
     return visit.session.subject
 
@@ -35,7 +35,7 @@ def _codes_page(visit: Visit, status: int = 200, error: str | None = None) -> Re
         error=error,
         business=view.business,
         codes=view.code_counts(),
-        details={c.keyword: c for c in visit.ctx.store.list_codes(view.business.id)},
+        details={c.keyword: c for c in visit.ctx.store.directory.list_codes(view.business.id)},
         placeholders=PLACEHOLDERS,
         values=dict(visit.form),
     )
@@ -53,7 +53,7 @@ def add_code(visit: Visit) -> Response:
     try:
         business_id = _live(visit)
         reply = check_placeholders(visit.form.get("reply", ""))
-        visit.ctx.store.add_code(
+        visit.ctx.store.directory.add_code(
             business_id, visit.field("keyword"), reply, visit.field("description") or None
         )
     except (FormError, InvalidInput, Conflict) as exc:
@@ -72,7 +72,7 @@ def _own(visit: Visit) -> str:
 @page("business")
 def code_page(visit: Visit) -> Response:
     """Edit one own code; another business's keyword is 404."""
-    code = visit.ctx.store.get_code(_own(visit))
+    code = visit.ctx.store.directory.get_code(_own(visit))
     values = {"reply": code.reply, "description": code.description or ""}
     return visit.render("business/code.html", code=code, values=values, placeholders=PLACEHOLDERS)
 
@@ -83,11 +83,11 @@ def edit_code(visit: Visit) -> Response:
     keyword = _own(visit)
     try:
         business_id = _live(visit)
-        visit.ctx.accounts.edit_code(
+        visit.ctx.store.web.edit_code(
             business_id, keyword, visit.form.get("reply", ""), visit.field("description")
         )
     except (FormError, InvalidInput, Conflict) as exc:
-        code = visit.ctx.store.get_code(keyword)
+        code = visit.ctx.store.directory.get_code(keyword)
         return visit.render(
             "business/code.html", status=400, error=str(exc), code=code,
             values=dict(visit.form), placeholders=PLACEHOLDERS,
@@ -99,7 +99,7 @@ def edit_code(visit: Visit) -> Response:
 def pause_code(visit: Visit) -> Response:
     """Pause (paused=1) or resume (paused=0) an own code."""
     keyword = _own(visit)
-    visit.ctx.accounts.pause_code(_live(visit), keyword, visit.field("paused") == "1")
+    visit.ctx.store.web.pause_code(_live(visit), keyword, visit.field("paused") == "1")
     return redirect("/business/codes")
 
 
@@ -151,7 +151,7 @@ def broadcast_send(visit: Visit) -> Response:
     ctx = visit.ctx
     if visit.field("confirm") != "yes":
         raise FormError("Confirm the broadcast first.")
-    result = ctx.store.broadcast(
+    result = ctx.store.broadcasts.broadcast(
         business_id,
         _broadcast_text(visit),
         now=visit.now,

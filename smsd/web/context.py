@@ -15,8 +15,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from smsd.config import LimitsConfig, WebConfig
 from store.accounts import AGE_BANDS, GENDERS
 from store.store import Store
-from store.web_accounts import WebAccounts
-from store.web_sessions import WebSessions
 
 __all__ = ["WebContext", "make_templates", "utc_now"]
 
@@ -50,10 +48,6 @@ class WebContext:
     local_tz: tzinfo = UTC
     clock: Callable[[], datetime] = utc_now
     templates: Environment = field(default_factory=make_templates)
-
-    def __post_init__(self) -> None:
-        self.sessions = WebSessions(self.store)
-        self.accounts = WebAccounts(self.store)
 
     @property
     def idle(self) -> timedelta:

@@ -94,15 +94,15 @@ class Visit:
     def start_session(self, kind: SessionKind, subject: int) -> None:
         """Sign in: end the current session and issue a new id (rotation), set the cookie."""
         if self.session is not None:
-            self.ctx.sessions.end(self.session.id_hash)
-        sid, self.session = self.ctx.sessions.create(kind, subject, now=self.now)
+            self.ctx.store.sessions.end(self.session.id_hash)
+        sid, self.session = self.ctx.store.sessions.create(kind, subject, now=self.now)
         self.csrf = self.session.csrf
         self.cookies.append((COOKIE, sid))
 
     def end_session(self) -> None:
         """Sign out of this browser."""
         if self.session is not None:
-            self.ctx.sessions.end(self.session.id_hash)
+            self.ctx.store.sessions.end(self.session.id_hash)
         self.session = None
         self.cookies.append((COOKIE, None))
 
@@ -134,7 +134,7 @@ def _visit(request: Request, ctx: WebContext, form: Mapping[str, str]) -> Visit:
     sid = request.cookies.get(COOKIE)
     session = None
     if sid:
-        session = ctx.sessions.load(sid, now=now, idle=ctx.idle, absolute=ctx.absolute)
+        session = ctx.store.sessions.load(sid, now=now, idle=ctx.idle, absolute=ctx.absolute)
     visit = Visit(request, ctx, now, session, "", form)
     if session is not None:
         visit.csrf = session.csrf

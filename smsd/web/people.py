@@ -43,7 +43,7 @@ def to_json(value: object) -> str:
 
 def _code(visit: Visit) -> str:
     assert visit.session is not None
-    return visit.ctx.accounts.user_code_of(visit.session.subject)
+    return visit.ctx.store.web.user_code_of(visit.session.subject)
 
 
 @page("person", snapshot=True)
@@ -52,14 +52,14 @@ def history(visit: Visit) -> Response:
     ctx = visit.ctx
     assert visit.session is not None
     code = _code(visit)
-    summary = ctx.store.person_summary(code)
+    summary = ctx.store.stats.person_summary(code)
     hours = [(f"{h:02d}", summary.hours.get(f"{h:02d}", 0)) for h in range(24)]
     order = (*WEEKDAYS[1:], WEEKDAYS[0])
     days = [(d, summary.weekdays.get(d, 0)) for d in order]
     return visit.render(
         "person/history.html",
         user_code=code,
-        ledger=ctx.accounts.ledger(visit.session.subject),
+        ledger=ctx.store.web.ledger(visit.session.subject),
         codes=summary.codes,
         hour_chart=bar_chart("Requests by hour of day (UTC)", hours),
         day_chart=bar_chart("Requests by weekday", days),
@@ -73,7 +73,7 @@ def _opt(visit: Visit, kind: str) -> Response:
         business_id = int(visit.field("business"))
     except ValueError as exc:
         raise FormError("no such business") from exc
-    visit.ctx.accounts.web_opt(
+    visit.ctx.store.web.web_opt(
         visit.session.subject, business_id, "in" if kind == "in" else "out", now=visit.now
     )
     return redirect(f"/me?done={kind}")
@@ -92,7 +92,7 @@ def opt_in(visit: Visit) -> Response:
 
 
 def _profile_values(visit: Visit) -> dict[str, str]:
-    profile = visit.ctx.store.person_profile(_code(visit))
+    profile = visit.ctx.store.accounts.person_profile(_code(visit))
     return {name: getattr(profile, name) or "" for name in PERSON_FIELDS}
 
 
@@ -112,12 +112,12 @@ def profile(visit: Visit) -> Response:
         if not fields[name]:
             raise FormError(f"{name}: required")
     password = new_password(visit) if visit.form.get("password") else None
-    ctx.store.update_person(
+    ctx.store.accounts.update_person(
         _code(visit), fields, password=password, actor="web", reason="edited on the web"
     )
     if password is not None:
         person_id = visit.session.subject
-        ctx.sessions.end_all("person", person_id)
+        ctx.store.sessions.end_all("person", person_id)
         visit.session = None
         visit.start_session("person", person_id)
         return redirect("/me?done=password")
@@ -129,10 +129,10 @@ def download(visit: Visit) -> Response:
     """Everything held on me as JSON (what `smsd disclose` gives), audited."""
     store, code = visit.ctx.store, _code(visit)
     with store.transaction():
-        store.record_audit(
+        store.audit.record_audit(
             f"web:{code}", "disclose", code, "downloaded by the person", now=visit.now
         )
-        dossier = store.person_dossier(code)
+        dossier = store.stats.person_dossier(code)
     return Response(
         to_json(dossier),
         media_type="application/json",
@@ -154,10 +154,10 @@ def close(visit: Visit) -> Response:
     if visit.field("confirm") != "yes":
         raise FormError("Tick the box to confirm.")
     person_id = visit.session.subject
-    ctx.store.erase_everywhere(
+    ctx.store.accounts.erase_everywhere(
         _code(visit), actor="web", reason="account closed by the person on the web", now=visit.now
     )
-    ctx.sessions.end_all("person", person_id)
+    ctx.store.sessions.end_all("person", person_id)
     visit.session = None
     visit.end_session()
     return visit.render("person/closed.html")

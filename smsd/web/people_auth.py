@@ -49,26 +49,30 @@ def _text_code(visit: Visit, purpose: Literal["signup", "reset"]) -> str:
     phone = _phone(visit)
     ctx = visit.ctx
     with ctx.store.transaction():
-        person = ctx.store.find_person(phone)
-        registered = person is not None and ctx.store.person_profile(person.user_code).registered_at
+        person = ctx.store.directory.find_person(phone)
+        registered = (
+            person is not None and ctx.store.accounts.person_profile(person.user_code).registered_at
+        )
         wanted = person is not None and (purpose == "signup" or registered)
         if person is not None and wanted:
-            recent = ctx.sessions.codes_since(person.id, visit.now - timedelta(hours=1))
+            recent = ctx.store.sessions.codes_since(person.id, visit.now - timedelta(hours=1))
             if recent < _CODES_PER_HOUR:
                 ttl = timedelta(minutes=ctx.web.code_minutes)
-                code = ctx.sessions.issue_code(person.id, purpose, now=visit.now, ttl=ttl)
+                code = ctx.store.sessions.issue_code(person.id, purpose, now=visit.now, ttl=ttl)
                 text = (
                     f"{ctx.gateway_name}: your web code is {code}. It expires in"
                     f" {ctx.web.code_minutes} minutes. Never share it."
                 )
-                ctx.store.queue_outgoing(phone, text, "manual", now=visit.now, person_id=person.id)
+                ctx.store.outbox.queue_outgoing(
+                    phone, text, "manual", now=visit.now, person_id=person.id
+                )
     return phone
 
 
 def _proven(visit: Visit, purpose: Literal["signup", "reset"]) -> Person:
     """The person whose phone the texted code proves (and user code, for sign-up)."""
     phone = _phone(visit)
-    person = visit.ctx.store.find_person(phone)
+    person = visit.ctx.store.directory.find_person(phone)
     wrong = FormError("Those codes do not match this phone number, or the code has expired.")
     if person is None:
         raise wrong
@@ -77,7 +81,7 @@ def _proven(visit: Visit, purpose: Literal["signup", "reset"]) -> Person:
         if not hmac.compare_digest(given.encode(), person.user_code.encode()):
             raise wrong
     if (
-        visit.ctx.sessions.check_code(person.id, purpose, visit.field("code"), now=visit.now)
+        visit.ctx.store.sessions.check_code(person.id, purpose, visit.field("code"), now=visit.now)
         != "ok"
     ):
         raise wrong
@@ -96,20 +100,22 @@ def signin(visit: Visit) -> Response:
     ctx, who = visit.ctx, visit.field("login")
     user_code = None
     if "@" in who:
-        user_code = ctx.accounts.person_by_email(who)
+        user_code = ctx.store.web.person_by_email(who)
     elif who:
         try:
-            found = ctx.store.find_person(to_e164(who, ctx.default_region))
+            found = ctx.store.directory.find_person(to_e164(who, ctx.default_region))
         except InvalidNumber:
             found = None
-        if found is not None and ctx.store.person_profile(found.user_code).registered_at:
+        if found is not None and ctx.store.accounts.person_profile(found.user_code).registered_at:
             user_code = found.user_code
     password = visit.form.get("password", "")
     code = user_code
-    check = None if code is None else lambda: ctx.store.check_person_password(code, password)
+    check = (
+        None if code is None else lambda: ctx.store.accounts.check_person_password(code, password)
+    )
     password_signin(visit, f"person:{who.lower()}", user_code, check)
     assert user_code is not None
-    visit.start_session("person", ctx.store.get_person(user_code).id)
+    visit.start_session("person", ctx.store.directory.get_person(user_code).id)
     return redirect("/me")
 
 
@@ -130,7 +136,7 @@ def signup(visit: Visit) -> Response:
 def signup_verify(visit: Visit) -> Response:
     """Step 2: the texted code and the user code prove the phone."""
     person = _proven(visit, "signup")
-    if visit.ctx.store.person_profile(person.user_code).registered_at is not None:
+    if visit.ctx.store.accounts.person_profile(person.user_code).registered_at is not None:
         raise FormError("This phone already has an account: sign in, or reset your password.")
     visit.start_session("signup", person.id)
     return redirect("/signup/profile")
@@ -147,11 +153,11 @@ def profile(visit: Visit) -> Response:
     """Save the profile and password in one transaction, then sign in."""
     ctx = visit.ctx
     assert visit.session is not None
-    person = ctx.store.get_person(ctx.accounts.user_code_of(visit.session.subject))
+    person = ctx.store.directory.get_person(ctx.store.web.user_code_of(visit.session.subject))
     password = new_password(visit)
     fields = {name: visit.field(name) for name in PERSON_FIELDS}
     assert person.phone is not None
-    ctx.store.register_person(
+    ctx.store.accounts.register_person(
         person.phone, person.user_code, fields, password=password, actor="web", now=visit.now
     )
     visit.start_session("person", person.id)
@@ -191,11 +197,11 @@ def password(visit: Visit) -> Response:
     ctx = visit.ctx
     assert visit.session is not None
     person_id = visit.session.subject
-    code = ctx.accounts.user_code_of(person_id)
-    ctx.store.update_person(
+    code = ctx.store.web.user_code_of(person_id)
+    ctx.store.accounts.update_person(
         code, {}, password=new_password(visit), actor="web", reason="password reset by texted code"
     )
-    ctx.sessions.end_all("person", person_id)
+    ctx.store.sessions.end_all("person", person_id)
     visit.start_session("person", person_id)
     return redirect("/me?done=password")
 

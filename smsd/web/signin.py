@@ -29,7 +29,7 @@ def client_address(visit: Visit) -> str:
 
 def _locked_message(visit: Visit, keys: list[str]) -> str | None:
     for key in keys:
-        state = visit.ctx.sessions.throttle(key)
+        state = visit.ctx.store.sessions.throttle(key)
         if state.locked_until is not None and state.locked_until > visit.now:
             minutes = max(1, round((state.locked_until - visit.now).total_seconds() / 60))
             return f"Too many failed sign-ins. Try again in {minutes} minute(s)."
@@ -59,10 +59,10 @@ def password_signin(
         ok = check()
     if ok:
         for key in keys:
-            visit.ctx.sessions.clear(key)
+            visit.ctx.store.sessions.clear(key)
         return
     for key in keys:
-        state = visit.ctx.sessions.fail(
+        state = visit.ctx.store.sessions.fail(
             key,
             now=visit.now,
             free=web.signin_free_failures,
@@ -71,7 +71,7 @@ def password_signin(
         )
         if state.locked_until is not None:
             what = "account" if key.startswith("acct:") else f"client {key[3:]}"
-            visit.ctx.store.record_audit(
+            visit.ctx.store.audit.record_audit(
                 "web",
                 "signin_locked",
                 subject if key.startswith("acct:") else None,
