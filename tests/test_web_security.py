@@ -138,14 +138,16 @@ def test_session_ids_are_stored_hashed(db: Path) -> None:
     assert sid.encode() not in raw
 
 
-def test_sign_out_ends_the_session_on_the_server(db: Path) -> None:
-    """After sign-out, replaying the old cookie leads to the sign-in page."""
-    with web_client(db) as client:
+def test_sign_out_ends_every_session_of_the_account(db: Path) -> None:
+    """After sign-out the old cookie, and the account's other browsers, are signed out."""
+    with web_client(db) as client, web_client(db) as other:
         sign_in_business(client)
+        sign_in_business(other)
         sid = client.cookies["smsd_session"]
         post(client, "/business", "/signout", {})
         client.cookies.set("smsd_session", sid)
         assert client.get("/business").headers["location"] == "/business/signin"
+        assert other.get("/business").headers["location"] == "/business/signin"
 
 
 @pytest.mark.parametrize(
@@ -218,12 +220,17 @@ def test_failures_from_one_address_lock_it_across_accounts(db: Path) -> None:
 
 
 def test_unknown_and_wrong_password_give_the_same_answer(db: Path) -> None:
-    """Sign-in does not tell an unknown email from a wrong password."""
+    """Sign-in does not tell an unknown email from a wrong password, whatever its length."""
     with web_client(db) as client:
-        unknown = _fail(client, "nobody@example.com")
-        wrong = _fail(client, "bo@pizza.example")
-    assert unknown.status_code == wrong.status_code == 400
-    assert "Wrong sign-in details" in unknown.text and "Wrong sign-in details" in wrong.text
+        answers = [
+            _fail(client, "nobody@example.com"),
+            _fail(client, "nobody@example.com", "short"),
+            _fail(client, "bo@pizza.example"),
+            _fail(client, "bo@pizza.example", "short"),
+        ]
+    for answer in answers:
+        assert answer.status_code == 400
+        assert "Wrong sign-in details" in answer.text
 
 
 def test_password_change_ends_every_session(db: Path) -> None:

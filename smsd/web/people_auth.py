@@ -208,7 +208,9 @@ def password(visit: Visit) -> Response:
 
 @page()
 def signout(visit: Visit) -> Response:
-    """Sign out of this browser (person or business)."""
+    """Sign out (person or business): every session of the account ends, not just this one."""
+    if visit.session is not None and visit.session.kind in ("person", "business"):
+        visit.ctx.store.sessions.end_all(visit.session.kind, visit.session.subject)
     visit.end_session()
     return redirect("/")
 

@@ -36,6 +36,30 @@ def _locked_message(visit: Visit, keys: list[str]) -> str | None:
     return None
 
 
+def _count_failure(visit: Visit, key: str, subject: str | None) -> None:
+    """One more failure for `key`; a lock-out it starts is audited."""
+    web = visit.ctx.web
+    state = visit.ctx.store.sessions.fail(
+        key,
+        now=visit.now,
+        free=web.signin_free_failures,
+        base=timedelta(minutes=web.lockout_minutes),
+        cap=timedelta(minutes=web.lockout_max_minutes),
+    )
+    if state.locked_until is None:
+        return
+    account = key.startswith("acct:")
+    visit.ctx.store.audit.record_audit(
+        "web",
+        "signin_locked",
+        subject if account else None,
+        f"{'account' if account else 'client ' + key[3:]} locked until"
+        f" {state.locked_until:%Y-%m-%d %H:%M:%S} UTC after {state.failures} failed sign-ins",
+        now=visit.now,
+    )
+    log.warning("web_signin_locked", failures=state.failures, scope=key.split(":")[0])
+
+
 def password_signin(
     visit: Visit,
     account_key: str,
@@ -47,37 +71,20 @@ def password_signin(
     `check` is None for an unknown account (a dummy hash keeps the timing alike).
     `subject` is what the audit trail names (user code or business name; None if unknown).
     """
-    web = visit.ctx.web
     keys = [f"acct:{account_key}", f"ip:{client_address(visit)}"]
     locked = _locked_message(visit, keys)
     if locked is not None:
         raise FormError(locked)
     if check is None:
-        hash_password(visit.field("password") or "x" * 12)
+        hash_password("x" * 12)  # the same argon2 work as checking a real password
         ok = False
     else:
         ok = check()
     if ok:
-        for key in keys:
-            visit.ctx.store.sessions.clear(key)
+        # Only the account's count is forgiven: signing in to one's own account between
+        # guesses must not reset the client address's count.
+        visit.ctx.store.sessions.clear(keys[0])
         return
     for key in keys:
-        state = visit.ctx.store.sessions.fail(
-            key,
-            now=visit.now,
-            free=web.signin_free_failures,
-            base=timedelta(minutes=web.lockout_minutes),
-            cap=timedelta(minutes=web.lockout_max_minutes),
-        )
-        if state.locked_until is not None:
-            what = "account" if key.startswith("acct:") else f"client {key[3:]}"
-            visit.ctx.store.audit.record_audit(
-                "web",
-                "signin_locked",
-                subject if key.startswith("acct:") else None,
-                f"{what} locked until {state.locked_until:%Y-%m-%d %H:%M:%S} UTC"
-                f" after {state.failures} failed sign-ins",
-                now=visit.now,
-            )
-            log.warning("web_signin_locked", failures=state.failures, scope=key.split(":")[0])
+        _count_failure(visit, key, subject)
     raise FormError("Wrong sign-in details.")
