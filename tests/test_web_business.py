@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from webkit import PHONE, post, seed, sign_in_business, sign_up_person, text, web_client
+from webkit import PHONE, csrf_of, post, seed, sign_in_business, sign_up_person, text, web_client
 
 from cli.main import _register, cli
 from smsd.config import LimitsConfig
+from store.errors import StoreUnavailable
 from store.invoices import Invoice
 from store.store import Store
 
@@ -241,3 +242,18 @@ def test_broadcast_preview_confirm_and_cap(db: Path) -> None:
         assert "Queued 1 message(s); 1 over the daily cap" in sent.text
     rows = Store.open(db).outbox.list(state="queued", limit=100)
     assert sum(1 for o in rows if o.kind == "broadcast") == 1
+
+
+def test_a_full_disk_is_a_503_and_nothing_is_half_saved(db: Path) -> None:
+    """The database cannot grow: sign-up answers 503 with a message; no business is created."""
+    with web_client(db) as client:
+        page = client.get("/business/signup")
+        store: Store = client.app.state.web.store  # type: ignore[attr-defined]
+        store.limit_pages(store.db.conn.execute("PRAGMA page_count").fetchone()[0])
+        with pytest.raises(StoreUnavailable):  # fill the businesses table's last pages
+            for i in range(10_000):
+                store.directory.add_business(f"filler {i:05d} " + "x" * 60)
+        before = len(store.directory.list_businesses())
+        reply = client.post("/business/signup", data=SIGNUP | {"csrf": csrf_of(page.text)})
+        assert len(store.directory.list_businesses()) == before
+    assert reply.status_code == 503 and "Nothing was saved" in reply.text

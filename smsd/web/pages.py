@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from smsd.web.context import WebContext
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from store.web_sessions import Session, SessionKind
 
 __all__ = [
@@ -177,6 +177,11 @@ def _run(handler: Handler, visit: Visit, template: str | None) -> Response:
         if template is None:
             return _refused(visit, 400, str(exc))
         return visit.render(template, status=400, error=str(exc), values=dict(visit.form))
+    except StoreUnavailable as exc:
+        log.error("web_store_unavailable", error=str(exc), path=visit.request.url.path)
+        response = _refused(visit, 503, "The service is busy. Nothing was saved; try again soon.")
+        response.headers["retry-after"] = "30"
+        return response
 
 
 def page(
