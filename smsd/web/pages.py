@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import anyio.to_thread
 import structlog
-from starlette.concurrency import run_in_threadpool
+from anyio import CapacityLimiter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -32,6 +33,7 @@ from store.web_sessions import Session, SessionKind
 __all__ = [
     "COOKIE",
     "PRE_COOKIE",
+    "WORKER_THREADS",
     "FormError",
     "Handler",
     "Visit",
@@ -184,6 +186,20 @@ def _run(handler: Handler, visit: Visit, template: str | None) -> Response:
         return response
 
 
+#: Handlers running at once per server process. They share one database connection under one
+#: lock anyway; fewer threads contend less for it and for the GIL (lower tail latency), and
+#: more than one keeps a sign-in's argon2 from holding up every other page.
+WORKER_THREADS = 4
+
+
+def _limiter(request: Request) -> CapacityLimiter:
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "handler_limiter", None)
+    if limiter is None:
+        limiter = state.handler_limiter = CapacityLimiter(WORKER_THREADS)
+    return limiter
+
+
 def page(
     kind: SessionKind | None = None, *, form: str | None = None, snapshot: bool = False
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
@@ -198,7 +214,9 @@ def page(
             if request.method == "POST":
                 data = await request.form()
                 fields = {k: v for k, v in data.items() if isinstance(v, str)}
-            return await run_in_threadpool(_serve, request, fields, kind, handler, form, snapshot)
+            return await anyio.to_thread.run_sync(
+                _serve, request, fields, kind, handler, form, snapshot, limiter=_limiter(request)
+            )
 
         endpoint.__name__ = handler.__name__
         endpoint.__doc__ = handler.__doc__
