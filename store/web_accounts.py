@@ -9,7 +9,7 @@ signed-in business's id and matches it in SQL, so a keyword or id of another bus
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -173,6 +173,30 @@ class WebAccounts(Part):
         )
         assert requests is not None and optins is not None
         return {"requests": int(str(requests[0])), "optins": int(str(optins[0]))}
+
+    def times_requested(
+        self, business_id: int, user_codes: Sequence[str]
+    ) -> dict[tuple[str, str], int]:
+        """(user code, keyword) -> how often that caller requested that code of the business.
+
+        Reads the privacy views only; one statement for a page of callers.
+        """
+        codes = sorted(set(user_codes))
+        if not codes:
+            return {}
+        marks = ",".join("?" * len(codes))
+        with self.core.transaction(write=False) as db:
+            rows = db.conn.execute(
+                # An index-only pass over the business's requests (its covering index),
+                # keeping the page's people; then their user codes and keywords.
+                "SELECT p.user_code, c.keyword, g.n FROM (SELECT person_id, code_id,"  # noqa: S608
+                " count(*) AS n FROM request_keys WHERE business_id = ? AND person_id IN"
+                f" (SELECT person_id FROM person_facts WHERE user_code IN ({marks}))"
+                " GROUP BY person_id, code_id) g JOIN person_facts p ON p.person_id = g.person_id"
+                " JOIN codes c ON c.id = g.code_id",
+                (business_id, *codes),
+            ).fetchall()
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
 
     def recent_optins(self, business_id: int, limit: int = 10) -> list[tuple[str, str, datetime]]:
         """The latest opt-ins and opt-outs as (user code, 'in'/'out', time), newest first."""

@@ -159,6 +159,20 @@ def test_history_pages_filters_and_csv(db: Path) -> None:
     assert exports and exports[-1].reason == "csv, 30 rows"
 
 
+def test_history_shows_how_often_each_caller_requested_the_code(db: Path) -> None:
+    """A caller who texted PIZZA three times shows 3 on each of their rows."""
+    store = Store.open(db)
+    text(store, PHONE, "PIZZA")
+    text(store, PHONE, "pizza!")
+    code = store.directory.find_person(PHONE).user_code  # type: ignore[union-attr]
+    store.close()
+    with web_client(db) as client:
+        sign_in_business(client)
+        page = client.get("/business/history").text
+    row = f'<td class="code">{code}</td><td>PIZZA</td><td>3</td>'
+    assert page.count(row) == 3
+
+
 def test_codes_add_edit_with_placeholder_check_and_pause(db: Path) -> None:
     """Add a code; an unknown placeholder is refused and nothing saved; pause and resume."""
     with web_client(db) as client:

@@ -117,14 +117,17 @@ def history(visit: Visit) -> Response:
         return visit.render(
             "business/history.html", status=400, error=str(exc), values=values,
             business=view.business, rows=[], total=0, older=None, codes=_keywords(visit, view),
+            times={},
         )  # fmt: skip
     args = (query.code, query.since, query.until)
     shown = view.page(*args, limit=PAGE_SIZE, before=query.before)
+    times = visit.ctx.store.web.times_requested(view.business.id, [r.user_code for r in shown.rows])
     return visit.render(
         "business/history.html",
         business=view.business,
         values=values,
         rows=list(reversed(shown.rows)),
+        times=times,
         total=view.count_history(*args),
         older=_cursor(shown.before),
         codes=_keywords(visit, view),
