@@ -103,6 +103,19 @@ def test_post_without_csrf_is_refused_and_changes_nothing(db: Path) -> None:
         assert client.get("/me").text.count("Opt back in") == 0
 
 
+def test_a_post_from_another_origin_is_refused_even_with_the_token(db: Path) -> None:
+    """A cross-site Origin header on a POST is 403; the site's own origin passes."""
+    with web_client(db) as client:
+        token = csrf_of(client.get("/business/signin").text)
+        data = {"csrf": token, "email": "bo@pizza.example", "password": BIZ_PASSWORD}
+        evil = client.post(
+            "/business/signin", data=data, headers={"origin": "https://evil.example"}
+        )
+        assert evil.status_code == 403
+        own = client.post("/business/signin", data=data, headers={"origin": "http://testserver"})
+        assert own.status_code == 303
+
+
 def test_anonymous_forms_need_the_pre_session_token(db: Path) -> None:
     """Sign-in without the token set by the form page is refused (login CSRF)."""
     with web_client(db) as client:

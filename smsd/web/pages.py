@@ -128,6 +128,12 @@ def _refused(visit: Visit, status: int, message: str) -> Response:
     return visit.render("error.html", status=status, message=message)
 
 
+def _same_origin(request: Request) -> bool:
+    """A browser's `Origin` on a POST, when sent, must be this site (defence in depth)."""
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
 def _csrf_ok(sent: str | None, expected: str) -> bool:
     return bool(sent) and bool(expected) and hmac.compare_digest(str(sent), expected)
 
@@ -156,7 +162,7 @@ def _serve(
 ) -> Response:  # fmt: skip
     """Everything that blocks (store, argon2, templates), in one worker thread."""
     visit = _visit(request, request.app.state.web, form or {})
-    if form is not None and not _csrf_ok(form.get("csrf"), visit.csrf):
+    if form is not None and not (_csrf_ok(form.get("csrf"), visit.csrf) and _same_origin(request)):
         log.warning("web_csrf_refused", path=request.url.path)
         response = _refused(visit, 403, "This form has expired. Go back and reload.")
     elif kind is not None and (visit.session is None or visit.session.kind != kind):
