@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import _register, cli
+from cli.main import cli
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
 from store import HistoryRow, Store
@@ -259,7 +259,6 @@ def test_cli_history_shows_latest_page_unless_all(tmp_path: Path) -> None:
     with Store.open(path) as opened:
         _populate(opened)
         full = opened.routing.history("Biz 0")
-    _register()
     runner = CliRunner()
 
     def rows(*args: str) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from webkit import PHONE, csrf_of, post, seed, sign_in_business, sign_up_person, text, web_client
 
-from cli.main import _register, cli
+from cli.main import cli
 from smsd.config import LimitsConfig
 from store.errors import StoreUnavailable
 from store.invoices import Invoice
@@ -73,7 +73,6 @@ def test_business_sign_up_waits_for_approval(db: Path) -> None:
         add = {"keyword": "BREAD", "reply": "Fresh bread {user_code}"}
         refused = post(client, "/business/codes", "/business/codes", add)
         assert refused.status_code == 400 and "approval" in refused.text
-        _register()
         result = CliRunner().invoke(cli, ["--db", str(db), "company", "approve", "Bakery Bros"])
         assert result.exit_code == 0 and "approved" in result.output
         assert post(client, "/business/codes", "/business/codes", add).status_code == 303
