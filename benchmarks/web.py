@@ -25,8 +25,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.common import ROOT, Report, median, percentile, quiet_logs, wait_until
+from benchmarks.common import ROOT, Report, median, percentile, quiet_logs
 from benchmarks.scale import Size, build, cache_path
+from smsd.testing import wait_until
 from store.store import Store
 
 __all__ = ["main", "measure"]

@@ -13,19 +13,18 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from daemonproc import ROOT, running_daemon, wait_until
-from gatewaykit import make_db, texts_to
 
 from modem.sim import SimModem
+from smsd.testing import make_db, running_daemon, smsd_command, texts_to, wait_until
 from store.store import Store
 
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -60,10 +59,9 @@ def _up(url: str) -> bool:
 def running_web(tmp: Path, db: Path) -> Iterator[str]:
     """`smsd web` as a subprocess on a free port; yields its base URL; stopped at the end."""
     base = f"http://127.0.0.1:{free_port()}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-m", "cli", "--db", str(db), "web", "--listen", base[7:]]
+    argv = [*smsd_command(), "--db", str(db), "web", "--listen", base[7:]]
     with open(tmp / "web.log", "wb") as log:
-        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=log, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=log, stderr=log, cwd=tmp)
     try:
         wait_until(lambda: _up(base + "/") or proc.poll() is not None, 30, "web server up")
         assert proc.poll() is None, (tmp / "web.log").read_text()
