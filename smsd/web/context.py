@@ -31,6 +31,7 @@ def make_templates() -> Environment:
         autoescape=select_autoescape(["html"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the package: no stat() per page
     )
     env.globals.update(age_bands=AGE_BANDS, genders=GENDERS)
     return env
