@@ -6,15 +6,18 @@ import dataclasses
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tomllib
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from smsd.config import WebConfig, load_config
 from smsd.errors import ConfigError
+from smsd.testing import smsd_command, wait_until
 from smsd.web.server import parse_listen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,3 +154,33 @@ def test_bad_listen_address_is_a_config_error(value: str) -> None:
     """Anything else names the key."""
     with pytest.raises(ConfigError, match=r"web\.listen"):
         parse_listen(value)
+
+
+def test_smsd_web_with_two_workers_serves_the_configured_gateway(tmp_path: Path) -> None:
+    """`smsd --config C web` with `[web] workers = 2`: each worker reads C and the database."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    config = tmp_path / "smsd.toml"
+    config.write_text(
+        f'[database]\npath = "{tmp_path / "web.db"}"\n[gateway]\nname = "Testgate"\n'
+        f'[web]\nworkers = 2\nlisten = "127.0.0.1:{port}"\n'
+    )
+
+    def front_page() -> str:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as reply:
+                return str(reply.read().decode())
+        except OSError:
+            return ""
+
+    with open(tmp_path / "web.log", "wb") as log:
+        proc = subprocess.Popen([*smsd_command(), "--config", str(config), "web"],
+                                stdout=log, stderr=log, cwd=tmp_path)  # fmt: skip
+    try:
+        page = wait_until(front_page, 30, "smsd web with two workers")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert "<title>Welcome · Testgate</title>" in page
+    assert (tmp_path / "web.db").exists()
