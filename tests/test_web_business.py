@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from webkit import PHONE, csrf_of, post, seed, sign_in_business, sign_up_person, text, web_client
 
 from cli.main import cli
-from smsd.config import LimitsConfig
+from smsd.settings import BroadcastPolicy
 from store.errors import StoreUnavailable
 from store.invoices import Invoice
 from store.store import Store
@@ -238,8 +238,7 @@ def test_broadcast_preview_confirm_and_cap(db: Path) -> None:
     store = Store.open(db)
     text(store, "+447700900555", "PIZZA")
     store.close()
-    limits = LimitsConfig(broadcast_daily_cap=1)
-    with web_client(db, limits=limits) as client:
+    with web_client(db, broadcast=BroadcastPolicy(default_cap=1)) as client:
         sign_in_business(client)
         preview = post(client, "/business/broadcast", "/business/broadcast",
                        {"text": "Half price <b>tonight</b>"})  # fmt: skip
@@ -253,6 +252,10 @@ def test_broadcast_preview_confirm_and_cap(db: Path) -> None:
         sent = post(client, "/business/broadcast", "/business/broadcast/send",
                     {"text": "Half price", "confirm": "yes"})  # fmt: skip
         assert "Queued 1 message(s); 1 over the daily cap" in sent.text
+        again = post(client, "/business/broadcast", "/business/broadcast", {"text": "Half price"})
+        assert again.status_code == 400 and "broadcast to this audience recently" in again.text
+        long = post(client, "/business/broadcast", "/business/broadcast", {"text": "x" * 2000})
+        assert long.status_code == 400 and "max_parts" in long.text
     rows = Store.open(db).outbox.list(state="queued", limit=100)
     assert sum(1 for o in rows if o.kind == "broadcast") == 1
 

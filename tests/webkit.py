@@ -12,9 +12,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from smsd.config import LimitsConfig, WebConfig
+from smsd.config import WebConfig
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
+from smsd.settings import BroadcastPolicy
 from smsd.web.app import create_app
 from smsd.web.context import WebContext
 from store.store import Store
@@ -77,7 +78,7 @@ def web_client(
     *,
     https: bool = False,
     clock: Callable[[], datetime] | None = None,
-    limits: LimitsConfig | None = None,
+    broadcast: BroadcastPolicy | None = None,
     **web: Any,
 ) -> Iterator[TestClient]:
     """A test client on a fresh app over the database file `db` (closed afterwards)."""
@@ -85,8 +86,8 @@ def web_client(
     ctx = WebContext(store=store, web=replace(WebConfig(), **web))
     if clock is not None:
         ctx.clock = clock
-    if limits is not None:
-        ctx.limits = limits
+    if broadcast is not None:
+        ctx.broadcast = broadcast
     base = "https://testserver" if https else "http://testserver"
     try:
         with TestClient(create_app(ctx), base_url=base, follow_redirects=False) as client:

@@ -9,15 +9,14 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
+from smsd.operator import check_parts, check_repeat, preview_broadcast
+from smsd.scheduler import queue_broadcast
 from smsd.web.business import view_of
 from smsd.web.pages import FormError, Visit, page, redirect
-from store.broadcast import quiet_release
 from store.errors import Conflict, InvalidInput, NotFound
 from store.web_accounts import PLACEHOLDERS, check_placeholders
 
 __all__ = ["routes"]
-
-_MAX_BROADCAST = 640  # four concatenated GSM-7 parts
 
 
 def _live(visit: Visit) -> int:
@@ -104,11 +103,18 @@ def pause_code(visit: Visit) -> Response:
 
 
 def _broadcast_text(visit: Visit) -> str:
+    """The text, refused (as `smsd broadcast` refuses it) when empty, too many parts, or the
+    same as a recent broadcast of this business."""
     text = visit.form.get("text", "").strip()
     if not text:
         raise FormError("text: write the message first")
-    if len(text) > _MAX_BROADCAST:
-        raise FormError(f"text: at most {_MAX_BROADCAST} characters")
+    policy = visit.ctx.broadcast
+    check_parts(text, policy.max_parts)
+    assert visit.session is not None
+    check_repeat(
+        visit.ctx.store, visit.session.subject, text, visit.now - policy.repeat_window,
+        force=False,
+    )  # fmt: skip
     return text
 
 
@@ -124,40 +130,37 @@ def broadcast_page(visit: Visit) -> Response:
 
 @page("business", form="business/broadcast.html")
 def broadcast_preview(visit: Visit) -> Response:
-    """Show the text as it will go, how many people get it, when; ask to confirm."""
-    _live(visit)
-    view = view_of(visit)
+    """Show the text, recipients, parts, cost and the daily cap; ask to confirm."""
+    business_id = _live(visit)
     ctx = visit.ctx
-    limits = ctx.limits
-    cap = (
-        view.business.daily_cap
-        if view.business.daily_cap is not None
-        else limits.broadcast_daily_cap
-    )
+    text = _broadcast_text(visit)
+    view = view_of(visit)
+    cap = view.business.daily_cap
     return visit.render(
         "business/broadcast_preview.html",
         business=view.business,
-        text=_broadcast_text(visit),
-        opted_in=view.optin_counts()["in"],
-        cap=cap,
-        due=quiet_release(visit.now, limits.quiet_hours, ctx.local_tz),
+        text=text,
+        preview=preview_broadcast(
+            ctx.store,
+            business_id,
+            text,
+            price_per_part=ctx.billing.price_per_broadcast_part,
+            currency=ctx.billing.currency,
+        ),
+        cap=ctx.broadcast.default_cap if cap is None else cap,
+        quiet=ctx.broadcast.quiet_hours,
     )
 
 
 @page("business", form="business/broadcast.html")
 def broadcast_send(visit: Visit) -> Response:
-    """Queue the confirmed broadcast through the outbox, within the cap and quiet hours."""
+    """Queue the confirmed broadcast through the outbox: the daily cap, and each recipient's
+    quiet hours, as `smsd broadcast queue` does."""
     business_id = _live(visit)
-    ctx = visit.ctx
     if visit.field("confirm") != "yes":
         raise FormError("Confirm the broadcast first.")
-    result = ctx.store.broadcasts.broadcast(
-        business_id,
-        _broadcast_text(visit),
-        now=visit.now,
-        default_cap=ctx.limits.broadcast_daily_cap,
-        quiet=ctx.limits.quiet_hours,
-        tz=ctx.local_tz,
+    result = queue_broadcast(
+        visit.ctx.store, business_id, _broadcast_text(visit), visit.now, visit.ctx.broadcast
     )
     return visit.render(
         "business/broadcast_done.html", business=view_of(visit).business, result=result

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from smsd.config import LimitsConfig, WebConfig
+from smsd.config import BillingConfig, WebConfig
+from smsd.settings import BroadcastPolicy
 from store.accounts import AGE_BANDS, GENDERS
 from store.store import Store
 
@@ -43,7 +44,8 @@ class WebContext:
 
     store: Store
     web: WebConfig = field(default_factory=WebConfig)
-    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    broadcast: BroadcastPolicy = field(default_factory=BroadcastPolicy)
+    billing: BillingConfig = field(default_factory=BillingConfig)
     gateway_name: str = "smsactive"
     default_region: str = "GB"
     local_tz: tzinfo = UTC

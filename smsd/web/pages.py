@@ -26,6 +26,7 @@ from anyio import CapacityLimiter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from smsd.errors import Refused
 from smsd.web.context import WebContext
 from store.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from store.web_sessions import Session, SessionKind
@@ -182,7 +183,7 @@ def _run(handler: Handler, visit: Visit, template: str | None) -> Response:
         return handler(visit)
     except NotFound:
         return _refused(visit, 404, "Not found.")
-    except (FormError, InvalidInput, Conflict) as exc:
+    except (FormError, InvalidInput, Conflict, Refused) as exc:
         if template is None:
             return _refused(visit, 400, str(exc))
         return visit.render(template, status=400, error=str(exc), values=dict(visit.form))

@@ -43,7 +43,8 @@ def web_context(config: Config, db: str | Path) -> WebContext:
     return WebContext(
         store=store,
         web=config.web,
-        limits=config.limits,
+        broadcast=config.broadcast_policy(),
+        billing=config.billing,
         gateway_name=config.gateway.name,
         default_region=config.gateway.default_region,
         local_tz=datetime.now().astimezone().tzinfo or UTC,
