@@ -9,7 +9,7 @@ signed-in business's id and matches it in SQL, so a keyword or id of another bus
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -174,29 +174,42 @@ class WebAccounts(Part):
         assert requests is not None and optins is not None
         return {"requests": int(str(requests[0])), "optins": int(str(optins[0]))}
 
-    def times_requested(
-        self, business_id: int, user_codes: Sequence[str]
-    ) -> dict[tuple[str, str], int]:
-        """(user code, keyword) -> how often that caller requested that code of the business.
+    def callers(
+        self,
+        business_id: int,
+        *,
+        code_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[tuple[str, str, int, datetime]]:
+        """(user code, keyword, times requested, last time) per caller and code, latest first.
 
-        Reads the privacy views only; one statement for a page of callers.
+        Groups the business's requests over its covering index (privacy views only), then
+        names the page's callers and codes.
         """
-        codes = sorted(set(user_codes))
-        if not codes:
-            return {}
-        marks = ",".join("?" * len(codes))
+        where = " WHERE business_id = ?"
+        params: list[int | str] = [business_id]
+        for clause, value in (
+            (" AND code_id = ?", code_id),
+            (" AND at >= ?", None if since is None else to_ts(since)),
+            (" AND at < ?", None if until is None else to_ts(until)),
+        ):
+            if value is not None:
+                where += clause
+                params.append(value)
         with self.core.transaction(write=False) as db:
             rows = db.conn.execute(
-                # An index-only pass over the business's requests (its covering index),
-                # keeping the page's people; then their user codes and keywords.
-                "SELECT p.user_code, c.keyword, g.n FROM (SELECT person_id, code_id,"  # noqa: S608
-                " count(*) AS n FROM request_keys WHERE business_id = ? AND person_id IN"
-                f" (SELECT person_id FROM person_facts WHERE user_code IN ({marks}))"
-                " GROUP BY person_id, code_id) g JOIN person_facts p ON p.person_id = g.person_id"
-                " JOIN codes c ON c.id = g.code_id",
-                (business_id, *codes),
+                "SELECT p.user_code, c.keyword, g.n, g.last FROM (SELECT person_id, code_id,"  # noqa: S608
+                " count(*) AS n, max(at) AS last FROM request_keys"
+                + where
+                + " GROUP BY person_id, code_id ORDER BY last DESC LIMIT ? OFFSET ?) g"
+                " JOIN person_facts p ON p.person_id = g.person_id JOIN codes c ON c.id = g.code_id"
+                " ORDER BY g.last DESC",
+                (*params, limit, offset),
             ).fetchall()
-        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
+        return [(str(r[0]), str(r[1]), int(r[2]), from_ts(r[3]) or datetime.min) for r in rows]
 
     def recent_optins(self, business_id: int, limit: int = 10) -> list[tuple[str, str, datetime]]:
         """The latest opt-ins and opt-outs as (user code, 'in'/'out', time), newest first."""

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.usefixtures("fast_hashes")
 SIGNUP = {"name": "Bakery Bros", "sector": "food", "first_name": "Di", "surname": "Ng",
           "email": "di@bakery.example", "password": "a long bakery password",
           "confirm": "a long bakery password"}  # fmt: skip
-PAGES = ("/business", "/business/history", "/business/codes", "/business/codes/PIZZA",
+PAGES = ("/business", "/business/history", "/business/callers", "/business/codes",
+         "/business/codes/PIZZA",
          "/business/stats?by=hour", "/business/stats?by=code", "/business/stats?by=age",
          "/business/invoices", "/business/broadcast")  # fmt: skip
 
@@ -158,18 +159,26 @@ def test_history_pages_filters_and_csv(db: Path) -> None:
     assert exports and exports[-1].reason == "csv, 30 rows"
 
 
-def test_history_shows_how_often_each_caller_requested_the_code(db: Path) -> None:
-    """A caller who texted PIZZA three times shows 3 on each of their rows."""
+def test_callers_page_counts_times_requested_per_caller(db: Path) -> None:
+    """A caller who texted PIZZA three times is one row with 3; filters and paging work."""
     store = Store.open(db)
     text(store, PHONE, "PIZZA")
     text(store, PHONE, "pizza!")
+    for i in range(55):
+        text(store, f"+4477009004{i:02d}", "PIZZA", datetime(2026, 11, 2, 12, i, tzinfo=UTC))
     code = store.directory.find_person(PHONE).user_code  # type: ignore[union-attr]
     store.close()
     with web_client(db) as client:
         sign_in_business(client)
-        page = client.get("/business/history").text
-    row = f'<td class="code">{code}</td><td>PIZZA</td><td>3</td>'
-    assert page.count(row) == 3
+        first = client.get("/business/callers").text
+        older = client.get("/business/callers?offset=50").text
+        november = client.get("/business/callers?since=2026-11-02&until=2026-11-02").text
+        assert client.get("/business/callers?code=COFFEE").status_code == 400
+        assert client.get("/business/callers?offset=x").status_code == 400
+    assert f'<td class="code">{code}</td><td>PIZZA</td><td>3</td>' in first
+    assert first.count('<td class="code">') == 50 and older.count('<td class="code">') == 6
+    assert code not in november and november.count('<td class="code">') == 50
+    assert PHONE not in first + older and "Older" in first and "Newer" in older
 
 
 def test_codes_add_edit_with_placeholder_check_and_pause(db: Path) -> None:

@@ -117,17 +117,15 @@ def history(visit: Visit) -> Response:
         return visit.render(
             "business/history.html", status=400, error=str(exc), values=values,
             business=view.business, rows=[], total=0, older=None, codes=_keywords(visit, view),
-            times={},
+
         )  # fmt: skip
     args = (query.code, query.since, query.until)
     shown = view.page(*args, limit=PAGE_SIZE, before=query.before)
-    times = visit.ctx.store.web.times_requested(view.business.id, [r.user_code for r in shown.rows])
     return visit.render(
         "business/history.html",
         business=view.business,
         values=values,
         rows=list(reversed(shown.rows)),
-        times=times,
         total=view.count_history(*args),
         older=_cursor(shown.before),
         codes=_keywords(visit, view),
@@ -162,6 +160,36 @@ def history_csv(visit: Visit) -> Response:
         lines(),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="history.csv"'},
+    )
+
+
+@page("business", snapshot=True)
+def callers(visit: Visit) -> Response:
+    """Each caller (by user code) with the code, how many times they requested it, and when
+    last; filtered as the history, 50 a page."""
+    view = view_of(visit)
+    values = dict(visit.request.query_params)
+    query = HistoryQuery.parse(visit, view)
+    try:
+        offset = max(0, int(values.get("offset", "0")))
+    except ValueError as exc:
+        raise FormError("offset: not a page of this list") from exc
+    code_id = None
+    if query.code is not None:
+        code_id = visit.ctx.store.directory.get_code(query.code).id
+    rows = visit.ctx.store.web.callers(
+        view.business.id, code_id=code_id, since=query.since, until=query.until,
+        limit=PAGE_SIZE + 1, offset=offset,
+    )  # fmt: skip
+    return visit.render(
+        "business/callers.html",
+        business=view.business,
+        values=values,
+        rows=rows[:PAGE_SIZE],
+        offset=offset,
+        more=len(rows) > PAGE_SIZE,
+        page_size=PAGE_SIZE,
+        codes=_keywords(visit, view),
     )
 
 
@@ -213,6 +241,7 @@ def routes() -> list[Route]:
         Route("/business", dashboard, methods=["GET"]),
         Route("/business/history", history, methods=["GET"]),
         Route("/business/history.csv", history_csv, methods=["GET"]),
+        Route("/business/callers", callers, methods=["GET"]),
         Route("/business/stats", stats, methods=["GET"]),
         Route("/business/invoices", invoices, methods=["GET"]),
         Route("/business/invoices/{number}", invoice, methods=["GET"]),
