@@ -19,7 +19,17 @@ from benchmarks.common import RESULTS, ROOT, machine
 __all__ = ["BENCHMARKS", "main"]
 
 #: Cheapest first, so a quick look at the table comes early.
-BENCHMARKS = ("startup", "routing", "latency", "burst", "throughput", "idle", "scale", "web")
+BENCHMARKS = (
+    "startup",
+    "routing",
+    "latency",
+    "burst",
+    "throughput",
+    "idle",
+    "recovery",
+    "scale",
+    "web",
+)
 
 
 def _run(name: str, quick: bool, scale: float | None) -> tuple[bool, float]:
