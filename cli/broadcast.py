@@ -9,6 +9,7 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json
+from cli.render import stamp
 from store.business_view import BusinessView
 
 __all__ = ["broadcast"]
@@ -52,5 +53,5 @@ def broadcast(ctx: Context, company_name: str, text: str, as_json: bool) -> None
         return
     click.echo(
         f"queued {result.queued}, skipped opted-out {result.skipped_opted_out},"
-        f" capped {result.capped}; due {result.due_at:%Y-%m-%d %H:%M} UTC"
+        f" capped {result.capped}; due {stamp(result.due_at)}"
     )

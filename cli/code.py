@@ -8,6 +8,7 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, echo_table
+from cli.render import safe
 
 __all__ = ["code"]
 
@@ -59,7 +60,7 @@ def code_add(
     added = ctx.store().directory.add_code(
         company_name, keyword, reply, description, aliases, starts_at=starts_at, ends_at=ends_at
     )
-    click.echo(f"added code {added.keyword} to {company_name!r}")
+    click.echo(f"added code {safe(added.keyword)} to '{safe(company_name)}'")
 
 
 @code.command("list")
@@ -74,7 +75,7 @@ def code_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     Example:
       smsd code list --company "Pizza Place"
     """
-    codes = ctx.store().directory.list_codes(company_name)
+    codes = ctx.store(read_only=True).directory.list_codes(company_name)
     rows = [
         {
             "code": c.keyword,
@@ -103,4 +104,4 @@ def code_pause(ctx: Context, keyword: str, resume: bool) -> None:
       smsd code pause PIZZA
     """
     changed = ctx.store().directory.set_code_paused(keyword, not resume)
-    click.echo(f"code {changed.keyword} {'paused' if changed.paused else 'active'}")
+    click.echo(f"code {safe(changed.keyword)} {'paused' if changed.paused else 'active'}")

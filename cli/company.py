@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from cli.context import Context, command_edge, pass_ctx
-from cli.output import echo_json, echo_table, to_jsonable
+from cli.output import echo_fields, echo_json, echo_table, to_jsonable
+from cli.render import safe
 from cli.prompts import read_password
 from store.business_view import BusinessView
 
@@ -51,13 +52,13 @@ def company_add(
           --sector restaurants --password-stdin < pw.txt
     """
     password = read_password(password_stdin, ask_password)
-    store = ctx.store()
+    store = ctx.store(create=True)
     changes = {k: v for k, v in fields.items() if v is not None}
     with store.transaction():
         business = store.directory.add_business(name, daily_cap=daily_cap)
         if changes or password is not None:
             store.accounts.update_business(business.id, changes, password=password)
-    click.echo(f"added business {business.name!r} (id {business.id})")
+    click.echo(f"added business '{safe(business.name)}' (id {business.id})")
 
 
 @company.command("update")
@@ -102,7 +103,7 @@ def company_update(
         )
         if modem_name is not None:
             store.modems.set_business_modem(name, modem_name.strip() or None)
-    click.echo(f"updated business {profile.name!r}")
+    click.echo(f"updated business '{safe(profile.name)}'")
 
 
 @company.command("show")
@@ -117,7 +118,7 @@ def company_show(ctx: Context, name: str, as_json: bool) -> None:
     Example:
       smsd company show "Pizza Place" --json
     """
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     profile = store.accounts.business_profile(name)
     view = BusinessView(store.directory, profile.id)
     codes = [
@@ -134,9 +135,8 @@ def company_show(ctx: Context, name: str, as_json: bool) -> None:
     if as_json:
         echo_json(document)
         return
-    for key in ("name", "first_name", "surname", "email", "sector", "daily_cap", "created_at"):
-        value = document["business"][key]
-        click.echo(f"{key}: {'' if value is None else value}")
+    keys = ("name", "first_name", "surname", "email", "sector", "daily_cap", "created_at")
+    echo_fields({key: document["business"][key] for key in keys})
     click.echo(f"opted in: {optins['in']}  opted out: {optins['out']}")
     echo_table(codes, ["code", "paused", "requests", "people"], empty="no codes")
 
@@ -152,7 +152,7 @@ def company_list(ctx: Context, as_json: bool) -> None:
     Example:
       smsd company list --json
     """
-    businesses = ctx.store().directory.list_businesses()
+    businesses = ctx.store(read_only=True).directory.list_businesses()
     rows = [{"id": b.id, "name": b.name} for b in businesses]
     if as_json:
         echo_json(rows)

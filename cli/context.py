@@ -47,7 +47,9 @@ R = TypeVar("R")
 
 def fail(message: str, code: int = EXIT_USER) -> NoReturn:
     """Print one line on stderr and exit with ``code``."""
-    click.echo(f"Error: {message}", err=True)
+    from cli.render import safe
+
+    click.echo(f"Error: {safe(message)}", err=True)
     sys.exit(code)
 
 
@@ -112,12 +114,22 @@ class Context:
 
         return load_config(self.config_path)
 
-    def store(self) -> Store:
-        """Open the store (creates and migrates it on first use)."""
+    def store(self, *, read_only: bool = False, create: bool = False) -> Store:
+        """Open the store: it must exist unless `create` (then it is created and migrated).
+
+        Read commands pass `read_only`: they can neither create nor change the database, so a
+        mistyped --db is exit 3 ("no database at ...") and leaves no file behind.
+        """
+        from store.errors import StoreUnavailable
         from store.store import Store
 
         os.umask(0o077)  # the database and its WAL/SHM files are private to the service user
-        return Store.open(self.db)
+        try:
+            return Store.open(self.db, read_only=read_only, create=create)
+        except StoreUnavailable as exc:
+            if str(exc).startswith("no database at "):
+                raise StoreUnavailable(f"{exc} (smsd init creates one)") from exc
+            raise
 
 
 pass_ctx = click.make_pass_decorator(Context)

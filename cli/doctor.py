@@ -12,6 +12,7 @@ import click
 from cli.context import EXIT_UNAVAILABLE, EXIT_USER, Context, command_edge, pass_ctx
 from cli.modem import modem_settings, query_modem
 from cli.output import echo_json
+from cli.render import safe
 from modem.settings import ModemSettings
 from smsd.config import Config
 
@@ -37,14 +38,16 @@ def _check_config(ctx: Context) -> tuple[Check, Config | None]:
 
 def _check_database(ctx: Context) -> Check:
     try:
-        store = ctx.store()
+        store = ctx.store(read_only=True)
         store.data_version()
         store.close()
     except Exception as exc:
-        return Check("database", False, f"{ctx.db}: {exc}")
+        return Check("database", False, str(exc))
     mode = stat.S_IMODE(os.stat(ctx.db).st_mode)
     if mode & 0o077:
         return Check("database", False, f"{ctx.db} is {oct(mode)}: should be 0600")
+    if not os.access(ctx.db, os.W_OK):
+        return Check("database", False, f"{ctx.db} is not writable by this user")
     return Check("database", True, f"{ctx.db} writable, mode 0600")
 
 
@@ -102,7 +105,7 @@ def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
         echo_json([c.__dict__ for c in checks])
     else:
         for c in checks:
-            click.echo(f"{'ok ' if c.ok else 'FAIL'}  {c.name:<20} {c.detail}")
+            click.echo(f"{'ok ' if c.ok else 'FAIL'}  {safe(c.name):<20} {safe(c.detail)}")
     if not all(c.ok for c in checks):
         unreachable = any(c.name.endswith(("answers AT", "device")) and not c.ok for c in checks)
         raise SystemExit(EXIT_UNAVAILABLE if unreachable else EXIT_USER)

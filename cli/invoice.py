@@ -6,6 +6,7 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, echo_table
+from cli.render import safe
 from store.invoices import Invoice
 
 __all__ = ["invoice"]
@@ -37,9 +38,11 @@ def _document(invoice: Invoice) -> dict[str, object]:
 
 
 def _print(invoice: Invoice) -> None:
-    click.echo(f"{invoice.number}  {invoice.business}  {invoice.month}  ({invoice.currency})")
+    click.echo(
+        f"{invoice.number}  {safe(invoice.business)}  {invoice.month}  ({safe(invoice.currency)})"
+    )
     echo_table(_lines(invoice), ["description", "quantity", "unit_price", "amount"])
-    click.echo(f"total: {invoice.total} {invoice.currency}")
+    click.echo(f"total: {invoice.total} {safe(invoice.currency)}")
 
 
 @click.group()
@@ -79,7 +82,7 @@ def invoice_create(ctx: Context, company_name: str, month: str, as_json: bool) -
         return
     if not made.created:
         click.echo(
-            f"{made.number} already exists for {made.business} {made.month}; not billed again"
+            f"{made.number} already exists for {safe(made.business)} {made.month}; not billed again"
         )
     _print(made)
 
@@ -96,7 +99,7 @@ def invoice_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     Example:
       smsd invoice list --company "Pizza Place" --json
     """
-    docs = [_document(i) for i in ctx.store().invoices.list_invoices(company_name)]
+    docs = [_document(i) for i in ctx.store(read_only=True).invoices.list_invoices(company_name)]
     if as_json:
         echo_json(docs)
     else:
@@ -115,7 +118,7 @@ def invoice_show(ctx: Context, number: str, as_json: bool) -> None:
     Example:
       smsd invoice show INV-2026-11-0001
     """
-    found = ctx.store().invoices.get_invoice(number)
+    found = ctx.store(read_only=True).invoices.get_invoice(number)
     if as_json:
         echo_json(_document(found))
     else:

@@ -35,6 +35,8 @@ COMMANDS = {
         "export": "Export a business's history (user code, code, time) as CSV or JSON; audited.",
         "history": "A business's callers by user code: code and time (latest page).",
         "inbox": "Incoming messages, newest first.",
+        "init": "Create an empty gateway database at --db (0600, migrated); an existing one is"
+        " migrated.",
         "invoice": "Monthly invoices: create, list, show.",
         "modem": "The GSM modem: status and signal.",
         "outbox": "Outgoing messages, newest first; `outbox retry ID` requeues a failed one.",

@@ -8,6 +8,7 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, to_jsonable
+from cli.render import cell, safe
 from modem.modem import Modem
 from modem.settings import ModemSettings
 from modem.status import ModemStatus
@@ -48,16 +49,16 @@ def modem() -> None:
 
 def _print_report(report: dict[str, dict[str, Any]]) -> None:
     for name, status in report.items():
-        click.echo(f"{name}:")
+        click.echo(f"{safe(name)}:")
         for key, value in status.items():
-            shown = "" if value is None else value
+            shown = cell(value)
             if key == "signal_dbm" and value is not None:
-                shown = f"{value} dBm"
-            click.echo(f"  {key:<14} {shown}")
+                shown = f"{shown} dBm"
+            click.echo(f"  {key:<14} {shown}".rstrip())
 
 
 def _daemon_report(ctx: Context) -> dict[str, dict[str, Any]]:
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     try:
         return {s.pop("name"): to_jsonable(s) for s in store.modems.modem_statuses()}
     finally:

@@ -15,7 +15,7 @@ import click
 from cli.context import Context, command_edge, pass_ctx
 from cli.lookup import e164, resolve_who
 from cli.operator import operator_name
-from cli.output import echo_json, echo_table
+from cli.output import echo_fields, echo_json, echo_table
 from cli.prompts import ask_password, read_password
 
 __all__ = ["user"]
@@ -166,10 +166,8 @@ def _print_person(document: dict[str, Any]) -> None:
     if "profile" in document:
         profile = document["profile"]
         click.echo("profile:")
-        for key in ("user_code", "phone", *_FIELDS, "password_set", "registered_at", "erased_at"):
-            click.echo(
-                f"  {key}: {getattr(profile, key) if getattr(profile, key) is not None else ''}"
-            )
+        keys = ("user_code", "phone", *_FIELDS, "password_set", "registered_at", "erased_at")
+        echo_fields({key: getattr(profile, key) for key in keys}, indent="  ")
     click.echo(f"user code {summary.user_code}")
     click.echo("businesses:")
     echo_table(

@@ -24,7 +24,7 @@ import sqlite_utils
 import structlog
 
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
-from store.migrations import run_migrations
+from store.migrations import MIGRATIONS, applied_migrations, run_migrations
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_MS",
@@ -106,22 +106,40 @@ class StoreBase:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> Self:
-        """Open (creating 0600 if new) the database at `path`, in WAL mode, migrated."""
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_ms: int = 5000,
+        create: bool = True,
+        read_only: bool = False,
+    ) -> Self:
+        """Open (creating 0600 if new) the database at `path`, in WAL mode, migrated.
+
+        `create=False`: a missing file is `StoreUnavailable` and nothing is created.
+        `read_only=True` (implies `create=False`): no write is possible and none is made; the
+        schema must already be up to date (`StoreUnavailable` otherwise).
+        """
         target = Path(path)
         old_umask = os.umask(0o077)  # the -wal and -shm files too are private
         try:
             if not target.exists():
+                if read_only or not create:
+                    raise StoreUnavailable(f"no database at {target}")
                 os.close(os.open(target, os.O_CREAT | os.O_RDWR, 0o600))
             conn = sqlite3.connect(
-                target,
+                target.resolve().as_uri() + "?mode=ro" if read_only else target,
                 timeout=busy_timeout_ms / 1000,
                 check_same_thread=False,
                 isolation_level=None,
+                uri=read_only,
             )
             try:
-                _configure(conn, busy_timeout_ms)
-                applied = run_migrations(conn)
+                if read_only:
+                    applied = _check_read_only(conn, target, busy_timeout_ms)
+                else:
+                    _configure(conn, busy_timeout_ms)
+                    applied = run_migrations(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -293,6 +311,21 @@ def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     # FULL, not NORMAL: a stored message must survive a power cut right after the commit.
     conn.execute("PRAGMA synchronous = FULL")
+
+
+def _check_read_only(conn: sqlite3.Connection, target: Path, busy_timeout_ms: int) -> list[str]:
+    """Set a read-only connection up; fail unless every migration is already applied."""
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        applied = set(applied_migrations(conn))
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        applied = set()
+    if any(name not in applied for name, _ in MIGRATIONS):
+        raise StoreUnavailable(f"{target} is not an up-to-date smsd database (run smsd init)")
+    return []
 
 
 def _rollback_to(conn: sqlite3.Connection, name: str) -> None:

@@ -274,55 +274,6 @@ def test_install_is_posix_sh() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_example_config_has_every_section() -> None:
-    """The example TOML parses and has every section and key the daemon reads."""
-    config = tomllib.loads((SYSTEMD / "smsd.toml.example").read_text())
-    expected = {
-        "database": {"path"},
-        "gateway": {
-            "name",
-            "contact",
-            "help_text",
-            "own_number",
-            "default_region",
-            "short_code_max_len",
-        },
-        "limits": {
-            "replies_per_hour",
-            "loop_threshold",
-            "loop_window_minutes",
-            "broadcast_daily_cap",
-            "quiet_hours",
-        },
-        "outgoing": {
-            "max_attempts",
-            "backoff_base_s",
-            "backoff_max_s",
-            "validity_hours",
-            "status_reports",
-        },
-        "multipart": {"timeout_minutes"},
-        "billing": {"price_per_request", "price_per_broadcast_part", "currency"},
-        "log": {"level", "format"},
-    }
-    for section, keys in expected.items():
-        assert set(config[section]) == keys, section
-    modem_keys = {
-        "url",
-        "name",
-        "pin",
-        "baudrate",
-        "rtscts",
-        "storage",
-        "cnmi",
-        "command_timeout",
-        "send_timeout",
-        "prompt_timeout",
-    }
-    assert [set(modem) for modem in config["modems"]] == [modem_keys]
-    assert config["database"]["path"] == "/var/lib/smsd/smsd.db"
-
-
 def test_example_config_comments_every_setting() -> None:
     """Each setting in the example has a comment line directly above it (or inline)."""
     lines = (SYSTEMD / "smsd.toml.example").read_text().splitlines()
