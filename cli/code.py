@@ -75,10 +75,13 @@ def code_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     Example:
       smsd code list --company "Pizza Place"
     """
-    codes = ctx.store(read_only=True).directory.list_codes(company_name)
+    directory = ctx.store(read_only=True).directory
+    codes = directory.list_codes(company_name)
+    names = {b.id: b.name for b in directory.list_businesses()}
     rows = [
         {
             "code": c.keyword,
+            "business": names.get(c.business_id, ""),
             "business_id": c.business_id,
             "paused": c.paused,
             "description": c.description or "",
@@ -88,7 +91,7 @@ def code_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     else:
-        echo_table(rows, ["code", "business_id", "paused", "description"], empty="no codes")
+        echo_table(rows, ["code", "business", "paused", "description"], empty="no codes")
 
 
 @code.command("pause")

@@ -6,9 +6,11 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_fields, echo_json, echo_table, to_jsonable
-from cli.render import safe
 from cli.prompts import read_password
+from cli.render import safe
 from store.business_view import BusinessView
+from store.errors import Conflict, InvalidInput
+from store.store import Store
 
 __all__ = ["company"]
 
@@ -55,6 +57,10 @@ def company_add(
     store = ctx.store(create=True)
     changes = {k: v for k, v in fields.items() if v is not None}
     with store.transaction():
+        if any(
+            b.name.casefold() == name.strip().casefold() for b in store.directory.list_businesses()
+        ):
+            raise Conflict(f"business '{name.strip()}' already exists (use company update)")
         business = store.directory.add_business(name, daily_cap=daily_cap)
         if changes or password is not None:
             store.accounts.update_business(business.id, changes, password=password)
@@ -94,9 +100,18 @@ def company_update(
       smsd company update "Pizza Place" --email orders@pizza.example --daily-cap 500
       smsd company update "Pizza Place" --modem modem1
     """
-    password = read_password(password_stdin, ask_password)
     changes = {k: v for k, v in fields.items() if v is not None}
+    if (
+        not changes
+        and daily_cap is None
+        and modem_name is None
+        and not (password_stdin or ask_password)
+    ):
+        raise InvalidInput("nothing to change: give at least one option (see --help)")
+    password = read_password(password_stdin, ask_password)
     store = ctx.store()
+    if modem_name:
+        _check_modem_name(ctx, store, modem_name.strip())
     with store.transaction():
         profile = store.accounts.update_business(
             name, changes, password=password, daily_cap=daily_cap
@@ -104,6 +119,15 @@ def company_update(
         if modem_name is not None:
             store.modems.set_business_modem(name, modem_name.strip() or None)
     click.echo(f"updated business '{safe(profile.name)}'")
+
+
+def _check_modem_name(ctx: Context, store: Store, name: str) -> None:
+    """`name` must be a configured [[modems]] name or one the daemon has reported on."""
+    known = {m.name for m in ctx.config().modem_settings()}
+    known |= {str(s["name"]) for s in store.modems.modem_statuses()}
+    if name not in known:
+        listed = ", ".join(sorted(known)) or "none configured or seen"
+        raise InvalidInput(f"no modem named '{name}' (known: {listed})")
 
 
 @company.command("show")

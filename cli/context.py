@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_DB",
     "EXIT_OK",
     "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
     "EXIT_USER",
     "Context",
     "command_edge",
@@ -38,6 +39,7 @@ __all__ = [
 
 EXIT_OK = 0
 EXIT_USER = 1
+EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 DEFAULT_DB = "/var/lib/smsd/smsd.db"
 
@@ -59,6 +61,8 @@ def exit_code_for(exc: Exception) -> int | None:
     from smsd.errors import ConfigError, SmsdError
     from store.errors import Conflict, InvalidInput, NotFound, StoreError, StoreUnavailable
 
+    if isinstance(exc, BrokenPipeError):
+        return None  # the reader went away (`smsd outbox | head`): Click exits quietly
     if isinstance(exc, NotFound | Conflict | InvalidInput | ConfigError):
         return EXIT_USER
     if isinstance(exc, StoreUnavailable | ModemError | ConnectionError | FileNotFoundError):
@@ -68,10 +72,23 @@ def exit_code_for(exc: Exception) -> int | None:
     return None
 
 
+#: What a raw SQLite uniqueness failure means to an operator.
+_UNIQUE = {
+    "businesses.name": "a business with that name already exists (use company update)",
+    "codes.keyword": "that code is already taken",
+    "people.phone": "a person with that phone number already exists (use user update)",
+    "invoices.number": "that invoice already exists",
+}
+
+
 def _message(exc: Exception, code: int) -> str:
+    text = str(exc)
     if code == EXIT_UNAVAILABLE:
-        return str(exc) or type(exc).__name__
-    return str(exc)
+        return text or type(exc).__name__
+    if text.startswith("UNIQUE constraint failed: "):
+        column = text.removeprefix("UNIQUE constraint failed: ").split(",")[0].strip()
+        return _UNIQUE.get(column, f"already exists ({column})")
+    return text
 
 
 def command_edge(func: Callable[P, R]) -> Callable[P, R]:

@@ -26,6 +26,37 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # shown as "warn"; does not change the exit code
+
+    @property
+    def label(self) -> str:
+        """``ok``, ``warn`` or ``FAIL``."""
+        return "FAIL" if not self.ok else "warn" if self.warning else "ok"
+
+
+def _check_settings(config: Config) -> list[Check]:
+    """Settings that work but are probably not what the operator wants."""
+    checks = []
+    billing = config.billing
+    zero = [
+        key
+        for key, price in (
+            ("price_per_request", billing.price_per_request),
+            ("price_per_broadcast_part", billing.price_per_broadcast_part),
+        )
+        if price == 0
+    ]
+    if zero:
+        detail = f"[billing] {' and '.join(zero)} = 0: invoices bill nothing"
+        checks.append(Check("prices", True, detail, warning=True))
+    else:
+        checks.append(Check("prices", True, f"{billing.price_per_request} per request"))
+    if not config.gateway.contact:
+        detail = "[gateway] contact is unset: the HELP reply names no contact"
+        checks.append(Check("contact", True, detail, warning=True))
+    else:
+        checks.append(Check("contact", True, config.gateway.contact))
+    return checks
 
 
 def _check_config(ctx: Context) -> tuple[Check, Config | None]:
@@ -89,7 +120,8 @@ def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     """Check an installation: config, database, device, modem, SIM, registration, signal.
 
     Run it with the daemon stopped (the modem port is exclusive). Exit code 0 when every
-    check passes, 1 when a check fails, 3 when the modem cannot be reached.
+    check passes (warnings, such as zero prices or no contact, do not fail it), 1 when a
+    check fails, 3 when the database does not exist or the modem cannot be reached.
 
     \b
     Example:
@@ -98,14 +130,19 @@ def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     config_check, config = _check_config(ctx)
     checks = [config_check]
     if config is not None:
+        checks.extend(_check_settings(config))
         checks.append(_check_database(ctx))
         for settings in modem_settings(ctx, device, None):
             checks.extend(_check_modem(settings))
     if as_json:
-        echo_json([c.__dict__ for c in checks])
+        echo_json([{**c.__dict__, "status": c.label} for c in checks])
     else:
         for c in checks:
-            click.echo(f"{'ok ' if c.ok else 'FAIL'}  {safe(c.name):<20} {safe(c.detail)}")
+            click.echo(f"{c.label:<4}  {safe(c.name):<20} {safe(c.detail)}")
     if not all(c.ok for c in checks):
-        unreachable = any(c.name.endswith(("answers AT", "device")) and not c.ok for c in checks)
+        unreachable = any(
+            not c.ok
+            and (c.name.endswith(("answers AT", "device")) or c.detail.startswith("no database"))
+            for c in checks
+        )
         raise SystemExit(EXIT_UNAVAILABLE if unreachable else EXIT_USER)

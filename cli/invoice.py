@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, echo_table
 from cli.render import safe
+from store.errors import InvalidInput
 from store.invoices import Invoice
 
 __all__ = ["invoice"]
@@ -45,6 +48,18 @@ def _print(invoice: Invoice) -> None:
     click.echo(f"total: {invoice.total} {safe(invoice.currency)}")
 
 
+def _check_month(month: str, created_at: datetime | None) -> None:
+    """`month` is YYYY-MM and not before the business existed (the store refuses the future)."""
+    try:
+        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"--month must be YYYY-MM, got '{month}'") from None
+    if created_at is not None and start < created_at.replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    ):
+        raise InvalidInput(f"{month} is before the business was added ({created_at:%Y-%m})")
+
+
 @click.group()
 def invoice() -> None:
     """Monthly invoices: create, list, show.
@@ -70,7 +85,9 @@ def invoice_create(ctx: Context, company_name: str, month: str, as_json: bool) -
       smsd invoice create "Pizza Place" --month 2026-11
     """
     billing = ctx.config().billing
-    made = ctx.store().invoices.create_invoice(
+    store = ctx.store()
+    _check_month(month, store.accounts.business_profile(company_name).created_at)
+    made = store.invoices.create_invoice(
         company_name,
         month,
         price_per_request=billing.price_per_request,

@@ -46,12 +46,6 @@ def _modem_settings(
     type=click.Choice(["generic", "huawei", "simcom", "quectel", "telit"]),
 )
 @click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML configuration (same as smsd --config).",
-)
-@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default=None,
@@ -65,7 +59,6 @@ def run(
     pin: str | None,
     sim_link: str,
     sim_profile: str,
-    config_path: str | None,
     log_level: str | None,
 ) -> None:
     """Run the gateway daemon until SIGTERM.
@@ -76,8 +69,6 @@ def run(
       smsd run --device /dev/serial/by-id/usb-HUAWEI_...-if00-port0
       smsd run --config /etc/smsd/smsd.toml                  # modems from the config
     """
-    if config_path:
-        ctx.config_path = config_path
     config = ctx.config()
     configure_logging(log_level or config.log_level, config.log_format)
     os.umask(0o077)

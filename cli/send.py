@@ -29,5 +29,5 @@ def send(ctx: Context, number: str, text: str) -> None:
       smsd send "07700 900123" "Your table is ready"
     """
     recipient = e164(ctx, number)
-    new_id = ctx.store().broadcasts.queue_manual(recipient, text, now=datetime.now(UTC))
+    new_id = ctx.store(create=True).broadcasts.queue_manual(recipient, text, now=datetime.now(UTC))
     click.echo(f"queued message {new_id} to {recipient}")

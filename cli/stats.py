@@ -45,7 +45,9 @@ def stats(ctx: Context, company_name: str | None, by: str, min_people: int, as_j
     Example:
       smsd stats --company "Pizza Place" --by hour
     """
-    breakdown = ctx.store(read_only=True).stats.breakdown(by, business=company_name, min_people=min_people)
+    breakdown = ctx.store(read_only=True).stats.breakdown(
+        by, business=company_name, min_people=min_people
+    )
     cells = [
         {
             "label": WEEKDAYS[int(c.label)] if by == "weekday" and c.label != OTHER else c.label,

@@ -63,8 +63,9 @@ def test_modem_status_missing_device_exits_3(tmp_path: Path) -> None:
 
 
 def test_doctor_all_ok(tmp_path: Path, sim: SimModem) -> None:
-    """doctor passes on a fresh database (created 0600) and a healthy simulated modem."""
+    """doctor passes on a database made by `smsd init` (0600) and a healthy simulated modem."""
     db = tmp_path / "smsd.db"
+    assert invoke("--db", str(db), "init")[0] == 0
     code, out = invoke("--db", str(db), "doctor", "--device", sim.device_path)
     assert code == 0, out
     assert "FAIL" not in out

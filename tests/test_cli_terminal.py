@@ -20,7 +20,9 @@ from store import OptinDraft, Plan, RequestDraft, Store
 T0 = datetime(2026, 10, 5, 9, 30, tzinfo=UTC)
 PHONE = "+447700900123"
 # Retitle the window, clear the screen, go red, then fake a table row on a new line.
-HOSTILE = "hi\x1b]0;pwned\x07\x1b[2J\x1b[31m\r\n99  2026-01-01  +440000  done  FAKE\u202egnp.exe\x9b1m"
+HOSTILE = (
+    "hi\x1b]0;pwned\x07\x1b[2J\x1b[31m\r\n99  2026-01-01  +440000  done  FAKE\u202egnp.exe\x9b1m"
+)
 FORBIDDEN = ("\x1b", "\x07", "\r", "\x9b", "\u202e")
 
 
@@ -120,7 +122,9 @@ def test_width_counts_wide_characters_and_tables_align() -> None:
     runner = CliRunner()
     result = runner.invoke(_table_command(echo_table, rows), [])
     lines = result.output.splitlines()
-    columns = {width(line[: line.rindex(str(n))]) for line, n in zip(lines[2:], (1, 2, 3))}
+    columns = {
+        width(line[: line.rindex(str(n))]) for line, n in zip(lines[2:], (1, 2, 3), strict=True)
+    }
     assert len(columns) == 1
 
 

@@ -36,7 +36,9 @@ def _norm(value: Any) -> Any:
 
 
 def _example_keys() -> set[str]:
-    return {m.group(1) for line in EXAMPLE.read_text().splitlines() if (m := _EXAMPLE_LINE.match(line))}
+    return {
+        m.group(1) for line in EXAMPLE.read_text().splitlines() if (m := _EXAMPLE_LINE.match(line))
+    }
 
 
 def test_every_active_setting_is_its_default() -> None:
