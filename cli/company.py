@@ -9,7 +9,7 @@ from cli.output import echo_fields, echo_json, echo_table, to_jsonable
 from cli.prompts import read_password
 from cli.render import safe
 from store.business_view import BusinessView
-from store.errors import Conflict, InvalidInput
+from store.errors import Conflict, InvalidInput, NotFound
 from store.store import Store
 
 __all__ = ["company"]
@@ -57,14 +57,20 @@ def company_add(
     store = ctx.store(create=True)
     changes = {k: v for k, v in fields.items() if v is not None}
     with store.transaction():
-        if any(
-            b.name.casefold() == name.strip().casefold() for b in store.directory.list_businesses()
-        ):
+        if _exists(store, name):
             raise Conflict(f"business '{name.strip()}' already exists (use company update)")
         business = store.directory.add_business(name, daily_cap=daily_cap)
         if changes or password is not None:
             store.accounts.update_business(business.id, changes, password=password)
     click.echo(f"added business '{safe(business.name)}' (id {business.id})")
+
+
+def _exists(store: Store, name: str) -> bool:
+    try:
+        store.directory.get_business(name.strip())
+    except NotFound:
+        return False
+    return True
 
 
 @company.command("update")

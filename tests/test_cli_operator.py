@@ -144,6 +144,7 @@ def test_broken_pipe_is_quiet(db: Path) -> None:
     proc.stdout.readline()
     proc.stdout.close()
     err = proc.stderr.read()
+    proc.stderr.close()
     assert proc.wait(timeout=30) not in (0, 3)
     assert err == b""
 
