@@ -7,6 +7,7 @@ import os
 import click
 
 from cli.context import Context, command_edge, pass_ctx
+from cli.instance import check_device_free, lock_database
 from modem.settings import ModemSettings
 from smsd.config import Config
 from smsd.daemon import Daemon, DaemonOptions
@@ -71,6 +72,10 @@ def run(
     config = ctx.config()
     configure_logging(log_level or config.log_level, config.log_format)
     os.umask(0o077)
+    ctx.store(create=True).close()  # create and migrate before the lock, then hold it
+    lock_database(ctx.db)  # one daemon per database: held until this process exits
+    for url in (d for d in devices if d != "sim"):
+        check_device_free(url)
     sim = None
     if "sim" in devices:
         # Only with --device sim: a daemon on real modems never loads the simulator (idle RSS).
@@ -90,6 +95,9 @@ def run(
     )
     if not options.modems:
         raise click.UsageError("no modem: give --device or [[modems]] in the config")
+    for modem in options.modems:
+        if not devices:
+            check_device_free(modem.url)
     daemon = Daemon(options)
     daemon.install_signal_handlers()
     try:
