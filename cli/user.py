@@ -17,6 +17,8 @@ from cli.lookup import e164, resolve_who
 from cli.operator import operator_name
 from cli.output import echo_fields, echo_json, echo_table
 from cli.prompts import ask_password, read_password
+from store.accounts import already_registered
+from store.errors import Conflict
 
 __all__ = ["user"]
 
@@ -74,7 +76,9 @@ def user_register(
     """
     number = e164(ctx, phone)
     store = ctx.store()
-    store.directory.get_person(user_code)  # an unknown code fails before the password prompt
+    # An unknown code, or a registered person, fails before the password prompt.
+    if store.accounts.person_profile(user_code).registered_at is not None:
+        raise Conflict(already_registered(user_code.strip().upper()))
     password = read_password(password_stdin, prompt=True)
     profile = store.accounts.register_person(
         number, user_code, fields, password=password, actor=operator_name()
