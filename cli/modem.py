@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, command_edge, pass_ctx
+from cli.context import EXIT_UNAVAILABLE, Context, command_edge, fail, pass_ctx
 from cli.output import echo_json, to_jsonable
 from cli.render import cell, safe
 from modem.modem import Modem
@@ -85,7 +85,8 @@ def modem_status(
     Without --device or --live this shows what the running daemon recorded for each modem at
     the start of its session, and whether the modem is up now (the daemon owns the ports).
     With --device (or --live for the config's modems) the port is opened and asked now.
-    Exit code 3 when a modem cannot be reached.
+    Exit code 3 when a modem cannot be reached, when no modem is up, or when there is no
+    report yet.
 
     \b
     Examples:
@@ -97,10 +98,13 @@ def modem_status(
     else:
         report = _daemon_report(ctx)
         if not report:
-            raise click.ClickException(
-                "no modem report yet: is the daemon running? (or use --device/--live)"
+            fail(
+                "no modem report yet: is the daemon running? (or use --device/--live)",
+                EXIT_UNAVAILABLE,
             )
     if as_json:
         echo_json(report)
     else:
         _print_report(report)
+    if not (device or live) and not any(s.get("healthy") for s in report.values()):
+        fail("no modem is up", EXIT_UNAVAILABLE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -129,3 +130,20 @@ def test_sim_logs_no_phone_number_at_info(tmp_path: Path) -> None:
     log = "".join(lines) + out
     assert "sim_sms_delivered" in log
     assert "447700900123" not in log
+
+
+def test_send_warns_when_no_daemon_runs_and_has_json(tmp_path: Path, sim: SimModem) -> None:
+    """`smsd send` warns on stderr when no daemon holds the database; --json says so too."""
+    db = make_db(tmp_path / "smsd.db")
+    alone = CliRunner().invoke(cli, ["--db", str(db), "send", "+447700900123", "hi", "--json"])
+    assert alone.exit_code == 0, alone.output
+    assert json.loads(alone.stdout) == {
+        "id": 1,
+        "recipient": "+447700900123",
+        "daemon_running": False,
+    }
+    assert "no daemon is running" in alone.stderr
+    with running_daemon(tmp_path, db, [sim.link]):
+        served = CliRunner().invoke(cli, ["--db", str(db), "send", "+447700900123", "hi"])
+    assert served.exit_code == 0, served.output
+    assert served.stderr == "" and served.stdout.startswith("queued message 2 to +447700900123")

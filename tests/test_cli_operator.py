@@ -187,3 +187,12 @@ def test_doctor_warns_on_zero_prices_and_no_contact(db: Path) -> None:
     checks = {c["name"]: c for c in json.loads(result.stdout)}
     assert checks["prices"]["status"] == "warn" and "bill nothing" in checks["prices"]["detail"]
     assert checks["contact"]["status"] == "warn"
+
+
+def test_modem_status_exits_3_when_no_modem_is_up(db: Path) -> None:
+    """The daemon's report shows every modem down: printed, then exit 3."""
+    with Store.open(db) as store:
+        store.modems.record_modem_status("modem0", "/dev/ttyUSB0", healthy=False, now=T0)
+    result = run("--db", str(db), "modem", "status")
+    assert "modem0" in result.stdout
+    assert result.exit_code == 3 and "no modem is up" in result.stderr

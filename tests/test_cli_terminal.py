@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import structlog
 from click.testing import CliRunner
 
 from cli.main import cli
@@ -145,3 +148,30 @@ def test_tables_show_one_timestamp_format_in_the_local_zone() -> None:
     assert cell(T0) == local
     assert cell("2026-10-05T09:30:00.000000+00:00") == local
     assert cell("PIZZA") == "PIZZA"
+
+
+class _Tty(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("no_color", ["1", ""])
+def test_no_color_turns_colour_off_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, no_color: str
+) -> None:
+    """On a terminal the console log is coloured, and plain when NO_COLOR is set."""
+    from smsd.logs import configure_logging
+
+    fake = _Tty()
+    monkeypatch.setattr(sys, "stderr", fake)
+    monkeypatch.setenv("NO_COLOR", no_color)
+    monkeypatch.delenv("SMSD_LOG_FORMAT", raising=False)
+    configure_logging("info")
+    try:
+        structlog.get_logger().warning("modem_lost", name="modem0")
+    finally:
+        configure_logging("warning", "json")
+    assert "modem_lost" in fake.getvalue()
+    assert ("\x1b[" in fake.getvalue()) is (no_color == "")
