@@ -121,6 +121,8 @@ class SmsdGroup(LazyGroup):
 def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
     """smsactive: SMS keyword and opt-in gateway.
 
+    --db and --config may come before or after the command.
+
     \b
     Example:
       smsd --db /tmp/demo.db company add "Pizza Place"
