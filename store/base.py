@@ -263,8 +263,8 @@ class StoreBase:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             except FileExistsError as exc:
                 raise Conflict(f"{path} exists; choose a new file") from exc
-            except OSError as exc:
-                raise StoreUnavailable(f"cannot create {path}: {exc.strerror}") from exc
+            except OSError as exc:  # the caller's path, not the database: a user error
+                raise InvalidInput(f"cannot create {path}: {exc.strerror}") from exc
             os.close(fd)
             try:
                 dest = sqlite3.connect(path)

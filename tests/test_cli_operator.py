@@ -130,6 +130,13 @@ def test_unwritable_output_file_exits_1(db: Path, tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: cannot write") and result.stderr.count("\n") == 1
 
 
+def test_unwritable_backup_target_exits_1(db: Path, tmp_path: Path) -> None:
+    """A backup into a folder that does not exist is exit 1 (not "database unreachable")."""
+    result = run("--db", str(db), "backup", str(tmp_path / "no-such-dir" / "b.db"))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: cannot create") and result.stderr.count("\n") == 1
+
+
 def test_broken_pipe_is_quiet(db: Path) -> None:
     """`smsd outbox | head -1`: no "Broken pipe" message and not exit 3."""
     with Store.open(db) as store:
