@@ -203,3 +203,15 @@ def test_modem_status_exits_3_when_no_modem_is_up(db: Path) -> None:
     result = run("--db", str(db), "modem", "status")
     assert "modem0" in result.stdout
     assert result.exit_code == 3 and "no modem is up" in result.stderr
+
+
+def test_hoist_globals_moves_options_but_not_after_double_dash() -> None:
+    """--db/--config (spaced or with =) move to the front; after `--` nothing moves."""
+    from cli.main import hoist_globals
+
+    assert hoist_globals(["history", "X", "--db", "f", "--config=c"]) == [
+        "--db", "f", "--config=c", "history", "X",
+    ]  # fmt: skip
+    assert hoist_globals(["send", "--db", "f", "--", "1", "--db"]) == [
+        "--db", "f", "send", "--", "1", "--db",
+    ]  # fmt: skip
