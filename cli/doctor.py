@@ -34,29 +34,18 @@ class Check:
         return "FAIL" if not self.ok else "warn" if self.warning else "ok"
 
 
-def _check_settings(config: Config) -> list[Check]:
-    """Settings that work but are probably not what the operator wants."""
-    checks = []
+def _check_prices(config: Config) -> list[Check]:
+    """Zero prices work but bill nothing: a warning, not a failure."""
     billing = config.billing
-    zero = [
-        key
-        for key, price in (
-            ("price_per_request", billing.price_per_request),
-            ("price_per_broadcast_part", billing.price_per_broadcast_part),
-        )
-        if price == 0
-    ]
+    prices = (
+        ("price_per_request", billing.price_per_request),
+        ("price_per_broadcast_part", billing.price_per_broadcast_part),
+    )
+    zero = [key for key, price in prices if price == 0]
     if zero:
         detail = f"[billing] {' and '.join(zero)} = 0: invoices bill nothing"
-        checks.append(Check("prices", True, detail, warning=True))
-    else:
-        checks.append(Check("prices", True, f"{billing.price_per_request} per request"))
-    if not config.gateway.contact:
-        detail = "[gateway] contact is unset: the HELP reply names no contact"
-        checks.append(Check("contact", True, detail, warning=True))
-    else:
-        checks.append(Check("contact", True, config.gateway.contact))
-    return checks
+        return [Check("prices", True, detail, warning=True)]
+    return [Check("prices", True, f"{billing.price_per_request} per request")]
 
 
 def _check_config(ctx: Context) -> tuple[Check, Config | None]:
@@ -65,6 +54,14 @@ def _check_config(ctx: Context) -> tuple[Check, Config | None]:
     except Exception as exc:  # any failure here is the finding itself
         return Check("config", False, str(exc)), None
     return Check("config", True, ctx.config_path or "defaults / $SMSD_CONFIG"), config
+
+
+def _check_contact(config: Config) -> Check:
+    """HELP and opt-out replies must tell people how to reach a human (CTIA, carriers)."""
+    contact = config.gateway.contact
+    if not contact:
+        return Check("contact", False, "[gateway] contact is unset: HELP replies need one")
+    return Check("contact", True, contact)
 
 
 def _check_database(ctx: Context) -> Check:
@@ -119,8 +116,10 @@ def _check_modem(settings: ModemSettings) -> list[Check]:
 def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     """Check an installation: config, database, device, modem, SIM, registration, signal.
 
+    Also fails while ``[gateway] contact`` is unset (HELP replies must carry a contact).
+
     Run it with the daemon stopped (the modem port is exclusive). Exit code 0 when every
-    check passes (warnings, such as zero prices or no contact, do not fail it), 1 when a
+    check passes (warnings, such as zero prices, do not fail it), 1 when a
     check fails, 3 when the database does not exist or the modem cannot be reached.
 
     \b
@@ -130,7 +129,8 @@ def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     config_check, config = _check_config(ctx)
     checks = [config_check]
     if config is not None:
-        checks.extend(_check_settings(config))
+        checks.append(_check_contact(config))
+        checks.extend(_check_prices(config))
         checks.append(_check_database(ctx))
         for settings in modem_settings(ctx, device, None):
             checks.extend(_check_modem(settings))

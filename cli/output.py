@@ -16,7 +16,14 @@ import click
 
 from cli.render import cell, width
 
-__all__ = ["echo_fields", "echo_json", "echo_table", "json_text", "to_jsonable"]
+__all__ = [
+    "echo_fields",
+    "echo_json",
+    "echo_table",
+    "escape_json_text",
+    "json_text",
+    "to_jsonable",
+]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -32,9 +39,14 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _escape_c1(text: str) -> str:
-    # json.dumps escapes C0 controls; DEL, C1 and bidi/format characters are legal JSON
-    # but a terminal acts on some of them: \u-escape them too (they only occur in strings).
+def escape_json_text(text: str) -> str:
+    """JSON text with DEL, C1 and bidi/format characters \\u-escaped (still the same JSON).
+
+    json.dumps escapes C0 controls; the others are legal JSON but a terminal acts on some of
+    them. Outside strings JSON has only ASCII, so escaping them anywhere is safe.
+    """
+    if text.isascii() and "\x7f" not in text:
+        return text
     return "".join(f"\\u{ord(ch):04x}" if _terminal_active(ch) else ch for ch in text)
 
 
@@ -46,7 +58,7 @@ def _terminal_active(ch: str) -> bool:
 def json_text(document: Any) -> str:
     """One JSON document with stable (sorted) keys, safe to show on a terminal."""
     text = json.dumps(to_jsonable(document), indent=2, sort_keys=True, ensure_ascii=False)
-    return text if text.isascii() else _escape_c1(text)
+    return escape_json_text(text)
 
 
 def echo_json(document: Any) -> None:

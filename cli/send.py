@@ -1,7 +1,9 @@
 """``smsd send``: queue one message to a number; the running daemon sends it.
 
 The daemon notices new rows through ``PRAGMA data_version``, so nothing else is needed here.
-This is the command scripts call in a loop: keep its imports to what it uses.
+A number that opted out is refused unless ``--force`` (audited); texts over ``[outgoing]
+max_parts`` are refused. This is the command scripts call in a loop: keep its imports to what
+it uses.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import click
 from cli.context import Context, command_edge, pass_ctx
 from cli.instance import holder_pid
 from cli.lookup import e164
+from cli.operator import operator_name
 from cli.output import echo_json
+from smsd.operator import check_parts, check_recipient
 
 __all__ = ["send"]
 
@@ -21,10 +25,11 @@ __all__ = ["send"]
 @click.command()
 @click.argument("number")
 @click.argument("text")
+@click.option("--force", is_flag=True, help="Send even though the number opted out (audited).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_ctx
 @command_edge
-def send(ctx: Context, number: str, text: str, as_json: bool) -> None:
+def send(ctx: Context, number: str, text: str, force: bool, as_json: bool) -> None:
     """Queue TEXT to NUMBER (normalised to E.164); the daemon sends it within a second.
 
     \b
@@ -32,7 +37,14 @@ def send(ctx: Context, number: str, text: str, as_json: bool) -> None:
       smsd send "07700 900123" "Your table is ready"
     """
     recipient = e164(ctx, number)
-    new_id = ctx.store(create=True).broadcasts.queue_manual(recipient, text, now=datetime.now(UTC))
+    parts = check_parts(text, ctx.config().outgoing.max_parts)
+    store = ctx.store(create=True)
+    with store.transaction():
+        if check_recipient(store, recipient, force=force):
+            person = store.directory.find_person(recipient)
+            subject = person.user_code if person is not None else "unregistered number"
+            store.audit.record_audit(operator_name(), "send_forced", subject, "opted out")
+        new_id = store.broadcasts.queue_manual(recipient, text, now=datetime.now(UTC))
     running = holder_pid(ctx.db) is not None  # `smsd run` holds an flock on its database
     if not running:
         click.echo(
@@ -40,6 +52,9 @@ def send(ctx: Context, number: str, text: str, as_json: bool) -> None:
             err=True,
         )
     if as_json:
-        echo_json({"id": new_id, "recipient": recipient, "daemon_running": running})
+        document = {"id": new_id, "recipient": recipient, "parts": parts, "daemon_running": running}
+        echo_json(document)
     else:
-        click.echo(f"queued message {new_id} to {recipient}")
+        click.echo(
+            f"queued message {new_id} to {recipient} ({parts} part{'s' if parts > 1 else ''})"
+        )

@@ -140,10 +140,12 @@ def test_send_warns_when_no_daemon_runs_and_has_json(tmp_path: Path, sim: SimMod
     assert json.loads(alone.stdout) == {
         "id": 1,
         "recipient": "+447700900123",
+        "parts": 1,
         "daemon_running": False,
     }
     assert "no daemon is running" in alone.stderr
     with running_daemon(tmp_path, db, [sim.link]):
         served = CliRunner().invoke(cli, ["--db", str(db), "send", "+447700900123", "hi"])
     assert served.exit_code == 0, served.output
-    assert served.stderr == "" and served.stdout.startswith("queued message 2 to +447700900123")
+    assert served.stderr == ""
+    assert served.stdout.startswith("queued message 2 to +447700900123 (1 part)")

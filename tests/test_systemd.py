@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from smsd.config import load_config
+
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEMD = ROOT / "systemd"
 UNIT = SYSTEMD / "smsd.service"
@@ -271,6 +273,11 @@ def test_install_is_posix_sh() -> None:
         [shell, "-n", str(SYSTEMD / "install.sh")], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_example_config_loads() -> None:
+    """The example TOML loads through the real loader (texts and zones pass their checks)."""
+    load_config(SYSTEMD / "smsd.toml.example", env={})
 
 
 def test_example_config_comments_every_setting() -> None:
