@@ -1,8 +1,9 @@
 """`Store`: the only object in smsactive that speaks SQL.
 
 Open it with `Store.open(path)`. The `Store` owns the connection, its lock and transactions
-(`store.base.StoreBase`); what it holds is reached through its parts, made once here, each a
-small class with a reference to the core (as sqlite-utils' `Database` hands out `Table`s):
+(`store.base.StoreBase`); what it holds is reached through its parts, each a small class with
+a reference to the core (as sqlite-utils' `Database` hands out `Table`s), made once, on first
+use:
 
     store.directory   businesses, codes, people          (store/directory.py)
     store.inbox       incoming messages, dedupe, parts   (store/inbox.py)
@@ -27,23 +28,27 @@ A part that needs another is handed it here (composition): `routing` writes peop
 from __future__ import annotations
 
 import sqlite3
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from store.accounts import Accounts
-from store.audit import Audit
 from store.base import StoreBase
-from store.broadcast import Broadcasts
-from store.code_admin import CodeAdmin
-from store.consent import Consent
-from store.directory import Directory
-from store.inbox import Inbox
-from store.invoices import Invoices
-from store.modems import Modems
-from store.outbox import Outbox
-from store.polls import Polls
-from store.routing import Routing
-from store.schedules import Schedules
-from store.stats import Stats
+
+if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part is first used
+    from store.accounts import Accounts
+    from store.audit import Audit
+    from store.broadcast import Broadcasts
+    from store.code_admin import CodeAdmin
+    from store.consent import Consent
+    from store.directory import Directory
+    from store.inbox import Inbox
+    from store.invoices import Invoices
+    from store.modems import Modems
+    from store.outbox import Outbox
+    from store.polls import Polls
+    from store.routing import Routing
+    from store.schedules import Schedules
+    from store.stats import Stats
 
 __all__ = ["Store"]
 
@@ -55,19 +60,109 @@ class Store(StoreBase):
     caller's `transaction()` when there is one); sqlite3 errors leave as `StoreError`s.
     """
 
+    # Each part is made, and its module imported, on first use: a start-up optimisation, so
+    # `smsd send` loads neither argon2 nor phonenumbers (accounts) nor the daemon's parts, and
+    # the daemon never loads accounts, stats, invoices or broadcasts. Not a circle dodge: no
+    # part module imports this one. Parts hold no state but their collaborators, so two
+    # threads racing to the first use (cached_property has no lock from 3.12) are harmless.
+
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         super().__init__(conn, path)
-        self.directory = Directory(self)
-        self.inbox = Inbox(self)
-        self.outbox = Outbox(self)
-        self.audit = Audit(self)
-        self.routing = Routing(self, self.directory, self.inbox, self.outbox)
-        self.accounts = Accounts(self, self.directory, self.audit)
-        self.broadcasts = Broadcasts(self, self.directory, self.outbox)
-        self.invoices = Invoices(self, self.directory)
-        self.stats = Stats(self, self.directory, self.accounts, self.routing, self.audit)
-        self.modems = Modems(self, self.directory)
-        self.consent = Consent(self)
-        self.polls = Polls(self)
-        self.schedules = Schedules(self)
-        self.code_admin = CodeAdmin(self)
+
+    @cached_property
+    def directory(self) -> Directory:
+        """Businesses, codes and people."""
+        from store.directory import Directory
+
+        return Directory(self)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        """Incoming messages, dedupe and multipart parts."""
+        from store.inbox import Inbox
+
+        return Inbox(self)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        """The outgoing queue and its states."""
+        from store.outbox import Outbox
+
+        return Outbox(self)
+
+    @cached_property
+    def audit(self) -> Audit:
+        """The audit trail."""
+        from store.audit import Audit
+
+        return Audit(self)
+
+    @cached_property
+    def routing(self) -> Routing:
+        """Applying a routing plan, opt-in state and request history."""
+        from store.routing import Routing
+
+        return Routing(self, self.directory, self.inbox, self.outbox)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        """Profiles, passwords and erasure."""
+        from store.accounts import Accounts
+
+        return Accounts(self, self.directory, self.audit)
+
+    @cached_property
+    def broadcasts(self) -> Broadcasts:
+        """Broadcasts, manual sends and retries."""
+        from store.broadcast import Broadcasts
+
+        return Broadcasts(self, self.directory, self.outbox)
+
+    @cached_property
+    def invoices(self) -> Invoices:
+        """Monthly invoices."""
+        from store.invoices import Invoices
+
+        return Invoices(self, self.directory)
+
+    @cached_property
+    def stats(self) -> Stats:
+        """Suppressed breakdowns and dossiers."""
+        from store.stats import Stats
+
+        return Stats(self, self.directory, self.accounts, self.routing, self.audit)
+
+    @cached_property
+    def modems(self) -> Modems:
+        """Modem reports and preferences."""
+        from store.modems import Modems
+
+        return Modems(self, self.directory)
+
+    @cached_property
+    def consent(self) -> Consent:
+        """Consent policy, double opt-in and the consent record."""
+        from store.consent import Consent
+
+        return Consent(self)
+
+    @cached_property
+    def polls(self) -> Polls:
+        """Polls answered by keyword."""
+        from store.polls import Polls
+
+        return Polls(self)
+
+    @cached_property
+    def schedules(self) -> Schedules:
+        """Scheduled and recurring broadcasts."""
+        from store.schedules import Schedules
+
+        return Schedules(self)
+
+    @cached_property
+    def code_admin(self) -> CodeAdmin:
+        """Updating and retiring codes."""
+        from store.code_admin import CodeAdmin
+
+        return CodeAdmin(self)
