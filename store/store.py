@@ -15,6 +15,7 @@ use:
     store.invoices    monthly invoices                   (store/invoices.py)
     store.stats       suppressed breakdowns, dossiers    (store/stats.py)
     store.modems      modem reports and preferences      (store/modems.py)
+    store.balances    SIM balances, refresh requests     (store/balances.py)
     store.consent     consent policy, double opt-in, the consent record (store/consent.py)
     store.polls       polls answered by keyword           (store/polls.py)
     store.schedules   scheduled and recurring broadcasts  (store/schedules.py)
@@ -37,6 +38,7 @@ from store.base import StoreBase
 if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part is first used
     from store.accounts import Accounts
     from store.audit import Audit
+    from store.balances import Balances
     from store.broadcast import Broadcasts
     from store.code_admin import CodeAdmin
     from store.consent import Consent
@@ -166,3 +168,10 @@ class Store(StoreBase):
         from store.code_admin import CodeAdmin
 
         return CodeAdmin(self)
+
+    @cached_property
+    def balances(self) -> Balances:
+        """SIM balances per modem and refresh requests."""
+        from store.balances import Balances
+
+        return Balances(self)

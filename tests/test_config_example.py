@@ -19,6 +19,7 @@ SECTIONS: dict[str, Any] = {
     "limits": settings.LimitsConfig(),
     "outgoing": settings.OutgoingConfig(),
     "multipart": settings.MultipartConfig(),
+    "modem": settings.ModemDefaultsConfig(),
     "billing": settings.BillingConfig(),
     "log": settings.LogConfig(),
     "texts": settings.TextsConfig(),
