@@ -28,7 +28,7 @@ COMMANDS = {
         "broadcast": "Queue TEXT to every person opted in to COMPANY, within its daily cap and"
         " quiet hours.",
         "code": "Codes (keywords) that people text: add, update, remove, list, pause.",
-        "company": "Businesses: add, update, show and list them.",
+        "company": "Businesses: add, update, show, list and approve them.",
         "consent": "Consent records: export every opt-in and opt-out, as a regulator would ask"
         " for them.",
         "demo": "Show the gateway end to end on a simulated modem, in a temporary folder.",
@@ -51,6 +51,7 @@ COMMANDS = {
         "stats": "Distinct people and requests per hour, weekday, code, sector, age, gender or"
         " country.",
         "user": "People: register, update, show, erase; check a password.",
+        "web": "Serve the web portal for people and businesses over the same database.",
     }.items()
 }
 

@@ -22,12 +22,13 @@ SECTIONS: dict[str, Any] = {
     "modem": settings.ModemDefaultsConfig(),
     "billing": settings.BillingConfig(),
     "log": settings.LogConfig(),
+    "web": settings.WebConfig(),
     "texts": settings.TextsConfig(),
     "keywords": settings.KeywordsConfig(),
 }
 #: Sections whose every key the example shows; texts and keywords are in docs/RULES.md.
 SHOWN_IN_FULL = [name for name in SECTIONS if name not in ("texts", "keywords")]
-_EXAMPLE_LINE = re.compile(r"^\s*([a-z_]+)\s*=.*#\s*example\s*$")
+_EXAMPLE_LINE = re.compile(r"^\s*([a-z_]+)\s*=.*#\s*example\b")
 
 
 def _norm(value: Any) -> Any:
