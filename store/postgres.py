@@ -39,6 +39,8 @@ def translate_pg(exc: psycopg.Error) -> StoreError:
         return InvalidInput(text)
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         return StoreUnavailable(text)
+    if isinstance(exc, pg_errors.ReadOnlySqlTransaction):  # as SQLite's "readonly database"
+        return StoreUnavailable(text)
     return StoreError(text)
 
 
@@ -99,8 +101,9 @@ class PgDatabase:
 
     dialect = "postgresql"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         self.url = url
+        self.read_only = read_only  # every transaction READ ONLY: the server refuses writes
         self._lock = threading.RLock()
         self._identity: dict[str, bool] = {}  # table -> has an identity `id` column
         self._conn = self._connect()
@@ -111,6 +114,8 @@ class PgDatabase:
         except psycopg.Error as exc:
             raise translate_pg(exc) from exc
         conn.adapters.register_loader("numeric", _Numeric)
+        if self.read_only:
+            conn.execute("SET default_transaction_read_only = on")
         return conn
 
     @property

@@ -22,7 +22,8 @@ from store.audit import Audit
 from store.base import Part, StoreBase
 from store.business_view import BusinessView
 from store.directory import Directory
-from store.errors import InvalidInput
+from store.errors import InvalidInput, StoreUnavailable
+from store.logger import get_logger
 from store.rollups import Rollups
 from store.routing import Routing
 
@@ -36,6 +37,8 @@ __all__ = [
     "Stats",
     "suppress",
 ]
+
+log = get_logger(__name__)
 
 DEFAULT_MIN_PEOPLE = 5
 OTHER = "other (suppressed)"
@@ -228,7 +231,10 @@ class Stats(Part):
         are read person by person, so the work grows with what is suppressed, not with the
         number of requests.
         """
-        self._rollups.fold()
+        try:
+            self._rollups.fold()
+        except StoreUnavailable as exc:  # a read-only store: what the daemon folded so far
+            log.warning("stats_rollups_not_folded", error=str(exc))
         with self.core.transaction(write=False) as db:
             conn = db.conn
             per_business: dict[int, dict[str, tuple[int, int]]] = {}

@@ -182,3 +182,15 @@ def test_a_sqlite_store_never_imports_psycopg(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert done.stdout.split()[-2:] == ["False", "False"]  # after the migrations log line
+
+
+def test_read_only_opens_refuse_an_old_schema_and_every_write(pg_cluster: PgCluster) -> None:
+    """read_only on PostgreSQL: an unmigrated schema is unavailable; writes are refused."""
+    url = pg_cluster.fresh_url()
+    with pytest.raises(StoreUnavailable, match="up-to-date"):
+        Store.open(url, read_only=True)
+    Store.open(url).close()
+    with Store.open(url, read_only=True) as store:
+        assert store.directory.list_businesses() == []
+        with pytest.raises(StoreUnavailable):
+            store.directory.add_business("Nope", now=T0)
