@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from store.accounts_schema import m002_accounts_privacy, m004_scale_views
+from store.integrations_schema import m020_integrations
 
 __all__ = ["MIGRATIONS", "applied_migrations", "run_migrations"]
 
@@ -179,6 +180,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("003_live_copies", m003_live_copies),
     ("004_scale_views", m004_scale_views),
     ("005_modems", m005_modems),
+    ("020_integrations", m020_integrations),
 )
 
 
