@@ -1,0 +1,114 @@
+"""Real HTTP for the integration tests: an ASGI app under uvicorn, and a webhook receiver.
+
+Both listen on 127.0.0.1 on a free port. `Receiver` answers each POST with the next status of
+its script (200 once the script is used up), records every request, and lets a test wait for
+a count with a deadline; `hold` keeps requests hanging until released (a kill mid-delivery).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import uvicorn
+
+__all__ = ["Received", "Receiver", "free_socket", "serving"]
+
+
+def free_socket() -> socket.socket:
+    """A listening-ready TCP socket bound to 127.0.0.1 on a free port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread; yields the base URL; stops it afterwards."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise AssertionError("uvicorn did not start")
+        time.sleep(0.01)  # a poll on a deadline
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request the receiver got."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    """A webhook receiver (http.server) with a scripted status per request."""
+
+    def __init__(self, statuses: list[int] | None = None, *, hold: bool = False) -> None:
+        self.statuses = list(statuses or [])
+        self.requests: list[Received] = []
+        self.arrived = threading.Condition()
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length)
+                got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                with owner.arrived:
+                    owner.requests.append(got)
+                    status = owner.statuses.pop(0) if owner.statuses else 200
+                    owner.arrived.notify_all()
+                owner.release.wait(60)
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[Received]:
+        """Block until `count` requests arrived (or fail at the deadline); all of them."""
+        with self.arrived:
+            ok = self.arrived.wait_for(lambda: len(self.requests) >= count, timeout)
+            if not ok:
+                raise AssertionError(f"got {len(self.requests)} requests, wanted {count}")
+            return list(self.requests)
