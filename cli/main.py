@@ -127,6 +127,9 @@ def _register() -> None:
         commands_run,
         commands_sim,
         commands_stats,
+        metrics,
+        token,
+        webhook,
     )
 
     for module in (
@@ -140,6 +143,9 @@ def _register() -> None:
         commands_invoice,
         commands_outbox,
         commands_broadcast,
+        token,
+        webhook,
+        metrics,
     ):
         module.register(cli)
 

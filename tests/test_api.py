@@ -118,7 +118,9 @@ def test_other_business_is_refused(world: dict[str, object]) -> None:
     for path in ("history", "codes", "stats", "optins", "invoices"):
         got = _get(world, f"/businesses/{coffee}/{path}", _tok(world, "pizza_read"))
         assert _assert_problem(got, 403)["type"] == "https://smsactive.invalid/problems/forbidden"
-    got = _post(world, f"/businesses/{coffee}/broadcasts", _tok(world, "pizza_write"), {"text": "x"})
+    got = _post(
+        world, f"/businesses/{coffee}/broadcasts", _tok(world, "pizza_write"), {"text": "x"}
+    )
     _assert_problem(got, 403)
     own = _get(world, f"/businesses/{coffee}/codes", _tok(world, "coffee_read"))
     assert own.json()["items"] == [{"code": "COFFEE", "paused": False, "requests": 1, "people": 1}]
@@ -219,7 +221,9 @@ def test_operator_sends_and_reads_state(world: dict[str, object]) -> None:
     _assert_problem(_post(world, "/messages", _tok(world, "pizza_write"), {"number": "1"}), 403)
     _assert_problem(_get(world, "/modems", _tok(world, "pizza_read")), 403)
     with Store.open(str(world["db"])) as store:
-        store.record_modem_status("modem0", "sim", healthy=True, now=T0, details={"signal_dbm": -71})
+        store.record_modem_status(
+            "modem0", "sim", healthy=True, now=T0, details={"signal_dbm": -71}
+        )
     modems = _get(world, "/modems", op).json()["items"]
     assert [(m["name"], m["healthy"], m["signal_dbm"]) for m in modems] == [("modem0", True, -71)]
 
@@ -244,3 +248,11 @@ def test_openapi_document_matches_the_served_routes(world: dict[str, object]) ->
             content=b"{}" if method == "POST" else None,
         )  # fmt: skip
         assert got.status_code not in (404, 405), (path, method, got.text)
+
+
+def test_metrics_served_over_http(world: dict[str, object]) -> None:
+    """GET /metrics answers the Prometheus text format with the database's counts."""
+    got = httpx.get(f"{world['base']}/metrics")
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/plain")
+    assert "smsd_messages_received_total 14.0" in got.text.replace('{modem=""}', "")
+    assert "smsd_webhook_backlog 0.0" in got.text

@@ -7,18 +7,23 @@ a count with a deadline; `hold` keeps requests hanging until released (a kill mi
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
-__all__ = ["Received", "Receiver", "free_socket", "serving"]
+__all__ = ["Received", "Receiver", "WebProcess", "free_socket", "serving"]
 
 
 def free_socket() -> socket.socket:
@@ -51,6 +56,13 @@ def serving(app: Any) -> Iterator[str]:
         sock.close()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A sender killed mid-request is what some tests do: no traceback."""
+
+
 @dataclass(frozen=True)
 class Received:
     """One request the receiver got."""
@@ -75,7 +87,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
                 got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
@@ -91,8 +103,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -112,3 +123,46 @@ class Receiver:
             if not ok:
                 raise AssertionError(f"got {len(self.requests)} requests, wanted {count}")
             return list(self.requests)
+
+
+class WebProcess:
+    """`python -m smsd.integrations` as a subprocess on a free port (kill, restart)."""
+
+    def __init__(self, db: Path, env: dict[str, str] | None = None) -> None:
+        self.db = db
+        self.env = {**os.environ, **(env or {})}
+        sock = free_socket()
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start it and wait until it answers."""
+        argv = [sys.executable, "-m", "smsd.integrations", "--db", str(self.db),
+                "--port", str(self.port)]  # fmt: skip
+        self.proc = subprocess.Popen(argv, env=self.env)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(self.base + "/api/v1/openapi.json", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("smsd.integrations did not start")
+            time.sleep(0.05)  # a poll on a deadline
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait(timeout=10)
+
+    def __enter__(self) -> WebProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()

@@ -1,0 +1,67 @@
+"""Webhooks across processes: the deliverer killed mid-delivery; the daemon end to end."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from daemonproc import running_daemon, wait_until
+from gatewaykit import make_db, rows
+from webkit import Receiver, WebProcess
+
+from modem.sim import SimModem
+from store.events import Events
+from store.store import Store
+from store.webhooks import Webhooks
+
+FAST = {"SMSD_WEBHOOKS_RETRY_BASE_S": "0.05", "SMSD_WEBHOOKS_POLL_S": "0.02"}
+HANDSET = "+447700900123"
+
+
+def _states(db: Path) -> list[str]:
+    with Store.open(db) as store:
+        return [d["state"] for d in Events(store).deliveries()]
+
+
+def test_killing_the_deliverer_mid_delivery_loses_no_event(tmp_path: Path) -> None:
+    """SIGKILL while receivers hold requests; the next process delivers every event."""
+    db = make_db(tmp_path / "kill.db")
+    with Receiver(hold=True) as receiver:
+        with Store.open(db) as store:
+            Webhooks(store).add(None, receiver.url, now=datetime.now(UTC))
+            for i in range(6):
+                store.record_modem_status(
+                    "modem0", "sim", healthy=i % 2 == 0, now=datetime.now(UTC)
+                )
+        first = WebProcess(db, FAST)
+        with first:
+            receiver.wait_for(6)  # all six are in flight, none answered yet
+            first.kill()
+        assert _states(db) == ["pending"] * 6
+        receiver.release.set()
+        with WebProcess(db, FAST):
+            wait_until(lambda: _states(db) == ["delivered"] * 6, 30, "all delivered")
+        got = receiver.requests
+    with Store.open(db) as store:
+        uids = {"msg_" + d["uid"] for d in Events(store).deliveries()}
+    assert {r.headers["webhook-id"] for r in got} == uids  # every event, at least once
+    assert len(got) >= 12  # each was sent before the kill and again after it
+
+
+def test_handset_pizza_reaches_the_business_receiver(tmp_path: Path, sim: SimModem) -> None:
+    """A handset texts PIZZA to the running daemon; the receiver gets request.created, no number."""
+    db = make_db(tmp_path / "e2e.db")
+    with Receiver() as receiver:
+        with Store.open(db) as store:
+            Webhooks(store).add("Pizza Place", receiver.url, now=datetime.now(UTC))
+        with running_daemon(tmp_path, db, [sim.link]), WebProcess(db, FAST):
+            sim.deliver(HANDSET, "PIZZA")
+            receiver.wait_for(2)
+    ((code,),) = rows(db, "SELECT user_code FROM people WHERE phone = ?", (HANDSET,))
+    by_type = {json.loads(r.body)["type"]: json.loads(r.body) for r in receiver.requests}
+    created = by_type["request.created"]["data"]
+    assert created["user_code"] == code and created["code"] == "PIZZA"
+    assert by_type["optin.changed"]["data"]["state"] == "in"
+    for r in receiver.requests:
+        assert HANDSET[1:].encode() not in r.body and b"PIZZA " not in r.body
