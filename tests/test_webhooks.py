@@ -201,3 +201,21 @@ def test_back_off_meets_the_schedule() -> None:
     end = start + timedelta(hours=24)
     assert after(20, start + timedelta(hours=23)) == end
     assert after(20, end) is None
+
+
+def test_unreachable_receiver_records_the_error_and_stays_pending(db: Path) -> None:
+    """A refused connection is a failed attempt with its reason; the delivery stays pending."""
+    from webkit import free_socket
+
+    sock = free_socket()  # bound, never listening: connections are refused
+    try:
+        _hook(db, None, f"http://127.0.0.1:{sock.getsockname()[1]}/hook")
+        with serving(create_app(str(db), settings=FAST)):
+            with Store.open(db) as store:
+                emit(store, "balance.low", None, {"modem": "modem0", "balance": 0.5})
+            wait_until(lambda: _deliveries(db)[0]["attempts"] >= 2, 20)
+    finally:
+        sock.close()
+    (delivery,) = _deliveries(db)
+    assert delivery["state"] == "pending" and delivery["last_status"] is None
+    assert "refused" in str(delivery["last_error"]).lower()

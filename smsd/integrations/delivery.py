@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import structlog
 
+from smsd.integrations.poster import Poster, PostError
 from smsd.integrations.settings import IntegrationSettings
 from smsd.integrations.signing import headers
 from store.base import StoreBase
@@ -34,6 +35,8 @@ __all__ = ["Deliverer", "DeliveryStats", "next_attempt"]
 log = structlog.get_logger(__name__)
 
 _ERROR_MAX = 200
+_FLUSH_S = 0.05  # finished attempts are committed at least this often...
+_FLUSH_AT = 200  # ...or as soon as this many are waiting
 
 
 def next_attempt(
@@ -80,90 +83,106 @@ class Deliverer:
         *,
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.events = Events(core)
         self.settings = settings or IntegrationSettings()
         self.clock = clock
         self.rng = rng or random.Random()
         self.stats = DeliveryStats()
-        self._transport = transport
-        self._inflight: dict[int, asyncio.Task[Outcome]] = {}
-        self._done: list[Outcome] = []
+        self._running: dict[int, asyncio.Task[Outcome]] = {}
+        self._done: list[Outcome] = []  # finished, not yet committed (still busy)
+        self._more = False  # the last look at the queue filled every free slot
+        self._last_query = self._last_flush = float("-inf")
         self._last_prune: datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; then wait for attempts in flight and record them."""
         s = self.settings
-        limits = httpx.Limits(
-            max_connections=s.concurrency, max_keepalive_connections=s.concurrency
-        )
-        async with httpx.AsyncClient(
-            timeout=s.timeout_s, limits=limits, follow_redirects=False, transport=self._transport
-        ) as client:
+        client = Poster(s.timeout_s)
+        try:
             log.info("webhook_deliverer_started", concurrency=s.concurrency)
             stopper = asyncio.create_task(stop.wait())
             try:
                 while not stop.is_set():
-                    started = await self._start_due(client)
-                    finished = await self._flush()
-                    await self._prune()
-                    if not started and not finished:
-                        await asyncio.wait(
-                            [stopper, *self._inflight.values()],
-                            timeout=s.poll_s,
-                            return_when=asyncio.FIRST_COMPLETED,
-                        )
-                if self._inflight:
-                    await asyncio.wait(list(self._inflight.values()), timeout=s.timeout_s + 1)
+                    await self._turn(client, stopper)
+                if self._running:
+                    await asyncio.wait(list(self._running.values()), timeout=s.timeout_s + 1)
                 await self._flush()
             finally:
                 stopper.cancel()
-                for task in self._inflight.values():
+                for task in self._running.values():
                     task.cancel()
             log.info("webhook_deliverer_stopped", delivered=self.stats.delivered)
+        finally:
+            await client.aclose()
 
-    async def _start_due(self, client: httpx.AsyncClient) -> int:
-        free = self.settings.concurrency - len(self._inflight)
-        if free <= 0:
-            return 0
-        busy = set(self._inflight)
+    async def _turn(self, client: Poster, stopper: asyncio.Task[bool]) -> None:
+        """Start what is due (when half the slots are free), record outcomes in batches."""
+        s, now = self.settings, time.monotonic()
+        if len(self._running) <= s.concurrency // 2 and (
+            self._more or now - self._last_query >= s.poll_s
+        ):
+            self._last_query = now
+            await self._start_due(client)
+        flush_due = now - self._last_flush >= _FLUSH_S or len(self._done) >= _FLUSH_AT
+        if self._done and (flush_due or not self._running):
+            await self._flush()
+            await self._prune()
+            return
+        if self._more and len(self._running) <= s.concurrency // 2:
+            return
+        await asyncio.wait(
+            [stopper, *self._running.values()],
+            timeout=_FLUSH_S if self._done else s.poll_s,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+
+    async def _start_due(self, client: Poster) -> int:
+        free = self.settings.concurrency - len(self._running)
+        busy = set(self._running) | {o.delivery_id for o in self._done}
         due = await asyncio.to_thread(self.events.due, self.clock(), limit=free, busy=busy)
+        self._more = len(due) == free
         for delivery in due:
             task = asyncio.create_task(self._attempt(client, delivery))
             task.add_done_callback(self._collect)
-            self._inflight[delivery.id] = task
+            self._running[delivery.id] = task
         return len(due)
 
     def _collect(self, task: asyncio.Task[Outcome]) -> None:
-        if not task.cancelled() and task.exception() is None:
-            self._done.append(task.result())
+        if task.cancelled():
+            return
+        outcome = task.result()  # _attempt turns every error into an Outcome
+        self._running.pop(outcome.delivery_id, None)
+        self._done.append(outcome)
 
     async def _flush(self) -> int:
-        done, self._done = self._done, []
-        if not done:
+        """Commit the finished attempts in one transaction; only then are they not busy."""
+        self._last_flush = time.monotonic()
+        if not self._done:
             return 0
+        done = list(self._done)
         self.stats.turns += 1
         await asyncio.to_thread(self.events.record, done, self.clock())
-        for outcome in done:
-            self._inflight.pop(outcome.delivery_id, None)
+        del self._done[: len(done)]
         return len(done)
 
-    async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> Outcome:
+    async def _attempt(self, client: Poster, delivery: Delivery) -> Outcome:
         body = delivery.body()
         now = self.clock()
         sent = headers(delivery.secret, "msg_" + delivery.event_uid, int(now.timestamp()), body)
         self.stats.attempts += 1
         status: int | None = None
         try:
-            response = await client.post(delivery.url, content=body, headers=sent)
-            status = response.status_code
+            status = await client.post(delivery.url, body, sent)
             if 200 <= status < 300:
                 self.stats.delivered += 1
                 return Outcome(delivery.id, True, status)
             error = f"HTTP {status}"
-        except Exception as exc:  # a refused connection or a bad URL must not stop the loop
-            error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX]
+        except PostError as exc:
+            error = str(exc)[:_ERROR_MAX]
+        except Exception as exc:  # a bug must cost one attempt, never the deliverer
+            log.exception("webhook_attempt_crashed", delivery=delivery.id)
+            error = type(exc).__name__
         self.stats.failed_attempts += 1
         self.stats.last_error = error
         again = next_attempt(delivery, self.clock(), self.settings, self.rng)
