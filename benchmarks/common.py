@@ -303,12 +303,12 @@ def seed_db(path: Path, known_people: tuple[str, ...] | list[str] = ()) -> None:
 
     store = Store.open(path)
     try:
-        store.add_business("Pizza Place")
-        store.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
+        store.directory.add_business("Pizza Place")
+        store.directory.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
         now = datetime.now(UTC)
         with store.transaction():
             for phone in known_people:
-                store.create_person(phone, now)
+                store.directory.create_person(phone, now)
     finally:
         store.close()
 

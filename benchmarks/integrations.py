@@ -32,8 +32,6 @@ from smsd.integrations.delivery import Deliverer
 from smsd.integrations.settings import IntegrationSettings
 from store.events import Events, emit
 from store.store import Store
-from store.tokens import Tokens
-from store.webhooks import Webhooks
 
 __all__ = ["main", "receiver_main"]
 
@@ -86,13 +84,13 @@ def webhook_rate(tmp: Path, events: int, report: Report) -> None:
     try:
         _wait_http(f"http://127.0.0.1:{port}/")
         with Store.open(tmp / "hooks.db") as store:
-            Webhooks(store).add(None, f"http://127.0.0.1:{port}/hook", now=datetime.now(UTC))
+            store.webhooks.add(None, f"http://127.0.0.1:{port}/hook", now=datetime.now(UTC))
             with store.transaction():
                 for i in range(events):
                     emit(store, "balance.low", None, {"modem": "modem0", "n": i})
             deliverer = Deliverer(store, IntegrationSettings(poll_s=0.01))
-            elapsed = asyncio.run(_drain(deliverer, Events(store)))
-            backlog = Events(store).backlog()
+            elapsed = asyncio.run(_drain(deliverer, store.events))
+            backlog = store.events.backlog()
         rate = events / elapsed
         report.figures["webhook"] = {
             "events": events, "seconds": round(elapsed, 3), "per_s": round(rate, 1),
@@ -124,9 +122,9 @@ def history_p95(scale: float, requests: int, report: Report) -> None:
     db, _, _ = build(Size.scaled(scale))
     rng = random.Random(15)
     with Store.open(db) as store:
-        count = len(store.list_businesses())
+        count = len(store.directory.list_businesses())
         picks = [rng.randrange(1, count + 1) for _ in range(requests // 2)]
-        tokens = Tokens(store)
+        tokens = store.tokens
         secrets = {b: tokens.create(b, "read", now=datetime.now(UTC))[1] for b in set(picks)}
     port = _free_port()
     argv = [sys.executable, "-m", "smsd.integrations", "--db", str(db), "--port", str(port),

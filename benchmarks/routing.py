@@ -1,8 +1,8 @@
 """Routing + store in process (no modem): the store work of the daemon's ingest, per batch.
 
 Exactly the calls `smsd.ingest.Ingest.take_stored` makes after decoding the PDUs and before/after
-deleting them from the SIM: ``Store.record_incoming_many`` (one transaction), then
-``Store.release_locations`` and ``smsd.pipeline.process_many`` together (one transaction, a
+deleting them from the SIM: ``store.inbox.record_incoming_many`` (one transaction), then
+``store.inbox.release_locations`` and ``smsd.pipeline.process_many`` together (one transaction, a
 SAVEPOINT per message): two fsync'd commits per batch. Measured with batches of 1 (a lone
 ``+CMTI``: the per-message figure) and of 20 and 50
 (a sweep of a full SIM, or +CMTI that queued up: the per-burst figures). The database is a real
@@ -69,14 +69,16 @@ def _setup(path: Path, returning: int) -> tuple[Store, list[str]]:
     keywords = []
     now = datetime.now(UTC)
     for b in range(BUSINESSES):
-        store.add_business(f"Business {b}")
+        store.directory.add_business(f"Business {b}")
         for c in range(CODES_PER_BUSINESS):
             keyword = f"CODE{b}X{c}"
-            store.add_code(f"Business {b}", keyword, f"Thanks from business {b}, {{user_code}}")
+            store.directory.add_code(
+                f"Business {b}", keyword, f"Thanks from business {b}, {{user_code}}"
+            )
             keywords.append(keyword)
     with store.transaction():
         for i in range(returning):
-            store.create_person(handset(i + 1), now)
+            store.directory.create_person(handset(i + 1), now)
     return store, keywords
 
 
@@ -109,10 +111,10 @@ def _run(store: Store, traffic: list[tuple[str, str]], batch: int) -> float:
                           storage="SM", storage_index=slot)
             for slot, (sender, text) in enumerate(traffic[first : first + batch])
         ]  # fmt: skip
-        ids = store.record_incoming_many(drafts)
+        ids = store.inbox.record_incoming_many(drafts)
         # (here the daemon deletes each copy from the SIM: AT+CMGD, no store work)
         with store.transaction():  # as Ingest._release_and_route: one commit for both
-            store.release_locations("modem0", "SM", [d.storage_index for d in drafts])
+            store.inbox.release_locations("modem0", "SM", [d.storage_index for d in drafts])
             routed = process_many(store, [i for i in ids if i is not None], now, rules)
         assert len(routed.processed) == len(drafts)
     return time.perf_counter() - started

@@ -6,7 +6,7 @@ ANALYZE since the product never runs it). The file is cached under ``benchmarks/
 keyed by the migration names and the scale, so it is built once.
 
 Timed (median of several runs, on different businesses/people, warm cache): the product's
-``Store.history`` (all of a business's rows: it has no limit), ``BusinessView.history``, a
+``store.routing.history`` (all of a business's rows: it has no limit), ``BusinessView.history``, a
 50-row page over the ``business_requests`` view (what a paged UI would run), a person's
 history and summary, every stats breakdown, code and opt-in counts, and a month's invoice.
 Each query's plan (EXPLAIN QUERY PLAN on the SQL the product actually ran) is recorded; a plan
@@ -246,7 +246,7 @@ def _queries(store: Store, size: Size, all_stats: bool) -> dict[str, Callable[[i
     )
 
     def invoice(run: int) -> object:
-        got = store.create_invoice(
+        got = store.invoices.create_invoice(
             business(run),
             "2025-06",
             price_per_request=Decimal("0.05"),
@@ -258,29 +258,45 @@ def _queries(store: Store, size: Size, all_stats: bool) -> dict[str, Callable[[i
         return got
 
     queries: dict[str, Callable[[int], object]] = {
-        "Store.history (all rows of a business)": lambda r: store.history(business(r)),
-        "BusinessView.history (all rows, chunked)": lambda r: BusinessView(
-            store, business(r)
-        ).history(),
-        "page: latest 50 of a business (business_requests)": lambda r: store._rows(
-            page_sql, (business(r),)
+        "store.routing.history (all rows of a business)": lambda r: store.routing.history(
+            business(r)
         ),
-        "BusinessView.count_history": lambda r: BusinessView(store, business(r)).count_history(),
-        "Store.person_history": lambda r: store.person_history(user(r)),
-        "Store.person_summary": lambda r: store.person_summary(user(r)),
-        "BusinessView.code_counts": lambda r: BusinessView(store, business(r)).code_counts(),
-        "BusinessView.optin_counts": lambda r: BusinessView(store, business(r)).optin_counts(),
+        "BusinessView.history (all rows, chunked)": lambda r: BusinessView(
+            store.directory, business(r)
+        ).history(),
+        "page: latest 50 of a business (business_requests)": lambda r: _page(
+            store, page_sql, business(r)
+        ),
+        "BusinessView.count_history": lambda r: BusinessView(
+            store.directory, business(r)
+        ).count_history(),
+        "store.routing.person_history": lambda r: store.routing.person_history(user(r)),
+        "store.stats.person_summary": lambda r: store.stats.person_summary(user(r)),
+        "BusinessView.code_counts": lambda r: BusinessView(
+            store.directory, business(r)
+        ).code_counts(),
+        "BusinessView.optin_counts": lambda r: BusinessView(
+            store.directory, business(r)
+        ).optin_counts(),
         "invoice of a month (create_invoice 2025-06)": invoice,
     }
     for by in DIMENSIONS:
         queries[f"stats by {by}, one business"] = functools.partial(_stats_of, store, by, business)
     if all_stats:
-        queries["stats by hour, all businesses"] = lambda r: store.stats("hour", min_people=5)
+        queries["stats by hour, all businesses"] = lambda r: store.stats.breakdown(
+            "hour", min_people=5
+        )
     return queries
 
 
+def _page(store: Store, sql: str, business_id: int) -> list[dict[str, Any]]:
+    """A raw page query in one read transaction (as a part's query helper runs it)."""
+    with store.transaction(write=False) as db:
+        return list(db.query(sql, (business_id,)))
+
+
 def _stats_of(store: Store, by: str, business: Callable[[int], int], run: int) -> object:
-    return store.stats(by, business=business(run), min_people=5)
+    return store.stats.breakdown(by, business=business(run), min_people=5)
 
 
 def measure(scale: float, runs: int) -> Report:

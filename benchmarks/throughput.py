@@ -1,6 +1,6 @@
 """Send throughput against the modem's own limit: AT+CMGS takes 1.5 s, so 40 SMS/min/modem.
 
-The outbox is filled before the daemon starts (``Store.queue_outgoing``, more than the window
+The outbox is filled before the daemon starts (``store.outbox.queue_outgoing``, more than the window
 can drain), then the real ``smsd run`` subprocess sends through 1 and then 8 simulated modems
 (in this process, each with ``cmgs_delay=1.5``; status reports on, as in production). The rate
 of one modem is ``(k - 1) / (t_k - t_1)`` over the AT+CMGS commands that arrived in the window.
@@ -41,7 +41,9 @@ def run_modems(modems: int, window: float) -> dict[str, object]:
         now = datetime.now(UTC)
         with store.transaction():
             for i in range(per_modem_queue * modems):
-                store.queue_outgoing(handset(i + 1), f"Offer {i}: 2-for-1 today", "manual", now=now)
+                store.outbox.queue_outgoing(
+                    handset(i + 1), f"Offer {i}: 2-for-1 today", "manual", now=now
+                )
         store.close()
         sims = [TimedSim("generic", noise=False, storage_size=50, cmgs_delay=CMGS_DELAY)]
         sims += [

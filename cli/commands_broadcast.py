@@ -31,9 +31,9 @@ def broadcast(ctx: Context, company_name: str, text: str, as_json: bool) -> None
     from store.business_view import BusinessView
 
     local_tz = datetime.now().astimezone().tzinfo or UTC
-    opted_in = BusinessView(store, company_name).optin_counts()["in"]
+    opted_in = BusinessView(store.directory, company_name).optin_counts()["in"]
     with click.progressbar(length=opted_in, label="queueing", file=sys.stderr) as bar:
-        result = store.broadcast(
+        result = store.broadcasts.broadcast(
             company_name,
             text,
             now=datetime.now(UTC),

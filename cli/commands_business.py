@@ -62,9 +62,9 @@ def company_add(
     store = ctx.store()
     changes = {k: v for k, v in fields.items() if v is not None}
     with store.transaction():
-        business = store.add_business(name, daily_cap=daily_cap)
+        business = store.directory.add_business(name, daily_cap=daily_cap)
         if changes or password is not None:
-            store.update_business(business.id, changes, password=password)
+            store.accounts.update_business(business.id, changes, password=password)
     click.echo(f"added business {business.name!r} (id {business.id})")
 
 
@@ -106,9 +106,11 @@ def company_update(
     changes = {k: v for k, v in fields.items() if v is not None}
     store = ctx.store()
     with store.transaction():
-        profile = store.update_business(name, changes, password=password, daily_cap=daily_cap)
+        profile = store.accounts.update_business(
+            name, changes, password=password, daily_cap=daily_cap
+        )
         if modem_name is not None:
-            store.set_business_modem(name, modem_name.strip() or None)
+            store.modems.set_business_modem(name, modem_name.strip() or None)
     click.echo(f"updated business {profile.name!r}")
 
 
@@ -127,8 +129,8 @@ def company_show(ctx: Context, name: str, as_json: bool) -> None:
     from store.business_view import BusinessView
 
     store = ctx.store()
-    profile = store.business_profile(name)
-    view = BusinessView(store, profile.id)
+    profile = store.accounts.business_profile(name)
+    view = BusinessView(store.directory, profile.id)
     codes = [
         {"code": c.keyword, "paused": c.paused, "requests": c.requests, "people": c.people}
         for c in view.code_counts()
@@ -161,7 +163,7 @@ def company_list(ctx: Context, as_json: bool) -> None:
     Example:
       smsd company list --json
     """
-    businesses = ctx.store().list_businesses()
+    businesses = ctx.store().directory.list_businesses()
     rows = [{"id": b.id, "name": b.name} for b in businesses]
     if as_json:
         echo_json(rows)
@@ -213,7 +215,7 @@ def code_add(
     ends_at = None if ends is None else ends.replace(tzinfo=UTC)
     if starts_at and ends_at and ends_at <= starts_at:
         raise click.BadParameter("--ends must be after --starts", param_hint="--ends")
-    added = ctx.store().add_code(
+    added = ctx.store().directory.add_code(
         company_name, keyword, reply, description, aliases, starts_at=starts_at, ends_at=ends_at
     )
     click.echo(f"added code {added.keyword} to {company_name!r}")
@@ -231,7 +233,7 @@ def code_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     Example:
       smsd code list --company "Pizza Place"
     """
-    codes = ctx.store().list_codes(company_name)
+    codes = ctx.store().directory.list_codes(company_name)
     rows = [
         {
             "code": c.keyword,
@@ -259,7 +261,7 @@ def code_pause(ctx: Context, keyword: str, resume: bool) -> None:
     Example:
       smsd code pause PIZZA
     """
-    changed = ctx.store().set_code_paused(keyword, not resume)
+    changed = ctx.store().directory.set_code_paused(keyword, not resume)
     click.echo(f"code {changed.keyword} {'paused' if changed.paused else 'active'}")
 
 
@@ -312,7 +314,7 @@ def history(
     """
     from store.business_view import BusinessView
 
-    view = BusinessView(ctx.store(), company_name)
+    view = BusinessView(ctx.store().directory, company_name)
     args = (keyword, _utc(since), _utc(until))
     if show_all:
         rows = view.history(*args)
@@ -361,7 +363,7 @@ def export(
     from store.business_view import BusinessView
 
     store = ctx.store()
-    view = BusinessView(store, company_name)
+    view = BusinessView(store.directory, company_name)
     args = (keyword, _utc(since), _utc(until))
     total = view.count_history(*args)
     rows: list[dict[str, Any]] = []
@@ -371,7 +373,7 @@ def export(
         hidden=not show_bar,
     ) as bar:  # fmt: skip
         rows = [{"user_code": r.user_code, "code": r.keyword, "at": r.at.isoformat()} for r in bar]
-    store.record_audit(operator_name(), "export", view.business.name, f"{fmt}, {total} rows")
+    store.audit.record_audit(operator_name(), "export", view.business.name, f"{fmt}, {total} rows")
     if fmt == "json":
         text = json.dumps(rows, indent=2, sort_keys=True) + "\n"
     else:

@@ -65,7 +65,7 @@ def invoice_create(ctx: Context, company_name: str, month: str, as_json: bool) -
       smsd invoice create "Pizza Place" --month 2026-11
     """
     billing = ctx.config().billing
-    made = ctx.store().create_invoice(
+    made = ctx.store().invoices.create_invoice(
         company_name,
         month,
         price_per_request=billing.price_per_request,
@@ -94,7 +94,7 @@ def invoice_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     Example:
       smsd invoice list --company "Pizza Place" --json
     """
-    docs = [_document(i) for i in ctx.store().list_invoices(company_name)]
+    docs = [_document(i) for i in ctx.store().invoices.list_invoices(company_name)]
     if as_json:
         echo_json(docs)
     else:
@@ -113,7 +113,7 @@ def invoice_show(ctx: Context, number: str, as_json: bool) -> None:
     Example:
       smsd invoice show INV-2026-11-0001
     """
-    found = ctx.store().get_invoice(number)
+    found = ctx.store().invoices.get_invoice(number)
     if as_json:
         echo_json(_document(found))
     else:

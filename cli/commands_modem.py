@@ -63,7 +63,7 @@ def _print_report(report: dict[str, dict[str, Any]]) -> None:
 def _daemon_report(ctx: Context) -> dict[str, dict[str, Any]]:
     store = ctx.store()
     try:
-        return {s.pop("name"): to_jsonable(s) for s in store.modem_statuses()}
+        return {s.pop("name"): to_jsonable(s) for s in store.modems.modem_statuses()}
     finally:
         store.close()
 

@@ -33,7 +33,7 @@ def inbox(ctx: Context, limit: int, as_json: bool) -> None:
     rows = [
         {"id": m.id, "received_at": m.received_at, "sender": m.sender, "state": m.state,
          "text": m.text, "error": m.error}
-        for m in ctx.store().inbox(limit=limit)
+        for m in ctx.store().inbox.list(limit=limit)
     ]  # fmt: skip
     if as_json:
         echo_json(rows)
@@ -64,7 +64,7 @@ def _list(ctx: Context, state: str | None, limit: int, as_json: bool) -> None:
         {"id": m.id, "created_at": m.created_at, "recipient": m.recipient, "kind": m.kind,
          "state": m.state, "attempts": m.attempts, "next_attempt_at": m.next_attempt_at,
          "error": m.error, "text": m.text}
-        for m in ctx.store().outbox(state, limit=limit)
+        for m in ctx.store().outbox.list(state, limit=limit)
     ]  # fmt: skip
     if as_json:
         echo_json(rows)
@@ -84,7 +84,7 @@ def outbox_retry(ctx: Context, outgoing_id: int) -> None:
     Example:
       smsd outbox retry 42
     """
-    ctx.store().retry_failed(outgoing_id, now=datetime.now(UTC))
+    ctx.store().broadcasts.retry_failed(outgoing_id, now=datetime.now(UTC))
     click.echo(f"message {outgoing_id} queued again")
 
 
@@ -107,7 +107,7 @@ def send(ctx: Context, number: str, text: str) -> None:
         e164 = to_e164(number, ctx.config().gateway.default_region)
     except InvalidNumber as exc:
         raise InvalidInput(str(exc)) from exc
-    new_id = ctx.store().queue_manual(e164, text, now=datetime.now(UTC))
+    new_id = ctx.store().broadcasts.queue_manual(e164, text, now=datetime.now(UTC))
     click.echo(f"queued message {new_id} to {e164}")
 
 

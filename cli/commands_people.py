@@ -39,7 +39,7 @@ def resolve_who(ctx: Context, store: Any, who: str) -> Any:
             cleaned = to_e164(cleaned, ctx.config().gateway.default_region)
         except InvalidNumber as exc:
             raise InvalidInput(str(exc)) from exc
-    return store.resolve_person(cleaned)
+    return store.accounts.resolve_person(cleaned)
 
 
 def _profile_options(func: Any) -> Any:
@@ -99,9 +99,9 @@ def user_register(
     except InvalidNumber as exc:
         raise InvalidInput(str(exc)) from exc
     store = ctx.store()
-    store.get_person(user_code)  # an unknown code fails before the password prompt
+    store.directory.get_person(user_code)  # an unknown code fails before the password prompt
     password = read_password(password_stdin, prompt=True)
-    profile = store.register_person(
+    profile = store.accounts.register_person(
         e164, user_code, fields, password=password, actor=operator_name()
     )
     click.echo(f"registered {profile.user_code}")
@@ -130,7 +130,7 @@ def user_update(
     """
     changes = {k: v for k, v in fields.items() if v is not None}
     password = read_password(password_stdin, ask_password)
-    profile = ctx.store().update_person(
+    profile = ctx.store().accounts.update_person(
         user_code, changes, password=password, actor=operator_name(), reason=reason
     )
     click.echo(f"updated {profile.user_code}")
@@ -152,7 +152,7 @@ def user_login_check(ctx: Context, user_code: str, password_stdin: bool) -> None
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = str(click.prompt("Password", hide_input=True))
-    if not ctx.store().check_person_password(user_code, password):
+    if not ctx.store().accounts.check_person_password(user_code, password):
         click.echo("Error: wrong user code or password", err=True)
         sys.exit(1)
     click.echo("password ok")
@@ -176,11 +176,11 @@ def user_show(ctx: Context, who: str, show_all: bool, reason: str | None, as_jso
     person = resolve_who(ctx, store, who)
     with store.transaction():
         action = "user_show_all" if show_all else "user_show"
-        store.record_audit(operator_name(), action, person.user_code, reason)
+        store.audit.record_audit(operator_name(), action, person.user_code, reason)
         document = (
-            store.person_dossier(person.user_code)
+            store.stats.person_dossier(person.user_code)
             if show_all
-            else {"summary": store.person_summary(person.user_code)}
+            else {"summary": store.stats.person_summary(person.user_code)}
         )
     if as_json:
         echo_json(document)
@@ -228,7 +228,7 @@ def user_erase(ctx: Context, user_code: str, reason: str, yes: bool) -> None:
     """
     if not yes:
         click.confirm(f"Erase {user_code.upper()} for good?", abort=True)
-    person = ctx.store().erase_everywhere(user_code, actor=operator_name(), reason=reason)
+    person = ctx.store().accounts.erase_everywhere(user_code, actor=operator_name(), reason=reason)
     click.echo(f"erased {person.user_code}; its history stays under that code")
 
 

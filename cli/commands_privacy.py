@@ -56,8 +56,8 @@ def disclose(ctx: Context, who: str, reason: str, output: str | None) -> None:
     store = ctx.store()
     person = resolve_who(ctx, store, who)
     with store.transaction():
-        store.record_audit(operator_name(), "disclose", person.user_code, reason)
-        dossier = store.person_dossier(person.user_code)
+        store.audit.record_audit(operator_name(), "disclose", person.user_code, reason)
+        dossier = store.stats.person_dossier(person.user_code)
     text = json.dumps(to_jsonable(dossier), indent=2, sort_keys=True, ensure_ascii=False)
     if output is None:
         click.echo(text)
@@ -78,7 +78,7 @@ def audit(ctx: Context, subject: str | None, as_json: bool) -> None:
     Example:
       smsd audit --subject K7M2QX --json
     """
-    entries = ctx.store().list_audit(subject=subject)
+    entries = ctx.store().audit.list_audit(subject=subject)
     rows = [to_jsonable(e) for e in entries]
     if as_json:
         echo_json(rows)
@@ -99,7 +99,7 @@ def backup(ctx: Context, path: str) -> None:
     """
     store = ctx.store()
     target = store.backup(Path(path))
-    store.record_audit(operator_name(), "backup", None, str(target))
+    store.audit.record_audit(operator_name(), "backup", None, str(target))
     click.echo(f"backed up to {target}")
 
 

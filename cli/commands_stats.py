@@ -45,7 +45,7 @@ def stats(ctx: Context, company_name: str | None, by: str, min_people: int, as_j
     """
     from store.stats import OTHER, WEEKDAYS
 
-    breakdown = ctx.store().stats(by, business=company_name, min_people=min_people)
+    breakdown = ctx.store().stats.breakdown(by, business=company_name, min_people=min_people)
     cells = [
         {
             "label": WEEKDAYS[int(c.label)] if by == "weekday" and c.label != OTHER else c.label,

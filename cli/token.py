@@ -44,11 +44,10 @@ def create(ctx: Context, company: str | None, scope: str, operator: bool, as_jso
       smsd token create --operator
     """
     from store.errors import InvalidInput
-    from store.tokens import Tokens
 
     if operator == (company is not None):
         raise InvalidInput("give either COMPANY or --operator")
-    made, secret = Tokens(ctx.store()).create(
+    made, secret = ctx.store().tokens.create(
         company,
         "operator" if operator else scope,
         now=datetime.now(UTC),  # type: ignore[arg-type]
@@ -76,13 +75,12 @@ def list_(ctx: Context, company: str | None, as_json: bool) -> None:
     Example:
       smsd token list --company "Pizza Place"
     """
-    from store.tokens import Tokens
 
     found = [
         {"id": t.id, "scope": t.scope, "business": t.business or "(operator)",
          "prefix": t.prefix + "…", "created_at": t.created_at, "last_used_at": t.last_used_at,
          "revoked_at": t.revoked_at}
-        for t in Tokens(ctx.store()).list(company)
+        for t in ctx.store().tokens.list(company)
     ]  # fmt: skip
     if as_json:
         echo_json(found)
@@ -102,9 +100,8 @@ def revoke(ctx: Context, token_id: int) -> None:
     Example:
       smsd token revoke 3
     """
-    from store.tokens import Tokens
 
-    Tokens(ctx.store()).revoke(token_id, now=datetime.now(UTC))
+    ctx.store().tokens.revoke(token_id, now=datetime.now(UTC))
     click.echo(f"revoked token {token_id}")
 
 

@@ -37,12 +37,11 @@ def add(ctx: Context, args: tuple[str, ...], operator: bool, as_json: bool) -> N
       smsd webhook add --operator https://ops.example/hook
     """
     from store.errors import InvalidInput
-    from store.webhooks import Webhooks
 
     if len(args) != (1 if operator else 2):
         raise InvalidInput("give COMPANY URL, or --operator URL")
     company = None if operator else args[0]
-    hook, secret = Webhooks(ctx.store()).add(company, args[-1], now=datetime.now(UTC))
+    hook, secret = ctx.store().webhooks.add(company, args[-1], now=datetime.now(UTC))
     if as_json:
         echo_json({"id": hook.id, "business": hook.business, "url": hook.url, "secret": secret})
         return
@@ -63,13 +62,12 @@ def list_(ctx: Context, company: str | None, removed: bool, as_json: bool) -> No
     Example:
       smsd webhook list --json
     """
-    from store.webhooks import Webhooks
 
     found = [
         {"id": h.id, "business": h.business or "(operator)", "url": h.url,
          "pending": h.pending, "delivered": h.delivered, "failed": h.failed,
          "created_at": h.created_at, "removed_at": h.removed_at}
-        for h in Webhooks(ctx.store()).list(company, removed=removed)
+        for h in ctx.store().webhooks.list(company, removed=removed)
     ]  # fmt: skip
     if as_json:
         echo_json(found)
@@ -88,9 +86,8 @@ def remove(ctx: Context, webhook_id: int) -> None:
     Example:
       smsd webhook remove 2
     """
-    from store.webhooks import Webhooks
 
-    Webhooks(ctx.store()).remove(webhook_id, now=datetime.now(UTC))
+    ctx.store().webhooks.remove(webhook_id, now=datetime.now(UTC))
     click.echo(f"removed webhook {webhook_id}")
 
 
@@ -105,9 +102,8 @@ def retry(ctx: Context, webhook_id: int) -> None:
     Example:
       smsd webhook retry 2
     """
-    from store.webhooks import Webhooks
 
-    count = Webhooks(ctx.store()).retry(webhook_id, now=datetime.now(UTC))
+    count = ctx.store().webhooks.retry(webhook_id, now=datetime.now(UTC))
     click.echo(f"queued {count} deliveries again")
 
 

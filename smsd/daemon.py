@@ -68,7 +68,7 @@ class Daemon:
         self.reload_requested = threading.Event()
         self.store = Store.open(options.db_path)
         self.rules = options.rules_loader()
-        self.sender = Sender(self.store, options.policy, healthy=self._healthy_modems)
+        self.sender = Sender(self.store.outbox, options.policy, healthy=self._healthy_modems)
         self.ingest = Ingest(self.store, self._process, self.wake_all, self._normalize)
         self.guard = StoreGuard()
         self.page_limit = PageLimitKnob.from_env(self.store)
@@ -132,7 +132,7 @@ class Daemon:
     # -- main loop -------------------------------------------------------------------------
     def recover(self) -> None:
         """Finish what a crashed predecessor left: claimed sends and unrouted messages."""
-        requeued = self.store.requeue_stale_claims()
+        requeued = self.store.outbox.requeue_stale_claims()
         reprocessed = process_unrouted(self.store, datetime.now(UTC), self.rules)
         log.info("daemon_recovered", requeued=requeued, reprocessed=len(reprocessed))
 
@@ -208,7 +208,7 @@ class Daemon:
     def _report_status(self, previous: str) -> str:
         up = sum(1 for w in self.workers if w.healthy)
         try:
-            queued = self.store.queue_length()
+            queued = self.store.outbox.queue_length()
         except StoreError:
             queued = -1
         status = f"modems up {up}/{len(self.workers)}, queue {queued}{self.guard.status()}"

@@ -78,7 +78,7 @@ class Ingest:
         """Take every message in the modem's storage as one batch; return how many."""
         stored = modem.list_stored()
         # Slots the listing shows empty hold no copy: release keys a crash left live there.
-        self.store.release_absent(modem_name, self.storage, [m.index for m in stored])
+        self.store.inbox.release_absent(modem_name, self.storage, [m.index for m in stored])
         if stored:
             self.take_stored(modem, modem_name, stored)
             log.info("storage_swept", modem=modem_name, taken=len(stored))
@@ -129,7 +129,7 @@ class Ingest:
         storage = self.storage if any(i is not None for i in indexes) else None
         try:
             with self.store.transaction():
-                self.store.release_locations(modem_name, storage, indexes)
+                self.store.inbox.release_locations(modem_name, storage, indexes)
                 self._route(ids)
         except StoreError:
             self.unrouted.set()
@@ -156,7 +156,7 @@ class Ingest:
                 draft = self._classify(modem_name, index, pdu, now)
                 if draft is not None:
                     drafts.append(draft)
-            ids = self.store.record_incoming_many(drafts)
+            ids = self.store.inbox.record_incoming_many(drafts)
         for draft, incoming_id in zip(drafts, ids, strict=True):
             self._log_received(draft, incoming_id)
         return [i for i in ids if i is not None]
@@ -168,7 +168,7 @@ class Ingest:
         try:
             decoded = decode_pdu(pdu)
         except PduError as exc:
-            self.store.record_malformed(
+            self.store.inbox.record_malformed(
                 raw_pdu=pdu,
                 reason=exc.reason,
                 received_at=now,
@@ -223,7 +223,7 @@ class Ingest:
         )
 
     def _status_report(self, modem_name: str, report: SmsStatusReport) -> None:
-        matched = self.store.match_status_report(
+        matched = self.store.outbox.match_status_report(
             modem=modem_name,
             mr=report.reference,
             recipient=self.normalize(report.recipient.number, report.recipient.ton)[0],

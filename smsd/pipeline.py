@@ -1,10 +1,10 @@
 """Glue between the store and the router: load state, route, write the result at once.
 
-The daemon calls `process_many` after `Store.record_incoming_many` (one message or a burst: one
-transaction, a SAVEPOINT per message), `process_expired_partials` from its housekeeping tick,
-and `process_unrouted` at start (messages recorded before a crash but not yet routed).
-Loading, routing and writing share one store transaction, so two threads handling messages
-from the same new number cannot both send a user code.
+The daemon calls `process_many` after `store.inbox.record_incoming_many` (one message or a
+burst: one transaction, a SAVEPOINT per message), `process_expired_partials` from its
+housekeeping tick, and `process_unrouted` at start (messages recorded before a crash but
+not yet routed). Loading, routing and writing share one store transaction, so two threads
+handling messages from the same new number cannot both send a user code.
 """
 
 from __future__ import annotations
@@ -65,9 +65,9 @@ def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> 
 
     Three statements: the person with their opt-in status, the code, the sender's activity.
     """
-    person, optins = store.person_and_optins(message.sender)
+    person, optins = store.routing.person_and_optins(message.sender)
     word = lookup_word(message.text)
-    activity = store.sender_activity(
+    activity = store.routing.sender_activity(
         message.sender,
         replies_since=now - _RATE_WINDOW,
         texts_since=now - rules.loop_window,
@@ -75,7 +75,7 @@ def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> 
     )
     return State(
         person=person,
-        code=store.find_code(word) if word else None,
+        code=store.directory.find_code(word) if word else None,
         optins=optins,
         replies_in_window=activity.replies,
         recent_texts=activity.recent_texts,
@@ -149,12 +149,14 @@ class _Outcome:
 
 def _route_one(store: Store, incoming_id: int, now: datetime, rules: Rules) -> _Outcome | None:
     """Load, route and apply one message inside the caller's transaction."""
-    message = store.get_incoming(incoming_id)
+    message = store.inbox.get_incoming(incoming_id)
     if message.state != "new":
         return None
     state = load_state(store, message, now, rules)
     actions = route(_router_message(message), state, now, rules)
-    applied = store.apply(incoming_id, plan_from(actions), now, loaded=(message, state.person))
+    applied = store.routing.apply(
+        incoming_id, plan_from(actions), now, loaded=(message, state.person)
+    )
     limited = state.replies_in_window >= rules.replies_per_hour and not applied.outgoing_ids
     processed = Processed(incoming_id, tuple(actions), applied.outgoing_ids)
     return _Outcome(processed, message.sender_type, limited)
@@ -219,11 +221,13 @@ def process_expired_partials(
     store: Store, now: datetime, rules: Rules, timeout: timedelta
 ) -> list[Processed]:
     """Reassemble multipart messages whose parts stopped arriving, and route them as they are."""
-    done = (process_incoming(store, i, now, rules) for i in store.expired_partials(now, timeout))
+    done = (
+        process_incoming(store, i, now, rules) for i in store.inbox.expired_partials(now, timeout)
+    )
     return [p for p in done if p is not None]
 
 
 def process_unrouted(store: Store, now: datetime, rules: Rules) -> list[Processed]:
     """Route every message recorded but not routed yet (after a crash), oldest first."""
-    done = (process_incoming(store, i, now, rules) for i in store.unrouted())
+    done = (process_incoming(store, i, now, rules) for i in store.inbox.unrouted())
     return [p for p in done if p is not None]

@@ -28,7 +28,7 @@ from modem.errors import AtError, CmsError, ModemTimeout, PduError, PortClosed
 from modem.modem import Modem
 from modem.pdu import encode_submit
 from store.errors import StoreError
-from store.store import Store
+from store.outbox import Outbox
 
 __all__ = ["PERMANENT_CMS", "RetryPolicy", "Sender"]
 
@@ -61,12 +61,12 @@ class Sender:
 
     def __init__(
         self,
-        store: Store,
+        outbox: Outbox,
         policy: RetryPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         healthy: Callable[[], Collection[str]] | None = None,
     ) -> None:
-        self.store = store
+        self.outbox = outbox  # the one part of the store a sender touches
         self.policy = policy or RetryPolicy()
         # The modems up now: a business's preferred modem gets its messages while it is up.
         self.healthy = healthy
@@ -83,14 +83,14 @@ class Sender:
         self.flush_unrecorded()
         now = self.clock()
         healthy = None if self.healthy is None else self.healthy()
-        due = self.store.next_due_at(modem_name, healthy)
+        due = self.outbox.next_due_at(modem_name, healthy)
         if due is None or due > now:
             return False  # a read, not a write transaction: an idle daemon writes nothing
-        out = self.store.claim_next_outgoing(modem_name, now, healthy)
+        out = self.outbox.claim_next_outgoing(modem_name, now, healthy)
         if out is None:
             return False
         if now - out.created_at > self.policy.validity:
-            self.store.mark_failed(out.id, "expired: validity period passed")
+            self.outbox.mark_failed(out.id, "expired: validity period passed")
             log.warning("sms_expired", outgoing_id=out.id)
             return True
         self._send(modem, modem_name, out.id, out.recipient, out.text, out.attempts)
@@ -99,7 +99,7 @@ class Sender:
     def seconds_until_due(self, modem_name: str) -> float:
         """Seconds until the next queued message is due (large when none is queued)."""
         healthy = None if self.healthy is None else self.healthy()
-        due = self.store.next_due_at(modem_name, healthy)
+        due = self.outbox.next_due_at(modem_name, healthy)
         if due is None:
             return 3600.0
         return max(0.0, (due - self.clock()).total_seconds())
@@ -115,7 +115,7 @@ class Sender:
                 status_report=self.policy.status_reports,
             )
         except PduError as exc:
-            self.store.mark_failed(out_id, f"cannot encode: {exc.reason}")
+            self.outbox.mark_failed(out_id, f"cannot encode: {exc.reason}")
             log.warning("sms_unsendable", outgoing_id=out_id, reason=exc.reason)
             return
         try:
@@ -127,7 +127,7 @@ class Sender:
             raise  # the session is in doubt: let the worker probe or reconnect
         except CmsError as exc:
             if exc.code in PERMANENT_CMS:
-                self.store.mark_failed(out_id, f"+CMS ERROR: {exc.code}")
+                self.outbox.mark_failed(out_id, f"+CMS ERROR: {exc.code}")
                 log.warning("sms_failed", outgoing_id=out_id, cms=exc.code)
             else:
                 self._retry(out_id, attempts, f"+CMS ERROR: {exc.code}")
@@ -147,7 +147,7 @@ class Sender:
             while self._unrecorded:
                 out_id, mr, modem_name, at, parts = self._unrecorded[0]
                 try:
-                    self.store.mark_sent(out_id, mr=mr, modem=modem_name, now=at, parts=parts)
+                    self.outbox.mark_sent(out_id, mr=mr, modem=modem_name, now=at, parts=parts)
                 except StoreError:
                     pending = len(self._unrecorded)
                     log.warning("sms_sent_unrecorded", outgoing_id=out_id, pending=pending)
@@ -156,9 +156,9 @@ class Sender:
 
     def _retry(self, out_id: int, attempts: int, error: str) -> None:
         if attempts + 1 >= self.policy.max_attempts:
-            self.store.mark_failed(out_id, f"gave up after {attempts + 1} attempts: {error}")
+            self.outbox.mark_failed(out_id, f"gave up after {attempts + 1} attempts: {error}")
             log.warning("sms_failed", outgoing_id=out_id, error=error)
             return
         delay = self.policy.delay(attempts + 1)
-        self.store.retry_later(out_id, error, self.clock() + timedelta(seconds=delay))
+        self.outbox.retry_later(out_id, error, self.clock() + timedelta(seconds=delay))
         log.info("sms_retry_scheduled", outgoing_id=out_id, delay_s=round(delay, 1), error=error)

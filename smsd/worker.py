@@ -188,7 +188,7 @@ class ModemWorker:
     ) -> None:
         """Record this modem's state for `smsd modem status`, and tell the daemon."""
         try:
-            self.ingest.store.record_modem_status(
+            self.ingest.store.modems.record_modem_status(
                 self.name, self.settings.url, healthy=healthy, now=self.clock(),
                 session=self.sessions, details=details, error=error,
             )  # fmt: skip

@@ -1,10 +1,19 @@
 """smsactive: the `store` layer (see docs/ARCHITECTURE.md).
 
-The only package that speaks SQL. `Store.open(path)` returns a migrated database; rows come
-back as the frozen dataclasses of `store.models`; errors are the tree in `store.errors`.
+The only package that speaks SQL. `Store.open(path)` returns a migrated database whose parts
+(`store.directory`, `store.inbox`, `store.outbox`, `store.routing`, `store.accounts`,
+`store.audit`, `store.broadcasts`, `store.invoices`, `store.stats`, `store.modems`) hold the
+methods; rows come back as the frozen dataclasses of `store.models`; errors are the tree in
+`store.errors`.
 """
 
+from store.accounts import Accounts
+from store.audit import Audit
+from store.broadcast import Broadcasts
+from store.directory import Directory
 from store.errors import Conflict, InvalidInput, NotFound, StoreError, StoreUnavailable
+from store.inbox import Inbox
+from store.invoices import Invoices
 from store.models import (
     ALL_BUSINESSES,
     RESERVED_KEYWORDS,
@@ -23,7 +32,10 @@ from store.models import (
     ReplyDraft,
     RequestDraft,
 )
-from store.routing import Applied
+from store.modems import Modems
+from store.outbox import Outbox
+from store.routing import Applied, Routing
+from store.stats import Stats
 from store.store import Store
 
 __all__ = [
@@ -31,22 +43,32 @@ __all__ = [
     "RESERVED_KEYWORDS",
     "USER_CODE_ALPHABET",
     "USER_CODE_LENGTH",
+    "Accounts",
     "Applied",
+    "Audit",
+    "Broadcasts",
     "Business",
     "Code",
     "Conflict",
+    "Directory",
     "HistoryRow",
+    "Inbox",
     "Incoming",
     "IncomingDraft",
     "InvalidInput",
+    "Invoices",
+    "Modems",
     "NotFound",
     "OptinDraft",
+    "Outbox",
     "Outgoing",
     "Person",
     "PersonEvent",
     "Plan",
     "ReplyDraft",
     "RequestDraft",
+    "Routing",
+    "Stats",
     "Store",
     "StoreError",
     "StoreUnavailable",

@@ -16,9 +16,9 @@ from typing import Any
 
 import phonenumbers
 
-from store.audit import AuditMixin
-from store.base import StoreBase, from_ts, to_ts
-from store.directory import DirectoryMixin
+from store.audit import Audit
+from store.base import Part, StoreBase, from_ts, to_ts
+from store.directory import Directory
 from store.errors import InvalidInput, NotFound
 from store.models import Person
 from store.passwords import hash_password, verify_password
@@ -28,7 +28,7 @@ __all__ = [
     "BUSINESS_FIELDS",
     "GENDERS",
     "PERSON_FIELDS",
-    "AccountsMixin",
+    "Accounts",
     "BusinessProfile",
     "PersonProfile",
     "luhn_ok",
@@ -163,12 +163,17 @@ def _profile(row: dict[str, Any]) -> PersonProfile:
     )
 
 
-class AccountsMixin(DirectoryMixin, AuditMixin, StoreBase):
-    """Profiles, passwords and erasure of people and businesses."""
+class Accounts(Part):
+    """Profiles, passwords and erasure of people and businesses (`store.accounts`)."""
+
+    def __init__(self, core: StoreBase, directory: Directory, audit: Audit) -> None:
+        super().__init__(core)
+        self._directory = directory
+        self._audit = audit
 
     def person_profile(self, user_code: str) -> PersonProfile:
         """A person's full profile by user code; `NotFound` otherwise."""
-        person = self.get_person(user_code)
+        person = self._directory.get_person(user_code)
         row = self._one("SELECT * FROM people WHERE id = ?", (person.id,))
         assert row is not None
         return _profile(row)
@@ -176,11 +181,11 @@ class AccountsMixin(DirectoryMixin, AuditMixin, StoreBase):
     def resolve_person(self, who: str) -> Person:
         """A person by E.164 phone number (starting '+') or by user code."""
         if who.startswith("+"):
-            person = self.find_person(who)
+            person = self._directory.find_person(who)
             if person is None:
                 raise NotFound("no person with that phone number")
             return person
-        return self.get_person(who)
+        return self._directory.get_person(who)
 
     def register_person(
         self,
@@ -202,15 +207,15 @@ class AccountsMixin(DirectoryMixin, AuditMixin, StoreBase):
                 raise InvalidInput(f"{required}: required for registration")
         secret = None if password is None else hash_password(password)
         at = now or datetime.now(UTC)
-        with self.transaction():
-            person = self.find_person(phone)
+        with self.core.transaction():
+            person = self._directory.find_person(phone)
             if person is None or person.user_code != user_code.strip().upper():
                 raise InvalidInput("that user code was not sent to that phone number")
             self._set_person(person.id, values, secret)
-            self.db.execute(
+            self.core.db.execute(
                 "UPDATE people SET registered_at = ? WHERE id = ?", (to_ts(at), person.id)
             )
-            self.record_audit(actor, "user_register", person.user_code, None, now=at)
+            self._audit.record_audit(actor, "user_register", person.user_code, None, now=at)
             return self.person_profile(person.user_code)
 
     def update_person(
@@ -228,13 +233,13 @@ class AccountsMixin(DirectoryMixin, AuditMixin, StoreBase):
         if not values and password is None:
             raise InvalidInput("nothing to change")
         secret = None if password is None else hash_password(password)
-        with self.transaction():
-            person = self.get_person(user_code)
+        with self.core.transaction():
+            person = self._directory.get_person(user_code)
             if person.erased_at is not None:
                 raise InvalidInput(f"{person.user_code} was erased")
             self._set_person(person.id, values, secret)
             changed = ",".join(sorted(values) + (["password"] if secret else []))
-            self.record_audit(
+            self._audit.record_audit(
                 actor, "user_update", person.user_code, reason or f"changed {changed}", now=now
             )
             return self.person_profile(person.user_code)
@@ -252,7 +257,7 @@ class AccountsMixin(DirectoryMixin, AuditMixin, StoreBase):
 
     def business_profile(self, business: int | str) -> BusinessProfile:
         """A business's account details."""
-        owner = self.get_business(business)
+        owner = self._directory.get_business(business)
         row = self._one("SELECT * FROM businesses WHERE id = ?", (owner.id,))
         assert row is not None
         return BusinessProfile(
@@ -278,8 +283,8 @@ class AccountsMixin(DirectoryMixin, AuditMixin, StoreBase):
         """Change a business's contact fields, sector, daily cap and/or password."""
         values = _clean(fields, BUSINESS_FIELDS)
         secret = None if password is None else hash_password(password)
-        with self.transaction() as db:
-            owner = self.get_business(business)
+        with self.core.transaction() as db:
+            owner = self._directory.get_business(business)
             for column, value in values.items():
                 db.execute(
                     f"UPDATE businesses SET {column} = ? WHERE id = ?",  # noqa: S608 - whitelisted
@@ -312,10 +317,10 @@ class AccountsMixin(DirectoryMixin, AuditMixin, StoreBase):
         if not reason.strip():
             raise InvalidInput("erasure needs a reason")
         at = now or datetime.now(UTC)
-        with self.transaction() as db:
-            person = self.get_person(user_code)
+        with self.core.transaction() as db:
+            person = self._directory.get_person(user_code)
             phone = person.phone
-            self.erase_person(person.user_code, now=at)
+            self._directory.erase_person(person.user_code, now=at)
             db.execute(
                 "UPDATE people SET age_band = NULL, country = NULL, gender = NULL,"
                 " registered_at = NULL WHERE id = ?",
@@ -336,16 +341,18 @@ class AccountsMixin(DirectoryMixin, AuditMixin, StoreBase):
                 "UPDATE outgoing SET recipient = ?, text = ? WHERE person_id = ? OR recipient = ?",
                 (_ERASED, _ERASED, person.id, phone or _ERASED),
             )
-            self.record_audit(actor, "user_erase", person.user_code, reason, now=at)
-            return self.get_person(person.user_code)
+            self._audit.record_audit(actor, "user_erase", person.user_code, reason, now=at)
+            return self._directory.get_person(person.user_code)
 
     def _set_person(
         self, person_id: int, values: dict[str, str | None], secret: str | None
     ) -> None:
         for column, value in values.items():
-            self.db.execute(
+            self.core.db.execute(
                 f"UPDATE people SET {column} = ? WHERE id = ?",  # noqa: S608 - whitelisted
                 (value, person_id),
             )
         if secret is not None:
-            self.db.execute("UPDATE people SET password_hash = ? WHERE id = ?", (secret, person_id))
+            self.core.db.execute(
+                "UPDATE people SET password_hash = ? WHERE id = ?", (secret, person_id)
+            )

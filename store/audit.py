@@ -1,4 +1,4 @@
-"""The audit trail of operator actions on personal data, and online backups.
+"""The audit trail of operator actions on personal data (`store.audit`).
 
 Every operator action that reveals or changes personal data writes one `audit` row (who,
 when, what, about whom, why) in the same transaction as the action itself, so a change can
@@ -7,17 +7,13 @@ never happen without its record.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from store.base import StoreBase, from_ts, to_ts, translate
-from store.errors import Conflict, InvalidInput, StoreUnavailable
+from store.base import Part, from_ts, to_ts
+from store.errors import InvalidInput
 
-__all__ = ["AuditEntry", "AuditMixin"]
+__all__ = ["Audit", "AuditEntry"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +34,8 @@ def _at(value: str) -> datetime:
     return at
 
 
-class AuditMixin(StoreBase):
-    """Writing and reading the audit trail; `backup`."""
+class Audit(Part):
+    """Writing and reading the audit trail."""
 
     def record_audit(
         self,
@@ -54,7 +50,7 @@ class AuditMixin(StoreBase):
         if not actor.strip() or not action.strip():
             raise InvalidInput("an audit record needs an actor and an action")
         at = to_ts(now or datetime.now(UTC))
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             cur = db.execute(
                 "INSERT INTO audit (at, actor, action, subject, reason) VALUES (?, ?, ?, ?, ?)",
                 (at, actor.strip(), action, subject, reason),
@@ -73,34 +69,3 @@ class AuditMixin(StoreBase):
             AuditEntry(r["id"], _at(r["at"]), r["actor"], r["action"], r["subject"], r["reason"])
             for r in rows
         ]
-
-    def backup(self, target: str | os.PathLike[str]) -> Path:
-        """Copy the live database to a new file `target` (0600), consistent and online.
-
-        Uses SQLite's online backup API, so the daemon may keep writing meanwhile; refuses to
-        overwrite an existing file.
-        """
-        path = Path(target)
-        old_umask = os.umask(0o077)
-        try:
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            except FileExistsError as exc:
-                raise Conflict(f"{path} exists; choose a new file") from exc
-            except OSError as exc:
-                raise StoreUnavailable(f"cannot create {path}: {exc.strerror}") from exc
-            os.close(fd)
-            try:
-                dest = sqlite3.connect(path)
-                try:
-                    with self._lock:
-                        self.db.conn.backup(dest)
-                finally:
-                    dest.close()
-            except sqlite3.Error as exc:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-                raise translate(exc) from exc
-        finally:
-            os.umask(old_umask)
-        return path

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from store.base import StoreBase, to_ts
+from store.base import Part, StoreBase, to_ts
 from store.broadcast_runs import record_broadcast
-from store.directory import DirectoryMixin
+from store.directory import Directory
 from store.errors import InvalidInput, NotFound
-from store.outbox import OutboxMixin
+from store.outbox import Outbox
 
-__all__ = ["BroadcastMixin", "BroadcastResult", "quiet_release"]
+__all__ = ["BroadcastResult", "Broadcasts", "quiet_release"]
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,13 @@ def quiet_release(now: datetime, quiet: tuple[time, time] | None, tz: tzinfo) ->
     return release.astimezone(UTC)
 
 
-class BroadcastMixin(DirectoryMixin, OutboxMixin, StoreBase):
-    """Queueing broadcasts, manual messages and retries."""
+class Broadcasts(Part):
+    """Queueing broadcasts, manual messages and retries (`store.broadcasts`)."""
+
+    def __init__(self, core: StoreBase, directory: Directory, outbox: Outbox) -> None:
+        super().__init__(core)
+        self._directory = directory
+        self._outbox = outbox
 
     def broadcast(
         self,
@@ -71,8 +76,8 @@ class BroadcastMixin(DirectoryMixin, OutboxMixin, StoreBase):
         if not text.strip():
             raise InvalidInput("broadcast text must not be empty")
         due = quiet_release(now, quiet, tz) or now
-        with self.transaction():
-            owner = self.get_business(business)
+        with self.core.transaction():
+            owner = self._directory.get_business(business)
             cap = default_cap if owner.daily_cap is None else owner.daily_cap
             latest = self._rows(
                 "SELECT p.id, p.phone, p.erased_at, e.kind FROM optin_events e"
@@ -93,14 +98,14 @@ class BroadcastMixin(DirectoryMixin, OutboxMixin, StoreBase):
             ids = []
             for row in targets[:room]:
                 ids.append(
-                    self.queue_outgoing(
+                    self._outbox.queue_outgoing(
                         row["phone"], text, "broadcast", now=now, business_id=owner.id,
                         person_id=row["id"], not_before=due,
                     )
                 )  # fmt: skip
                 if progress is not None:
                     progress(1)
-            run = record_broadcast(self, owner.id, ids, now)
+            run = record_broadcast(self.core, owner.id, ids, now)
         skipped = sum(1 for r in latest if r["kind"] == "out")
         return BroadcastResult(len(ids), skipped, max(0, len(targets) - room), due, tuple(ids), run)
 
@@ -108,16 +113,16 @@ class BroadcastMixin(DirectoryMixin, OutboxMixin, StoreBase):
         """Queue an operator's message to an E.164 number (linked to its person, if any)."""
         if not text.strip():
             raise InvalidInput("message text must not be empty")
-        with self.transaction():
-            person = self.find_person(recipient)
-            return self.queue_outgoing(
+        with self.core.transaction():
+            person = self._directory.find_person(recipient)
+            return self._outbox.queue_outgoing(
                 recipient, text, "manual", now=now, person_id=None if person is None else person.id
             )
 
     def retry_failed(self, outgoing_id: int, *, now: datetime) -> None:
         """Put a failed message back in the queue, due now; `InvalidInput` unless it failed."""
-        with self.transaction() as db:
-            message = self.get_outgoing(outgoing_id)
+        with self.core.transaction() as db:
+            message = self._outbox.get_outgoing(outgoing_id)
             if message.state != "failed":
                 raise InvalidInput(f"message {outgoing_id} is {message.state}, not failed")
             if message.recipient == "[erased]":

@@ -1,4 +1,4 @@
-"""Businesses, codes (with aliases) and people: the gateway's directory."""
+"""Businesses, codes (with aliases) and people: the gateway's directory (`store.directory`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, fetch_rows, from_ts, to_ts
 from store.errors import Conflict, InvalidInput, NotFound
-from store.inbox import fetch_rows
 from store.models import (
     RESERVED_KEYWORDS,
     USER_CODE_ALPHABET,
@@ -20,7 +19,7 @@ from store.models import (
     Person,
 )
 
-__all__ = ["DirectoryMixin", "new_user_code", "normalize_keyword"]
+__all__ = ["Directory", "new_user_code", "normalize_keyword", "person_from_row"]
 
 _MAX_KEYWORD_LEN = 20
 _USER_CODE_TRIES = 20
@@ -80,8 +79,8 @@ def person_from_row(row: dict[str, Any]) -> Person:
     return Person(row["id"], row["phone"], row["user_code"], created, from_ts(row["erased_at"]))
 
 
-class DirectoryMixin(StoreBase):
-    """Businesses, codes and people."""
+class Directory(Part):
+    """Businesses, codes and people (`store.directory`)."""
 
     def add_business(
         self, name: str, *, daily_cap: int | None = None, now: datetime | None = None
@@ -91,7 +90,7 @@ class DirectoryMixin(StoreBase):
         if not name:
             raise InvalidInput("business name must not be empty")
         at = to_ts(now or datetime.now(UTC))
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             cur = db.execute(
                 "INSERT INTO businesses (name, daily_cap, created_at) VALUES (?, ?, ?)",
                 (name, daily_cap, at),
@@ -128,7 +127,7 @@ class DirectoryMixin(StoreBase):
         if not reply.strip():
             raise InvalidInput("reply must not be empty")
         at = to_ts(now or datetime.now(UTC))
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             owner = self.get_business(business)
             self._check_free([word, *alias_words])
             cur = db.execute(
@@ -154,7 +153,7 @@ class DirectoryMixin(StoreBase):
     def add_alias(self, keyword: str, alias: str) -> Code:
         """Give an existing code one more keyword."""
         word = normalize_keyword(alias)
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             code = self.get_code(keyword)
             self._check_free([word])
             db.execute("INSERT INTO code_aliases (alias, code_id) VALUES (?, ?)", (word, code.id))
@@ -162,7 +161,7 @@ class DirectoryMixin(StoreBase):
 
     def set_code_paused(self, keyword: str, paused: bool) -> Code:
         """Pause or resume a code (a paused code is treated as unknown by the router)."""
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             code = self.get_code(keyword)
             db.execute("UPDATE codes SET paused = ? WHERE id = ?", (int(paused), code.id))
             return self._code_by_id(code.id)
@@ -171,7 +170,7 @@ class DirectoryMixin(StoreBase):
         """The code whose keyword or alias is `word` (case-insensitive), active or not."""
         key = word.strip().upper()
         rows = fetch_rows(
-            self,
+            self.core,
             _CODE_SELECT + " WHERE c.keyword = ?1"  # noqa: S608 - constant SQL, bound values
             " OR c.id = (SELECT code_id FROM code_aliases WHERE alias = ?1)",
             (key,),
@@ -198,7 +197,7 @@ class DirectoryMixin(StoreBase):
 
     def find_person(self, phone: str) -> Person | None:
         """The (not erased) person with this E.164 phone number."""
-        rows = fetch_rows(self, "SELECT * FROM people WHERE phone = ?", (phone,))
+        rows = fetch_rows(self.core, "SELECT * FROM people WHERE phone = ?", (phone,))
         return person_from_row(rows[0]) if rows else None
 
     def get_person(self, user_code: str) -> Person:
@@ -211,7 +210,7 @@ class DirectoryMixin(StoreBase):
     def erase_person(self, user_code: str, now: datetime | None = None) -> Person:
         """Forget a person's phone number; the row and its user code stay (never reused)."""
         at = to_ts(now or datetime.now(UTC))
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             person = self.get_person(user_code)
             db.execute(
                 "UPDATE people SET phone = NULL, erased_at = ?, first_name = NULL, surname = NULL,"
@@ -223,7 +222,7 @@ class DirectoryMixin(StoreBase):
 
     def create_person(self, phone: str, now: datetime) -> Person:
         """Insert a person with a fresh unique user code; `Conflict` if the phone exists."""
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             for _ in range(_USER_CODE_TRIES):
                 try:
                     cur = db.execute(
@@ -234,7 +233,7 @@ class DirectoryMixin(StoreBase):
                     if "people.user_code" in str(exc):
                         continue  # collision with an existing code: draw again
                     raise Conflict(f"a person with that phone already exists: {exc}") from exc
-                rows = fetch_rows(self, "SELECT * FROM people WHERE id = ?", (cur.lastrowid,))
+                rows = fetch_rows(self.core, "SELECT * FROM people WHERE id = ?", (cur.lastrowid,))
                 return person_from_row(rows[0])
         raise Conflict("could not draw an unused user code")  # pragma: no cover
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, StoreBase, from_ts, to_ts
 from store.errors import InvalidInput
 from store.integrations_schema import EVENT_KINDS
 
@@ -115,11 +115,8 @@ def _delivery(row: Sequence[Any]) -> Delivery:
     )  # fmt: skip
 
 
-class Events:
-    """The delivery queue: what is due, what each attempt did, the backlog, pruning."""
-
-    def __init__(self, core: StoreBase) -> None:
-        self.core = core
+class Events(Part):
+    """The delivery queue (`store.events`): what is due, what each attempt did, the backlog."""
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.core.transaction(write=False) as db:

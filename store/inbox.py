@@ -11,6 +11,7 @@ store writes the reassembled message as a new row in state 'new' and points ever
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from collections.abc import Collection, Sequence
@@ -19,26 +20,13 @@ from typing import Any
 
 import structlog
 
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, fetch_rows, from_ts, to_ts
 from store.errors import NotFound
 from store.models import Incoming, IncomingDraft
 
-__all__ = ["InboxMixin", "dedupe_key", "fetch_rows"]
+__all__ = ["Inbox", "dedupe_key", "location_key"]
 
 log = structlog.get_logger(__name__)
-
-
-def fetch_rows(store: StoreBase, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Rows as dicts straight from sqlite3, in (or joining) a read transaction.
-
-    The routing hot path reads through this instead of sqlite-utils' `query`, which wraps
-    every SELECT in a SAVEPOINT and a RELEASE (three statements instead of one). sqlite3
-    keeps the prepared statement of each constant SQL text in its statement cache.
-    """
-    with store.transaction(write=False) as db:
-        cur = db.conn.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def dedupe_key(
@@ -91,8 +79,8 @@ def _incoming(row: dict[str, Any]) -> Incoming:
     )
 
 
-class InboxMixin(StoreBase):
-    """Recording and reading incoming messages."""
+class Inbox(Part):
+    """Recording and reading incoming messages (`store.inbox`)."""
 
     def record_incoming(
         self,
@@ -119,7 +107,7 @@ class InboxMixin(StoreBase):
             sender, sender_type, text, received_at, scts, raw_pdu, encoding, concat,
             modem, storage, storage_index,
         )  # fmt: skip
-        with self.transaction():
+        with self.core.transaction():
             return self._insert_incoming(draft)
 
     def record_incoming_many(self, drafts: Sequence[IncomingDraft]) -> list[int | None]:
@@ -129,7 +117,7 @@ class InboxMixin(StoreBase):
         (a later part in the same batch can complete a multipart message). All or nothing:
         if any insert fails, none is kept and the caller must delete nothing from the modem.
         """
-        with self.transaction():
+        with self.core.transaction():
             return [self._insert_incoming(draft) for draft in drafts]
 
     def _insert_incoming(self, d: IncomingDraft) -> int | None:
@@ -138,7 +126,7 @@ class InboxMixin(StoreBase):
         key = dedupe_key(d.sender, d.scts, d.concat, content, location)
         concat = d.concat
         multipart = concat is not None and concat[1] > 1
-        cur = self.db.execute(
+        cur = self.core.db.execute(
             "INSERT INTO incoming (modem, storage, storage_index, sender, sender_type, scts,"
             " received_at, text, raw_pdu, encoding, concat_ref, concat_total, concat_seq,"
             " state, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -173,7 +161,7 @@ class InboxMixin(StoreBase):
     ) -> int:
         """The modem deleted (or acknowledged) the copy at this location: a new message with
         the same content may arrive there. Returns how many rows were released."""
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             cur = db.execute(
                 "UPDATE incoming SET dedupe_key = dedupe_key || '#released:' || id"
                 " WHERE modem IS ? AND storage IS ? AND storage_index IS ?"
@@ -186,7 +174,7 @@ class InboxMixin(StoreBase):
         self, modem: str | None, storage: str | None, indexes: Sequence[int | None]
     ) -> int:
         """`release_location` for several copies the modem deleted, in one transaction."""
-        with self.transaction():
+        with self.core.transaction():
             return sum(self.release_location(modem, storage, i) for i in indexes)
 
     def release_absent(self, modem: str, storage: str, occupied: Collection[int]) -> int:
@@ -204,7 +192,7 @@ class InboxMixin(StoreBase):
         params = (modem, storage, json.dumps(sorted(occupied)))
         if self._one("SELECT 1 AS x FROM incoming" + where + " LIMIT 1", params) is None:  # noqa: S608
             return 0  # the usual case: a read, no write transaction
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             cur = db.execute(
                 "UPDATE incoming SET dedupe_key = dedupe_key || '#released:' || id" + where,  # noqa: S608
                 params,
@@ -223,7 +211,7 @@ class InboxMixin(StoreBase):
     ) -> int | None:
         """Keep an undecodable PDU as-is with the reason; None if this PDU was stored already."""
         key = "malformed|" + hashlib.sha256(raw_pdu.encode()).hexdigest()
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             cur = db.execute(
                 "INSERT INTO incoming (modem, storage, storage_index, sender, sender_type,"
                 " received_at, raw_pdu, state, error, dedupe_key)"
@@ -235,13 +223,13 @@ class InboxMixin(StoreBase):
 
     def get_incoming(self, incoming_id: int) -> Incoming:
         """One incoming row; `NotFound` otherwise."""
-        rows = fetch_rows(self, "SELECT * FROM incoming WHERE id = ?", (incoming_id,))
+        rows = fetch_rows(self.core, "SELECT * FROM incoming WHERE id = ?", (incoming_id,))
         row = rows[0] if rows else None
         if row is None:
             raise NotFound(f"no incoming message {incoming_id}")
         return _incoming(row)
 
-    def inbox(self, *, state: str | None = None, limit: int = 100) -> list[Incoming]:
+    def list(self, *, state: str | None = None, limit: int = 100) -> builtins.list[Incoming]:
         """Newest incoming messages first; parts already merged into a message are left out."""
         where = "part_of IS NULL" + ("" if state is None else " AND state = ?")
         params: tuple[Any, ...] = () if state is None else (state,)
@@ -251,7 +239,7 @@ class InboxMixin(StoreBase):
         )
         return [_incoming(r) for r in rows]
 
-    def unrouted(self) -> list[int]:
+    def unrouted(self) -> builtins.list[int]:
         """Ids of messages recorded but not yet routed (state 'new'), oldest first.
 
         The daemon calls this at start: a crash between `record_incoming` and
@@ -260,9 +248,7 @@ class InboxMixin(StoreBase):
         rows = self._rows("SELECT id FROM incoming WHERE state = 'new' ORDER BY id")
         return [int(r["id"]) for r in rows]
 
-    unprocessed_incoming = unrouted
-
-    def recent_texts(self, sender: str, since: datetime, *, before_id: int) -> list[str]:
+    def recent_texts(self, sender: str, since: datetime, *, before_id: int) -> builtins.list[str]:
         """Texts this sender sent since `since`, before message `before_id` (loop detection)."""
         rows = self._rows(
             "SELECT text FROM incoming WHERE sender = ? AND received_at >= ? AND id < ?"
@@ -279,10 +265,10 @@ class InboxMixin(StoreBase):
         )
         return row is not None
 
-    def expired_partials(self, now: datetime, older_than: timedelta) -> list[int]:
+    def expired_partials(self, now: datetime, older_than: timedelta) -> builtins.list[int]:
         """Reassemble incomplete groups with no new part for `older_than`; return the new ids."""
         cutoff = to_ts(now - older_than)
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             groups = list(
                 db.query(
                     "SELECT sender, concat_ref, concat_total, max(received_at) AS last"
@@ -310,7 +296,7 @@ class InboxMixin(StoreBase):
         return self._assemble(sender, ref, total, now, complete=True)
 
     def _assemble(self, sender: str, ref: int, total: int, now: datetime, *, complete: bool) -> int:
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             parts = list(
                 db.query(
                     "SELECT * FROM incoming WHERE state = 'partial' AND part_of IS NULL"

@@ -1,4 +1,4 @@
-"""Migration 020: API tokens, idempotency keys, broadcasts, webhooks, events and deliveries.
+"""Migration 020's schema (run by store/migrations.py): tokens, webhooks, events, deliveries.
 
 Events are written by triggers, so each one is committed in the same transaction as the row
 that caused it (a request, an opt event, an incoming message, a delivery report, a modem's
@@ -13,9 +13,7 @@ carry ids, modem names and states, never a phone number or message text.
 
 from __future__ import annotations
 
-import sqlite3
-
-__all__ = ["EVENT_KINDS", "NOW_SQL", "m020_integrations"]
+__all__ = ["EVENT_KINDS", "INTEGRATIONS_SCHEMA", "NOW_SQL"]
 
 #: Every event kind, and whether it is business-scoped (True) or the operator's (False).
 EVENT_KINDS: dict[str, bool] = {
@@ -191,7 +189,5 @@ def _split(script: str) -> list[str]:
     return out
 
 
-def m020_integrations(conn: sqlite3.Connection) -> None:
-    """Tables for the API, webhooks and events, and the triggers that write events."""
-    for statement in _split(_TABLES) + _split(_TRIGGERS):
-        conn.execute(statement)
+#: The statements of migration 020, in order.
+INTEGRATIONS_SCHEMA: tuple[str, ...] = tuple(_split(_TABLES) + _split(_TRIGGERS))

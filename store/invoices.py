@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, StoreBase, from_ts, to_ts
 from store.business_view import BusinessView
-from store.directory import DirectoryMixin
+from store.directory import Directory
 from store.errors import InvalidInput, NotFound
 
-__all__ = ["Invoice", "InvoiceLine", "InvoicesMixin", "month_bounds"]
+__all__ = ["Invoice", "InvoiceLine", "Invoices", "month_bounds"]
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _CENT = Decimal("0.01")
@@ -69,8 +69,12 @@ def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value(ROUND_HALF_UP))
 
 
-class InvoicesMixin(DirectoryMixin, StoreBase):
-    """Creating and reading invoices."""
+class Invoices(Part):
+    """Creating and reading invoices (`store.invoices`)."""
+
+    def __init__(self, core: StoreBase, directory: Directory) -> None:
+        super().__init__(core)
+        self._directory = directory
 
     def create_invoice(
         self,
@@ -87,9 +91,9 @@ class InvoicesMixin(DirectoryMixin, StoreBase):
         at = now or datetime.now(UTC)
         if end > at:
             raise InvalidInput(f"month {month} is not over yet; invoice it from {end:%Y-%m-%d}")
-        view = BusinessView(self, business)
+        view = BusinessView(self._directory, business)
         key = f"{start:%Y-%m}"
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             existing = self._invoice_row(view.business.id, key)
             if existing is not None:
                 return self.get_invoice(existing, created=False)
@@ -157,7 +161,7 @@ class InvoicesMixin(DirectoryMixin, StoreBase):
         if business is None:
             rows = self._rows("SELECT number FROM invoices ORDER BY month, number")
         else:
-            owner = self.get_business(business)
+            owner = self._directory.get_business(business)
             rows = self._rows(
                 "SELECT number FROM invoices WHERE business_id = ? ORDER BY month, number",
                 (owner.id,),

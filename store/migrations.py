@@ -1,5 +1,8 @@
 """Schema migrations: named, ordered functions recorded in the `migrations` table.
 
+Every migration of the schema is here, in the order it runs: a function `mNNN_name` whose
+recorded name is `NNN_name` (the function's name without its leading "m"), registered by
+`@_migration` as it is defined, so the file's order is the order applied.
 `run_migrations` applies, in order, every migration whose name is not yet recorded. Each one
 runs in its own `BEGIN IMMEDIATE` transaction together with the row that records it, so a crash
 mid-migration leaves nothing half-applied, and two processes opening the same new file at once
@@ -13,8 +16,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from store.accounts_schema import m002_accounts_privacy, m004_scale_views
-from store.integrations_schema import m020_integrations
+from store.integrations_schema import INTEGRATIONS_SCHEMA
 
 __all__ = ["MIGRATIONS", "applied_migrations", "run_migrations"]
 
@@ -144,18 +146,87 @@ CREATE INDEX audit_at ON audit(at);
 """
 
 
+# Migration 002: the business-facing privacy views (see `store.business_view`: they carry
+# user codes, keywords, counts and times, and no column that could hold a phone number or a
+# name), exact unit prices on invoice lines, and indexes.
+_ACCOUNTS_PRIVACY = """
+CREATE VIEW business_requests AS
+    SELECT r.id AS request_id, r.business_id, r.code_id, p.user_code, c.keyword, r.at
+    FROM requests r JOIN people p ON p.id = r.person_id JOIN codes c ON c.id = r.code_id;
+CREATE VIEW business_optins AS
+    SELECT e.id AS event_id, e.business_id, p.user_code, e.kind, e.at
+    FROM optin_events e JOIN people p ON p.id = e.person_id;
+CREATE VIEW business_broadcasts AS
+    SELECT o.id AS outgoing_id, o.business_id, o.state, o.created_at, o.sent_at,
+           coalesce(o.parts, 1) AS parts
+    FROM outgoing o WHERE o.kind = 'broadcast';
+CREATE VIEW request_facts AS
+    SELECT r.id AS request_id, r.person_id, r.business_id, c.keyword, r.at,
+           coalesce(b.sector, 'unknown') AS sector,
+           coalesce(p.age_band, 'unknown') AS age_band,
+           coalesce(p.gender, 'unknown') AS gender,
+           coalesce(p.country, 'unknown') AS country
+    FROM requests r JOIN people p ON p.id = r.person_id JOIN codes c ON c.id = r.code_id
+    JOIN businesses b ON b.id = r.business_id;
+ALTER TABLE invoice_lines ADD COLUMN unit_price TEXT;
+ALTER TABLE invoice_lines ADD COLUMN kind TEXT;
+CREATE INDEX outgoing_business_kind_created ON outgoing(business_id, kind, created_at);
+CREATE INDEX outgoing_person ON outgoing(person_id);
+CREATE INDEX audit_subject ON audit(subject)
+"""
+
+# Migration 004: narrow views over single tables (opaque ids, keywords, times and coarse
+# attributes), so a query joins people only when a breakdown needs a person's attribute; and
+# a covering index instead of `requests_business_at`, so history, counts and stats of a
+# business never touch the 10 M-row table itself.
+_SCALE_VIEWS = """
+CREATE VIEW request_keys AS
+    SELECT id AS request_id, business_id, code_id, person_id, at FROM requests;
+CREATE VIEW optin_keys AS
+    SELECT id AS event_id, business_id, person_id, kind, at FROM optin_events;
+CREATE VIEW person_facts AS
+    SELECT id AS person_id, user_code,
+           coalesce(age_band, 'unknown') AS age_band,
+           coalesce(gender, 'unknown') AS gender,
+           coalesce(country, 'unknown') AS country
+    FROM people;
+CREATE VIEW business_facts AS
+    SELECT id AS business_id, coalesce(sector, 'unknown') AS sector FROM businesses;
+DROP INDEX requests_business_at;
+CREATE INDEX requests_business_at_cover ON requests(business_id, at, id, person_id, code_id);
+CREATE INDEX optin_business_person ON optin_events(business_id, person_id, kind)
+"""
+
+#: (recorded name, function), in order; a recorded name must never change.
+_REGISTERED: list[tuple[str, Migration]] = []
+
+
+def _migration(fn: Migration) -> Migration:
+    """Register `fn` under its name without the leading "m" (`m001_initial` -> 001_initial)."""
+    _REGISTERED.append((fn.__name__.removeprefix("m"), fn))
+    return fn
+
+
 def _statements(script: str) -> list[str]:
     # executescript() would COMMIT our open transaction first, so statements run one by one.
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
+@_migration
 def m001_initial(conn: sqlite3.Connection) -> None:
     """Create the whole schema of ARCHITECTURE.md with its indexes."""
     for statement in _statements(_INITIAL):
         conn.execute(statement)
 
 
-#: Ordered; names are recorded in `migrations` and must never change.
+@_migration
+def m002_accounts_privacy(conn: sqlite3.Connection) -> None:
+    """Create the business-facing views, exact unit prices on invoice lines, and indexes."""
+    for statement in _statements(_ACCOUNTS_PRIVACY):
+        conn.execute(statement)
+
+
+@_migration
 def m003_live_copies(conn: sqlite3.Connection) -> None:
     """Index the incoming rows whose modem copy is still live (dedupe key not released)."""
     conn.execute(
@@ -164,6 +235,14 @@ def m003_live_copies(conn: sqlite3.Connection) -> None:
     )
 
 
+@_migration
+def m004_scale_views(conn: sqlite3.Connection) -> None:
+    """Narrow privacy views and covering indexes for business queries at 10 M requests."""
+    for statement in _statements(_SCALE_VIEWS):
+        conn.execute(statement)
+
+
+@_migration
 def m005_modems(conn: sqlite3.Connection) -> None:
     """The daemon's modem reports, and a preferred modem per business."""
     conn.execute(
@@ -174,14 +253,15 @@ def m005_modems(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE businesses ADD COLUMN modem TEXT")
 
 
-MIGRATIONS: tuple[tuple[str, Migration], ...] = (
-    ("001_initial", m001_initial),
-    ("002_accounts_privacy", m002_accounts_privacy),
-    ("003_live_copies", m003_live_copies),
-    ("004_scale_views", m004_scale_views),
-    ("005_modems", m005_modems),
-    ("020_integrations", m020_integrations),
-)
+@_migration
+def m020_integrations(conn: sqlite3.Connection) -> None:
+    """API tokens, idempotency keys, broadcasts, webhooks, events, and the triggers that
+    write events in the transaction of what causes them (store/integrations_schema.py)."""
+    for statement in INTEGRATIONS_SCHEMA:
+        conn.execute(statement)
+
+
+MIGRATIONS: tuple[tuple[str, Migration], ...] = tuple(_REGISTERED)
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:

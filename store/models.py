@@ -133,7 +133,7 @@ class Incoming:
 
 @dataclass(frozen=True)
 class IncomingDraft:
-    """A received message or part to record (`Store.record_incoming_many`).
+    """A received message or part to record (`store.inbox.record_incoming_many`).
 
     `concat` is (reference, total, sequence); `storage_index` None means a direct delivery.
     """

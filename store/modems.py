@@ -13,15 +13,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from store.base import from_ts, to_ts
-from store.directory import DirectoryMixin
+from store.base import Part, StoreBase, from_ts, to_ts
+from store.directory import Directory
 from store.errors import InvalidInput
 
-__all__ = ["ModemsMixin"]
+__all__ = ["Modems"]
 
 
-class ModemsMixin(DirectoryMixin):
-    """Modem reports and preferences."""
+class Modems(Part):
+    """Modem reports and preferences (`store.modems`)."""
+
+    def __init__(self, core: StoreBase, directory: Directory) -> None:
+        super().__init__(core)
+        self._directory = directory
 
     def record_modem_status(
         self,
@@ -35,7 +39,7 @@ class ModemsMixin(DirectoryMixin):
         error: str | None = None,
     ) -> None:
         """Remember what the daemon last knew of modem `name` (details kept if not given)."""
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             db.execute(
                 "INSERT INTO modem_status (name, url, healthy, updated_at, session, details, error)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET url = excluded.url,"
@@ -73,12 +77,12 @@ class ModemsMixin(DirectoryMixin):
         """Prefer `modem` (a [[modems]] name) for `business`'s messages; None clears it."""
         if modem is not None and not modem.strip():
             raise InvalidInput("modem name must not be empty")
-        with self.transaction() as db:
-            owner = self.get_business(business)
+        with self.core.transaction() as db:
+            owner = self._directory.get_business(business)
             db.execute("UPDATE businesses SET modem = ? WHERE id = ?", (modem, owner.id))
 
     def business_modem(self, business: int | str) -> str | None:
         """The modem `business` prefers, if any."""
-        owner = self.get_business(business)
+        owner = self._directory.get_business(business)
         row = self._one("SELECT modem FROM businesses WHERE id = ?", (owner.id,))
         return None if row is None else row["modem"]

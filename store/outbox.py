@@ -8,16 +8,17 @@ back in the queue: the one duplicate the design allows, rather than a lost messa
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal
 
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, from_ts, to_ts
 from store.errors import InvalidInput, NotFound
 from store.models import Outgoing, OutgoingKind
 
-__all__ = ["OutboxMixin"]
+__all__ = ["Outbox", "preference_clause"]
 
 
 def preference_clause(modem: str, healthy: Collection[str] | None) -> tuple[str, list[Any]]:
@@ -61,8 +62,8 @@ def _outgoing(row: dict[str, Any]) -> Outgoing:
     )
 
 
-class OutboxMixin(StoreBase):
-    """Outgoing messages."""
+class Outbox(Part):
+    """Outgoing messages (`store.outbox`)."""
 
     def queue_outgoing(
         self,
@@ -79,7 +80,7 @@ class OutboxMixin(StoreBase):
         """Queue a message (due at `not_before`, default now); return its id."""
         if not text:
             raise InvalidInput("outgoing text must not be empty")
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             cur = db.execute(
                 "INSERT INTO outgoing (recipient, text, kind, business_id, incoming_id, person_id,"
                 " state, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
@@ -105,7 +106,7 @@ class OutboxMixin(StoreBase):
         modem is left for that one (see `store.modems.preference_clause`).
         """
         clause, params = preference_clause(modem, healthy)
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             rows = list(
                 db.query(
                     "SELECT o.id FROM outgoing o WHERE o.state = 'queued'"  # noqa: S608
@@ -173,7 +174,7 @@ class OutboxMixin(StoreBase):
         matched id, or None when nothing matches. 'pending' changes nothing; `status`
         (TP-ST) is kept in `error` when the report says failed.
         """
-        with self.transaction() as db:
+        with self.core.transaction() as db:
             rows = list(
                 db.query(
                     "SELECT id FROM outgoing WHERE modem = ? AND mr = ? AND recipient = ?"
@@ -204,7 +205,7 @@ class OutboxMixin(StoreBase):
             raise NotFound(f"no outgoing message {outgoing_id}")
         return _outgoing(row)
 
-    def outbox(self, state: str | None = None, *, limit: int = 100) -> list[Outgoing]:
+    def list(self, state: str | None = None, *, limit: int = 100) -> builtins.list[Outgoing]:
         """Outgoing messages, newest first, optionally of one state."""
         if state is None:
             rows = self._rows("SELECT * FROM outgoing ORDER BY id DESC LIMIT ?", (limit,))

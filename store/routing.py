@@ -8,15 +8,15 @@ from typing import Any
 
 import structlog
 
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, StoreBase, fetch_rows, from_ts, to_ts
 from store.business_view import BusinessView
-from store.directory import DirectoryMixin, person_from_row
+from store.directory import Directory, person_from_row
 from store.errors import InvalidInput
-from store.inbox import InboxMixin, fetch_rows
+from store.inbox import Inbox
 from store.models import HistoryRow, Incoming, OptinDraft, Person, PersonEvent, Plan
-from store.outbox import OutboxMixin
+from store.outbox import Outbox
 
-__all__ = ["Applied", "RoutingMixin", "SenderActivity"]
+__all__ = ["Applied", "Routing", "SenderActivity"]
 
 log = structlog.get_logger(__name__)
 
@@ -63,8 +63,17 @@ def _at(row: dict[str, Any]) -> datetime:
     return at
 
 
-class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
-    """The one-transaction write of a routed message, plus what the router needs to read."""
+class Routing(Part):
+    """The one-transaction write of a routed message, plus what the router needs to read.
+
+    `store.routing`; it writes through the directory (new people) and the outbox (replies).
+    """
+
+    def __init__(self, core: StoreBase, directory: Directory, inbox: Inbox, outbox: Outbox) -> None:
+        super().__init__(core)
+        self._directory = directory
+        self._inbox = inbox
+        self._outbox = outbox
 
     def apply(
         self,
@@ -82,16 +91,16 @@ class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
         `loaded` is (message, its sender's person) as the caller read them inside the same,
         still open, transaction: they are not read again.
         """
-        with self.transaction() as db:
-            if loaded is not None and self._depth > 1:
+        with self.core.transaction() as db:
+            if loaded is not None and self.core.depth > 1:
                 message, person = loaded
             else:
-                message = self.get_incoming(incoming_id)
-                person = self.find_person(message.sender)
+                message = self._inbox.get_incoming(incoming_id)
+                person = self._directory.find_person(message.sender)
             if message.state != "new":
                 return Applied(None, (), skipped=True)
             if plan.create_person and person is None:
-                person = self.create_person(message.sender, now)
+                person = self._directory.create_person(message.sender, now)
             needs_person = plan.requests or plan.optins
             if needs_person and person is None:
                 raise InvalidInput("requests and opt events need a person (create_person)")
@@ -106,7 +115,7 @@ class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
                 assert person is not None
                 self._write_optin(person.id, optin, incoming_id, now)
             ids = tuple(
-                self.queue_outgoing(
+                self._outbox.queue_outgoing(
                     message.sender,
                     reply.text.replace("{user_code}", person.user_code if person else ""),
                     reply.kind,
@@ -126,7 +135,7 @@ class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
     def optin_status(self, person_id: int) -> dict[int, bool]:
         """business_id -> True (opted in) / False (opted out), from each latest event."""
         rows = fetch_rows(
-            self,
+            self.core,
             "SELECT business_id, kind FROM optin_events e WHERE person_id = ?1 AND id ="
             " (SELECT max(id) FROM optin_events WHERE person_id = ?1"
             "  AND business_id = e.business_id)",
@@ -136,7 +145,7 @@ class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
 
     def person_and_optins(self, phone: str) -> tuple[Person | None, dict[int, bool]]:
         """`find_person` and its `optin_status` in one statement (the routing hot path)."""
-        rows = fetch_rows(self, _PERSON_OPTINS_SQL, (phone,))
+        rows = fetch_rows(self.core, _PERSON_OPTINS_SQL, (phone,))
         if not rows:
             return None, {}
         optins = {
@@ -151,7 +160,7 @@ class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
     ) -> SenderActivity:
         """`replies_since`, `recent_texts` and `loop_marked_since` in one statement."""
         rows = fetch_rows(
-            self, _ACTIVITY_SQL, (sender, to_ts(replies_since), to_ts(texts_since), before_id)
+            self.core, _ACTIVITY_SQL, (sender, to_ts(replies_since), to_ts(texts_since), before_id)
         )
         counts = {r["tag"]: int(r["n"]) for r in rows if r["tag"] != "t"}
         texts = tuple(
@@ -173,11 +182,11 @@ class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
 
         With `limit`, only the latest `limit` rows (`BusinessView.page` walks further back).
         """
-        return BusinessView(self, business).history(code, since, until, limit=limit)
+        return BusinessView(self._directory, business).history(code, since, until, limit=limit)
 
     def person_history(self, user_code: str) -> list[PersonEvent]:
         """A person's requests and opt-ins/outs across businesses, oldest first."""
-        person = self.get_person(user_code)
+        person = self._directory.get_person(user_code)
         rows = self._rows(
             "SELECT r.at, 'request' AS kind, b.name, c.keyword, r.id AS seq FROM requests r"
             " JOIN businesses b ON b.id = r.business_id JOIN codes c ON c.id = r.code_id"
@@ -199,7 +208,7 @@ class RoutingMixin(DirectoryMixin, InboxMixin, OutboxMixin, StoreBase):
             wanted = optin.kind == "out"
             targets = [b for b, is_in in self.optin_status(person_id).items() if is_in == wanted]
         for business_id in sorted(targets):
-            self.db.execute(
+            self.core.db.execute(
                 "INSERT INTO optin_events (person_id, business_id, kind, at, keyword, incoming_id)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (person_id, business_id, optin.kind, to_ts(now), optin.keyword, incoming_id),

@@ -18,12 +18,13 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from store.accounts import AccountsMixin
-from store.base import StoreBase
+from store.accounts import Accounts
+from store.audit import Audit
+from store.base import Part, StoreBase
 from store.business_view import BusinessView, cells_sql
-from store.directory import DirectoryMixin
+from store.directory import Directory
 from store.errors import InvalidInput
-from store.routing import RoutingMixin
+from store.routing import Routing
 
 __all__ = [
     "DEFAULT_MIN_PEOPLE",
@@ -31,9 +32,8 @@ __all__ = [
     "WEEKDAYS",
     "Breakdown",
     "Cell",
-    "PersonStatsMixin",
     "PersonSummary",
-    "StatsMixin",
+    "Stats",
     "suppress",
 ]
 
@@ -132,17 +132,46 @@ def _sort_key(label: str) -> tuple[int, str]:
     return (int(label), "") if label.isdigit() else (1 << 30, label)
 
 
-class StatsMixin(DirectoryMixin, StoreBase):
-    """`stats`: one breakdown, for one business (through `BusinessView`) or for all."""
+@dataclass(frozen=True)
+class PersonSummary:
+    """A person's own activity: businesses (in/out with dates), codes, hour and weekday pattern."""
 
-    def stats(
+    user_code: str
+    businesses: tuple[dict[str, object], ...]
+    codes: tuple[dict[str, object], ...]
+    hours: dict[str, int]
+    weekdays: dict[str, int]
+
+
+class Stats(Part):
+    """Breakdowns for one business or all (`store.stats`), and a person's own summary.
+
+    Business breakdowns go through `BusinessView`; the person's summary and dossier read
+    their profile, history and audit through the parts handed in.
+    """
+
+    def __init__(
+        self,
+        core: StoreBase,
+        directory: Directory,
+        accounts: Accounts,
+        routing: Routing,
+        audit: Audit,
+    ) -> None:
+        super().__init__(core)
+        self._directory = directory
+        self._accounts = accounts
+        self._routing = routing
+        self._audit = audit
+
+    def breakdown(
         self, by: str, *, business: int | str | None = None, min_people: int = DEFAULT_MIN_PEOPLE
     ) -> Breakdown:
         """Distinct people and requests per cell of `by`, suppressed as the module says."""
         if min_people < _FLOOR:
             raise InvalidInput(f"--min-people must be at least {_FLOOR}")
         if business is not None:
-            view = BusinessView(self, business)
+            view = BusinessView(self._directory, business)
             return suppress(view.stats_cells(by), min_people, by=by, business=view.business.name)
         return self._gateway_stats(by, min_people)
 
@@ -155,7 +184,7 @@ class StatsMixin(DirectoryMixin, StoreBase):
         3. Distinct people of the pool and of everything shown (rule 4).
         """
         rows = f"SELECT * FROM ({cells_sql(by, one_business=False)})"  # noqa: S608 - constant
-        with self.transaction(write=False) as db:
+        with self.core.transaction(write=False) as db:
             conn = db.conn
             per_business: dict[int, dict[str, tuple[int, int]]] = {}
             for business_id, cell, people, requests in conn.execute(
@@ -207,24 +236,9 @@ class StatsMixin(DirectoryMixin, StoreBase):
             total_people=int(everyone if pool_shown else shown_people),
         )
 
-
-@dataclass(frozen=True)
-class PersonSummary:
-    """A person's own activity: businesses (in/out with dates), codes, hour and weekday pattern."""
-
-    user_code: str
-    businesses: tuple[dict[str, object], ...]
-    codes: tuple[dict[str, object], ...]
-    hours: dict[str, int]
-    weekdays: dict[str, int]
-
-
-class PersonStatsMixin(AccountsMixin, RoutingMixin, StoreBase):
-    """A person's own history (for `user show`) and everything held on them (`disclose`)."""
-
     def person_summary(self, user_code: str) -> PersonSummary:
         """Businesses opted in/out with dates, codes with counts, hour and weekday pattern."""
-        person = self.get_person(user_code)
+        person = self._directory.get_person(user_code)
         businesses = self._rows(
             "SELECT b.name AS business, min(CASE WHEN e.kind = 'in' THEN e.at END) AS first_in,"
             " max(e.at) AS last_change, (SELECT kind FROM optin_events x WHERE x.person_id = ?1"
@@ -260,8 +274,8 @@ class PersonStatsMixin(AccountsMixin, RoutingMixin, StoreBase):
 
     def person_dossier(self, user_code: str) -> dict[str, object]:
         """Everything stored about a person: profile, history, texts in and out, audit."""
-        profile = self.person_profile(user_code)
-        person = self.get_person(user_code)
+        profile = self._accounts.person_profile(user_code)
+        person = self._directory.get_person(user_code)
         phone = person.phone or "\x00no phone"  # an erased person matches no sender
         incoming = self._rows(
             "SELECT id, received_at, scts, text, state, modem FROM incoming"
@@ -276,8 +290,8 @@ class PersonStatsMixin(AccountsMixin, RoutingMixin, StoreBase):
         return {
             "profile": profile,
             "summary": self.person_summary(user_code),
-            "ledger": self.person_history(user_code),
+            "ledger": self._routing.person_history(user_code),
             "incoming": incoming,
             "outgoing": outgoing,
-            "audit": self.list_audit(subject=person.user_code),
+            "audit": self._audit.list_audit(subject=person.user_code),
         }

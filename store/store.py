@@ -1,35 +1,70 @@
 """`Store`: the only object in smsactive that speaks SQL.
 
-Open it with `Store.open(path)`. Its methods are named by intent and grouped by topic in
-sibling modules (directory, inbox, outbox, routing); this class only puts them together.
-Other modules (e.g. `store/accounts.py`) may build on `Store.db` inside `Store.transaction()`.
+Open it with `Store.open(path)`. The `Store` owns the connection, its lock and transactions
+(`store.base.StoreBase`); what it holds is reached through its parts, made once here, each a
+small class with a reference to the core (as sqlite-utils' `Database` hands out `Table`s):
+
+    store.directory   businesses, codes, people          (store/directory.py)
+    store.inbox       incoming messages, dedupe, parts   (store/inbox.py)
+    store.outbox      the outgoing queue and its states  (store/outbox.py)
+    store.routing     apply a routing plan, opt-in state (store/routing.py)
+    store.accounts    profiles, passwords, erasure       (store/accounts.py)
+    store.audit       the audit trail                    (store/audit.py)
+    store.broadcasts  broadcasts, manual sends, retries  (store/broadcast.py)
+    store.invoices    monthly invoices                   (store/invoices.py)
+    store.stats       suppressed breakdowns, dossiers    (store/stats.py)
+    store.modems      modem reports and preferences      (store/modems.py)
+    store.tokens      API tokens, idempotency keys       (store/tokens.py)
+    store.webhooks    webhooks and their secrets         (store/webhooks.py)
+    store.events      webhook events' delivery queue     (store/events.py)
+
+A part that needs another is handed it here (composition): `routing` writes people through
+`directory` and replies through `outbox`. Business-facing reads go through
+`BusinessView(store.directory, business)`.
 """
 
 from __future__ import annotations
 
-from store.accounts import AccountsMixin
-from store.audit import AuditMixin
-from store.broadcast import BroadcastMixin
-from store.invoices import InvoicesMixin
-from store.modems import ModemsMixin
-from store.routing import RoutingMixin
-from store.stats import PersonStatsMixin, StatsMixin
+import sqlite3
+from pathlib import Path
+
+from store.accounts import Accounts
+from store.audit import Audit
+from store.base import StoreBase
+from store.broadcast import Broadcasts
+from store.directory import Directory
+from store.events import Events
+from store.inbox import Inbox
+from store.invoices import Invoices
+from store.modems import Modems
+from store.outbox import Outbox
+from store.routing import Routing
+from store.stats import Stats
+from store.tokens import Tokens
+from store.webhooks import Webhooks
 
 __all__ = ["Store"]
 
 
-class Store(
-    ModemsMixin,
-    PersonStatsMixin,
-    StatsMixin,
-    InvoicesMixin,
-    BroadcastMixin,
-    AccountsMixin,
-    RoutingMixin,
-    AuditMixin,
-):
+class Store(StoreBase):
     """A migrated SQLite database, safe to share between the daemon's threads.
 
-    Every method holds the store's lock and runs in one transaction (joining the caller's
-    `transaction()` when there is one); sqlite3 errors leave as `StoreError` subclasses.
+    Every part's method holds the store's lock and runs in one transaction (joining the
+    caller's `transaction()` when there is one); sqlite3 errors leave as `StoreError`s.
     """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        super().__init__(conn, path)
+        self.directory = Directory(self)
+        self.inbox = Inbox(self)
+        self.outbox = Outbox(self)
+        self.audit = Audit(self)
+        self.routing = Routing(self, self.directory, self.inbox, self.outbox)
+        self.accounts = Accounts(self, self.directory, self.audit)
+        self.broadcasts = Broadcasts(self, self.directory, self.outbox)
+        self.invoices = Invoices(self, self.directory)
+        self.stats = Stats(self, self.directory, self.accounts, self.routing, self.audit)
+        self.modems = Modems(self, self.directory)
+        self.tokens = Tokens(self, self.directory)
+        self.webhooks = Webhooks(self, self.directory)
+        self.events = Events(self)

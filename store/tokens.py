@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, StoreBase, from_ts, to_ts
+from store.directory import Directory
 from store.errors import Conflict, InvalidInput, NotFound
-from store.webhooks import business_ref
 
 __all__ = ["TOKEN_PREFIX", "Scope", "Stored", "Token", "Tokens", "token_hash"]
 
@@ -75,11 +75,12 @@ def _token(row: Any) -> Token:
     )  # fmt: skip
 
 
-class Tokens:
-    """Creating, checking, listing and revoking tokens; idempotency keys."""
+class Tokens(Part):
+    """Creating, checking, listing and revoking tokens; idempotency keys (`store.tokens`)."""
 
-    def __init__(self, core: StoreBase) -> None:
-        self.core = core
+    def __init__(self, core: StoreBase, directory: Directory) -> None:
+        super().__init__(core)
+        self._directory = directory
 
     def create(
         self, business: int | str | None, scope: Scope, *, now: datetime
@@ -91,7 +92,7 @@ class Tokens:
             raise InvalidInput(f"scope must be read, write or operator, not {scope!r}")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.core.transaction() as db:
-            owner = None if business is None else business_ref(self.core, business)[0]
+            owner = None if business is None else self._directory.get_business(business).id
             cur = db.execute(
                 "INSERT INTO api_tokens (business_id, scope, token_hash, prefix, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -130,7 +131,7 @@ class Tokens:
         sql, params = _SELECT, []
         if business is not None:
             sql += " WHERE t.business_id = ?"
-            params.append(business_ref(self.core, business)[0])
+            params.append(self._directory.get_business(business).id)
         with self.core.transaction(write=False) as db:
             rows = db.conn.execute(sql + " ORDER BY t.id", params).fetchall()
         return [_token(r) for r in rows]

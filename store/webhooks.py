@@ -15,31 +15,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from store.base import StoreBase, from_ts, to_ts
+from store.base import Part, StoreBase, from_ts, to_ts
+from store.directory import Directory
 from store.errors import InvalidInput, NotFound
 
-__all__ = ["Webhook", "Webhooks", "business_ref", "new_secret"]
+__all__ = ["Webhook", "Webhooks", "new_secret"]
 
 
 def new_secret() -> str:
     """A Standard Webhooks signing secret: `whsec_` and base64 of 32 random bytes."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def business_ref(core: StoreBase, business: int | str) -> tuple[int, str]:
-    """(id, name) of a business given by id or name (case-insensitive); `NotFound` if none."""
-    with core.transaction(write=False) as db:
-        if isinstance(business, int):
-            row = db.conn.execute(
-                "SELECT id, name FROM businesses WHERE id = ?", (business,)
-            ).fetchone()
-        else:
-            row = db.conn.execute(
-                "SELECT id, name FROM businesses WHERE name = ? COLLATE NOCASE", (business,)
-            ).fetchone()
-    if row is None:
-        raise NotFound(f"no business {business!r}")
-    return int(row[0]), str(row[1])
 
 
 @dataclass(frozen=True)
@@ -87,18 +72,19 @@ def _webhook(row: Any) -> Webhook:
     )  # fmt: skip
 
 
-class Webhooks:
-    """Adding, listing, removing webhooks, and retrying their parked deliveries."""
+class Webhooks(Part):
+    """Adding, listing, removing webhooks, retrying their parked deliveries (`store.webhooks`)."""
 
-    def __init__(self, core: StoreBase) -> None:
-        self.core = core
+    def __init__(self, core: StoreBase, directory: Directory) -> None:
+        super().__init__(core)
+        self._directory = directory
 
     def add(self, business: int | str | None, url: str, *, now: datetime) -> tuple[Webhook, str]:
         """A webhook for `business` (None: the operator); returns it and its secret."""
         checked = _check_url(url)
         secret = new_secret()
         with self.core.transaction() as db:
-            owner = None if business is None else business_ref(self.core, business)[0]
+            owner = None if business is None else self._directory.get_business(business).id
             cur = db.execute(
                 "INSERT INTO webhooks (business_id, url, secret, created_at) VALUES (?, ?, ?, ?)",
                 (owner, checked, secret, to_ts(now)),
@@ -119,7 +105,7 @@ class Webhooks:
         sql, params = _LIST_SQL + " WHERE 1", []
         if business is not None:
             sql += " AND w.business_id = ?"
-            params.append(business_ref(self.core, business)[0])
+            params.append(self._directory.get_business(business).id)
         if not removed:
             sql += " AND w.removed_at IS NULL"
         with self.core.transaction(write=False) as db:

@@ -20,11 +20,11 @@ def make_db(
 ) -> Path:
     """A database with the business Pizza Place and its code PIZZA (and Coffee Corner/COFFEE)."""
     store = Store.open(path)
-    store.add_business("Pizza Place")
-    store.add_code("Pizza Place", "PIZZA", pizza_reply)
+    store.directory.add_business("Pizza Place")
+    store.directory.add_code("Pizza Place", "PIZZA", pizza_reply)
     if with_coffee:
-        store.add_business("Coffee Corner")
-        store.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
+        store.directory.add_business("Coffee Corner")
+        store.directory.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
     store.close()
     return path
 

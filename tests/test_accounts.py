@@ -60,8 +60,10 @@ def test_luhn() -> None:
 def test_update_is_all_or_nothing(tmp_path: Path) -> None:
     """One bad field in an update leaves every field unchanged."""
     with Store.open(tmp_path / "smsd.db") as store:
-        person = store.create_person("+447700900700", T0)
+        person = store.directory.create_person("+447700900700", T0)
         with pytest.raises(InvalidInput):
-            store.update_person(person.user_code, {"first_name": "Ann", "imei": "1"}, actor="op")
-        assert store.person_profile(person.user_code).first_name is None
-        assert store.list_audit() == []
+            store.accounts.update_person(
+                person.user_code, {"first_name": "Ann", "imei": "1"}, actor="op"
+            )
+        assert store.accounts.person_profile(person.user_code).first_name is None
+        assert store.audit.list_audit() == []

@@ -17,14 +17,13 @@ from smsd.integrations.openapi import document
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
 from store.store import Store
-from store.tokens import Tokens
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 PHONES = [f"+4477009001{i:02d}" for i in range(12)]
 
 
 def _text(store: Store, phone: str, text: str, now: datetime) -> None:
-    msg = store.record_incoming(
+    msg = store.inbox.record_incoming(
         sender=phone, sender_type="international", text=text, received_at=now, scts=now
     )
     assert msg is not None
@@ -36,22 +35,22 @@ def world(tmp_path: Path) -> Iterator[dict[str, object]]:
     """Two businesses with requests, one token of each kind, and the API served."""
     db = tmp_path / "api.db"
     with Store.open(db) as store:
-        store.add_business("Pizza Place", now=T0)
-        store.add_code("Pizza Place", "PIZZA", "Pizza {user_code}", now=T0)
-        store.add_business("Coffee Corner", now=T0)
-        store.add_code("Coffee Corner", "COFFEE", "Coffee", now=T0)
+        store.directory.add_business("Pizza Place", now=T0)
+        store.directory.add_code("Pizza Place", "PIZZA", "Pizza {user_code}", now=T0)
+        store.directory.add_business("Coffee Corner", now=T0)
+        store.directory.add_code("Coffee Corner", "COFFEE", "Coffee", now=T0)
         for i, phone in enumerate(PHONES):
             _text(store, phone, "pizza", T0 + timedelta(minutes=i))
         _text(store, PHONES[0], "coffee", T0 + timedelta(hours=1))
         _text(store, PHONES[1], "STOP", T0 + timedelta(hours=2))
-        tokens = Tokens(store)
+        tokens = store.tokens
         secrets = {
             "pizza_read": tokens.create("Pizza Place", "read", now=T0)[1],
             "pizza_write": tokens.create("Pizza Place", "write", now=T0)[1],
             "coffee_read": tokens.create("Coffee Corner", "read", now=T0)[1],
             "operator": tokens.create(None, "operator", now=T0)[1],
         }
-        ids = {b.name: b.id for b in store.list_businesses()}
+        ids = {b.name: b.id for b in store.directory.list_businesses()}
     with serving(create_app(str(db), deliver=False)) as base:
         yield {"base": base, "db": db, "tokens": secrets, "ids": ids}
 
@@ -132,7 +131,7 @@ def test_tokens_missing_unknown_revoked_get_401(world: dict[str, object]) -> Non
     path = f"/businesses/{pizza}/optins"
     assert _get(world, path, _tok(world, "pizza_read")).json() == {"in": 11, "out": 1}
     with Store.open(str(world["db"])) as store:
-        tokens = Tokens(store)
+        tokens = store.tokens
         victim = next(t for t in tokens.list("Pizza Place") if t.scope == "read")
         tokens.revoke(victim.id, now=T0)
         assert tokens.get(victim.id).last_used_at is not None
@@ -166,7 +165,9 @@ def test_idempotency_key_queues_once_and_refuses_another_body(world: dict[str, o
     other = _post(world, path, token, {"text": "Other"}, **{"Idempotency-Key": "k-1"})
     _assert_problem(other, 422)
     with Store.open(str(world["db"])) as store:
-        assert len([m for m in store.outbox("queued", limit=500) if m.kind == "broadcast"]) == 11
+        assert (
+            len([m for m in store.outbox.list("queued", limit=500) if m.kind == "broadcast"]) == 11
+        )
 
 
 def test_errors_are_problem_documents(world: dict[str, object]) -> None:
@@ -221,7 +222,7 @@ def test_operator_sends_and_reads_state(world: dict[str, object]) -> None:
     _assert_problem(_post(world, "/messages", _tok(world, "pizza_write"), {"number": "1"}), 403)
     _assert_problem(_get(world, "/modems", _tok(world, "pizza_read")), 403)
     with Store.open(str(world["db"])) as store:
-        store.record_modem_status(
+        store.modems.record_modem_status(
             "modem0", "sim", healthy=True, now=T0, details={"signal_dbm": -71}
         )
     modems = _get(world, "/modems", op).json()["items"]

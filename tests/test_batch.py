@@ -144,8 +144,8 @@ def test_routing_error_in_one_message_leaves_the_others_routed(
         IncomingDraft(number(i), "international", "PIZZA", T0 + timedelta(seconds=i), scts=T0)
         for i in range(3)
     ]
-    ids = [i for i in store.record_incoming_many(drafts) if i is not None]
-    real_apply = store.apply
+    ids = [i for i in store.inbox.record_incoming_many(drafts) if i is not None]
+    real_apply = store.routing.apply
 
     def apply_then_fail(incoming_id: int, *args: object, **kwargs: object) -> object:
         applied = real_apply(incoming_id, *args, **kwargs)  # type: ignore[arg-type]
@@ -153,7 +153,7 @@ def test_routing_error_in_one_message_leaves_the_others_routed(
             raise RuntimeError("bug in one message")
         return applied
 
-    monkeypatch.setattr(store, "apply", apply_then_fail)
+    monkeypatch.setattr(store.routing, "apply", apply_then_fail)
     routed = process_many(store, ids, T0, RULES)
     assert routed.failed == (ids[1],)
     assert [p.incoming_id for p in routed.processed] == [ids[0], ids[2]]
@@ -170,9 +170,9 @@ def test_a_bad_draft_records_none_of_the_batch(store: Store) -> None:
     good = IncomingDraft(number(0), "international", "PIZZA", T0, scts=T0)
     naive = IncomingDraft(number(1), "international", "PIZZA", T0.replace(tzinfo=None))
     with pytest.raises(InvalidInput):
-        store.record_incoming_many([good, naive])
+        store.inbox.record_incoming_many([good, naive])
     assert rows(store.path, "SELECT count(*) FROM incoming") == [(0,)]
-    assert store.record_incoming_many([good]) == [1]
+    assert store.inbox.record_incoming_many([good]) == [1]
 
 
 def test_sigkill_between_batch_commit_and_deletes(tmp_path: Path, sim: SimModem) -> None:

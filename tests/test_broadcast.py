@@ -20,31 +20,35 @@ T0 = datetime(2026, 9, 7, 12, 0, tzinfo=UTC)
 def store(tmp_path: Path) -> Store:
     """Five people opted in to Pizza Place, then #3 opted out and #4 was erased."""
     s = Store.open(tmp_path / "smsd.db")
-    s.add_business("Pizza Place", now=T0)
-    s.add_business("Other", now=T0)
+    s.directory.add_business("Pizza Place", now=T0)
+    s.directory.add_business("Other", now=T0)
     codes = []
     for i in range(5):
-        msg = s.record_incoming(sender=f"+4477009004{i:02d}", sender_type="international",
+        msg = s.inbox.record_incoming(sender=f"+4477009004{i:02d}", sender_type="international",
                                 text="PIZZA", received_at=T0,
                                 scts=T0 + timedelta(seconds=i))  # fmt: skip
         assert msg is not None
-        applied = s.apply(msg, Plan(create_person=True, optins=(OptinDraft("in", 1, "PIZZA"),)), T0)
+        applied = s.routing.apply(
+            msg, Plan(create_person=True, optins=(OptinDraft("in", 1, "PIZZA"),)), T0
+        )
         assert applied.person is not None
         codes.append(applied.person.user_code)
-    stop = s.record_incoming(sender="+447700900403", sender_type="international", text="STOP",
+    stop = s.inbox.record_incoming(sender="+447700900403", sender_type="international", text="STOP",
                              received_at=T0, scts=T0 + timedelta(minutes=1))  # fmt: skip
     assert stop is not None
-    s.apply(stop, Plan(optins=(OptinDraft("out", 1, "STOP"),)), T0 + timedelta(minutes=1))
-    s.erase_everywhere(codes[4], actor="op", reason="asked")
+    s.routing.apply(stop, Plan(optins=(OptinDraft("out", 1, "STOP"),)), T0 + timedelta(minutes=1))
+    s.accounts.erase_everywhere(codes[4], actor="op", reason="asked")
     return s
 
 
 def test_queues_only_current_opt_ins(store: Store) -> None:
     """Opted-out and erased people get nothing; everyone else exactly one broadcast row."""
     ticks: list[int] = []
-    result = store.broadcast("Pizza Place", "Sale!", now=T0, default_cap=100, progress=ticks.append)
+    result = store.broadcasts.broadcast(
+        "Pizza Place", "Sale!", now=T0, default_cap=100, progress=ticks.append
+    )
     assert (result.queued, result.skipped_opted_out, result.capped) == (3, 1, 0)
-    rows = store.outbox()
+    rows = store.outbox.list()
     assert sorted(r.recipient for r in rows if r.kind == "broadcast") == [
         "+447700900400",
         "+447700900401",
@@ -55,11 +59,15 @@ def test_queues_only_current_opt_ins(store: Store) -> None:
 
 def test_daily_cap_counts_earlier_broadcasts(store: Store) -> None:
     """A business cap of 4 allows 3 now and 1 more the same day; the rest are capped."""
-    store.update_business("Pizza Place", {}, daily_cap=4)
-    store.broadcast("Pizza Place", "one", now=T0, default_cap=100)
-    second = store.broadcast("Pizza Place", "two", now=T0 + timedelta(hours=1), default_cap=100)
+    store.accounts.update_business("Pizza Place", {}, daily_cap=4)
+    store.broadcasts.broadcast("Pizza Place", "one", now=T0, default_cap=100)
+    second = store.broadcasts.broadcast(
+        "Pizza Place", "two", now=T0 + timedelta(hours=1), default_cap=100
+    )
     assert (second.queued, second.capped) == (1, 2)
-    next_day = store.broadcast("Pizza Place", "three", now=T0 + timedelta(days=1), default_cap=100)
+    next_day = store.broadcasts.broadcast(
+        "Pizza Place", "three", now=T0 + timedelta(days=1), default_cap=100
+    )
     assert next_day.queued == 3
 
 
@@ -67,10 +75,10 @@ def test_quiet_hours_defer_to_their_end(store: Store) -> None:
     """Inside 21:00-08:00 the rows are due at 08:00 local time."""
     tz = timezone(timedelta(hours=2))
     late = datetime(2026, 9, 7, 21, 30, tzinfo=tz)
-    result = store.broadcast("Pizza Place", "x", now=late, default_cap=10,
+    result = store.broadcasts.broadcast("Pizza Place", "x", now=late, default_cap=10,
                              quiet=(time(21), time(8)), tz=tz)  # fmt: skip
     assert result.due_at == datetime(2026, 9, 8, 8, 0, tzinfo=tz)
-    assert {r.next_attempt_at for r in store.outbox()} == {result.due_at}
+    assert {r.next_attempt_at for r in store.outbox.list()} == {result.due_at}
 
 
 def test_quiet_release_edges() -> None:

@@ -33,15 +33,16 @@ def db(tmp_path: Path) -> Path:
     """Pizza Place with PIZZA (3 requests on 3 days by 2 people) and PASTA (none)."""
     path = tmp_path / "smsd.db"
     with Store.open(path) as store:
-        store.add_business("Pizza Place", now=T0)
-        store.add_code(1, "PIZZA", "ok", now=T0)
-        store.add_code(1, "PASTA", "ok", now=T0)
+        store.directory.add_business("Pizza Place", now=T0)
+        store.directory.add_code(1, "PIZZA", "ok", now=T0)
+        store.directory.add_code(1, "PASTA", "ok", now=T0)
         for i, phone in enumerate(["+447700900600", "+447700900601", "+447700900600"]):
             at = T0 + timedelta(days=i)
-            msg = store.record_incoming(sender=phone, sender_type="international", text="PIZZA",
-                                        received_at=at, scts=at)  # fmt: skip
+            msg = store.inbox.record_incoming(
+                sender=phone, sender_type="international", text="PIZZA", received_at=at, scts=at
+            )
             assert msg is not None
-            store.apply(msg, Plan(create_person=True, requests=(RequestDraft(1, 1),),
+            store.routing.apply(msg, Plan(create_person=True, requests=(RequestDraft(1, 1),),
                                   optins=(OptinDraft("in", 1, "PIZZA"),)), at)  # fmt: skip
     return path
 
@@ -54,13 +55,13 @@ def test_company_add_with_profile_and_password(tmp_path: Path) -> None:
                  input="cafe-pass-1\n")  # fmt: skip
     assert result.exit_code == 0, result.output
     with Store.open(db) as store:
-        profile = store.business_profile("cafe")
+        profile = store.accounts.business_profile("cafe")
         assert (profile.email, profile.sector, profile.password_set) == (
             "bo@cafe.example",
             "restaurants",
             True,
         )
-        assert store.check_business_password("Cafe", "cafe-pass-1")
+        assert store.accounts.check_business_password("Cafe", "cafe-pass-1")
 
 
 def test_company_add_bad_email_writes_nothing(tmp_path: Path) -> None:
@@ -125,8 +126,8 @@ def test_large_export_is_chunked(tmp_path: Path) -> None:
     """An export larger than one read chunk returns every row once, in order."""
     db = tmp_path / "smsd.db"
     with Store.open(db) as store:
-        store.add_business("Big", now=T0)
-        store.add_code(1, "BIG", "ok", now=T0)
+        store.directory.add_business("Big", now=T0)
+        store.directory.add_code(1, "BIG", "ok", now=T0)
         with store.transaction() as tx:
             tx.execute("INSERT INTO people (phone, user_code, created_at)"
                        " VALUES ('+1', 'AAAAAA', ?)",
@@ -158,7 +159,7 @@ def test_code_with_dates_is_stored_and_checked(db: Path) -> None:
     )
     assert ok.exit_code == 0, ok.output
     with Store.open(db) as store:
-        code = store.get_code("XMAS")
+        code = store.directory.get_code("XMAS")
     assert code.starts_at == datetime(2026, 12, 1, tzinfo=UTC)
     assert code.ends_at == datetime(2026, 12, 27, tzinfo=UTC)
     assert not code.is_active(datetime(2026, 12, 28, tzinfo=UTC))
@@ -177,4 +178,4 @@ def test_code_with_dates_is_stored_and_checked(db: Path) -> None:
     )
     assert bad.exit_code == 2
     with Store.open(db) as store:
-        assert store.find_code("EASTER") is None
+        assert store.directory.find_code("EASTER") is None

@@ -13,14 +13,14 @@ from cli.main import _register, cli
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
 from store.store import Store
-from store.tokens import Tokens, token_hash
+from store.tokens import token_hash
 
 
 def _db(tmp_path: Path) -> Path:
     path = tmp_path / "cli.db"
     with Store.open(path) as store:
-        store.add_business("Pizza Place")
-        store.add_code("Pizza Place", "PIZZA", "ok {user_code}")
+        store.directory.add_business("Pizza Place")
+        store.directory.add_code("Pizza Place", "PIZZA", "ok {user_code}")
     return path
 
 
@@ -43,13 +43,13 @@ def test_token_create_shows_once_stores_hash_and_revokes(tmp_path: Path) -> None
     (row,) = json.loads(listed.stdout)
     assert (row["scope"], row["business"], row["revoked_at"]) == ("write", "Pizza Place", None)
     with Store.open(db) as store:
-        assert Tokens(store).authenticate(secret, now=datetime.now(UTC)) is not None
+        assert store.tokens.authenticate(secret, now=datetime.now(UTC)) is not None
         assert store.db.conn.execute("SELECT token_hash FROM api_tokens").fetchone() == (
             token_hash(secret),
         )
     assert _run(db, "token", "revoke", str(row["id"])).exit_code == 0
     with Store.open(db) as store:
-        assert Tokens(store).authenticate(secret, now=datetime.now(UTC)) is None
+        assert store.tokens.authenticate(secret, now=datetime.now(UTC)) is None
     assert _run(db, "token", "revoke", str(row["id"])).exit_code == 1
     operator = _run(db, "token", "create", "--operator", "--json")
     assert json.loads(operator.stdout)["scope"] == "operator"
@@ -67,7 +67,7 @@ def test_webhook_add_list_remove_retry(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "http(s)" in bad.stderr
     now = datetime.now(UTC)
     with Store.open(db) as store:
-        msg = store.record_incoming(
+        msg = store.inbox.record_incoming(
             sender="+447700900123", sender_type="international", text="pizza", received_at=now
         )
         assert msg is not None
@@ -89,12 +89,12 @@ def test_metrics_textfile_parses_with_counts_from_the_database(tmp_path: Path) -
     db = _db(tmp_path)
     now = datetime.now(UTC)
     with Store.open(db) as store:
-        store.record_modem_status(
+        store.modems.record_modem_status(
             "modem0", "sim", healthy=True, now=now,
             details={"signal_dbm": -67, "registration": "home"},
         )  # fmt: skip
         for i in range(3):
-            msg = store.record_incoming(
+            msg = store.inbox.record_incoming(
                 sender=f"+44770090012{i}", sender_type="international", text="pizza",
                 received_at=now, modem="modem0",
             )  # fmt: skip

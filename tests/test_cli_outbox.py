@@ -20,10 +20,15 @@ def db(tmp_path: Path) -> Path:
     """One incoming text and one failed outgoing message."""
     path = tmp_path / "smsd.db"
     with Store.open(path) as store:
-        store.record_incoming(sender="+447700900500", sender_type="international", text="HELLO",
-                              received_at=T0, scts=T0)  # fmt: skip
-        out = store.queue_outgoing("+447700900500", "hi", "reply", now=T0)
-        store.mark_failed(out, "CMS ERROR 500")
+        store.inbox.record_incoming(
+            sender="+447700900500",
+            sender_type="international",
+            text="HELLO",
+            received_at=T0,
+            scts=T0,
+        )
+        out = store.outbox.queue_outgoing("+447700900500", "hi", "reply", now=T0)
+        store.outbox.mark_failed(out, "CMS ERROR 500")
     return path
 
 

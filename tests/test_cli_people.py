@@ -28,15 +28,15 @@ def db(tmp_path: Path) -> Path:
     """A migrated database with one business, one code and one person who texted it."""
     path = tmp_path / "smsd.db"
     with Store.open(path) as store:
-        biz = store.add_business("Pizza Place", now=T0)
-        code = store.add_code(biz.id, "PIZZA", "2-for-1", now=T0)
+        biz = store.directory.add_business("Pizza Place", now=T0)
+        code = store.directory.add_code(biz.id, "PIZZA", "2-for-1", now=T0)
         seed(store, PHONE, code.id, biz.id)
     return path
 
 
 def seed(store: Store, phone: str, code_id: int, business_id: int, at: datetime = T0) -> str:
     """Record a text from `phone` and apply a request + opt-in; return the user code."""
-    incoming = store.record_incoming(
+    incoming = store.inbox.record_incoming(
         sender=phone, sender_type="international", text="PIZZA", received_at=at,
         scts=at, raw_pdu="07914477", concat=None,
     )  # fmt: skip
@@ -46,8 +46,8 @@ def seed(store: Store, phone: str, code_id: int, business_id: int, at: datetime 
         requests=(RequestDraft(code_id, business_id),),
         optins=(OptinDraft("in", business_id, "PIZZA"),),
     )
-    applied = store.apply(incoming, plan, at)
-    store.queue_outgoing(
+    applied = store.routing.apply(incoming, plan, at)
+    store.outbox.queue_outgoing(
         phone, "your code", "reply", now=at, person_id=applied.person.id if applied.person else None
     )
     assert applied.person is not None
@@ -57,7 +57,7 @@ def seed(store: Store, phone: str, code_id: int, business_id: int, at: datetime 
 def code_of(db: Path, phone: str = PHONE) -> str:
     """The user code of the person with `phone`."""
     with Store.open(db) as store:
-        person = store.find_person(phone)
+        person = store.directory.find_person(phone)
         assert person is not None
         return person.user_code
 
@@ -75,10 +75,10 @@ def test_register_saves_profile_with_prompted_password(db: Path) -> None:
                  input="s3cret-pass\ns3cret-pass\n")  # fmt: skip
     assert result.exit_code == 0, result.output
     with Store.open(db) as store:
-        profile = store.person_profile(code)
+        profile = store.accounts.person_profile(code)
         assert (profile.first_name, profile.postal_code) == ("Ann", "SW1A 1AA")
         assert profile.password_set and profile.registered_at is not None
-        assert store.check_person_password(code, "s3cret-pass")
+        assert store.accounts.check_person_password(code, "s3cret-pass")
         assert "s3cret-pass" not in str(store.db.conn.execute("SELECT * FROM people").fetchall())
 
 
@@ -90,7 +90,7 @@ def test_register_refuses_a_code_of_another_phone(db: Path) -> None:
     assert result.exit_code == 1
     assert "not sent to that phone" in result.stderr
     with Store.open(db) as store:
-        assert store.person_profile(code).first_name is None
+        assert store.accounts.person_profile(code).first_name is None
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_register_rejects_bad_values_in_one_line(
     assert result.exit_code == 1, result.output
     assert result.stderr.count("\n") == 1 and message in result.stderr
     with Store.open(db) as store:
-        assert store.person_profile(code).first_name is None
+        assert store.accounts.person_profile(code).first_name is None
 
 
 def test_update_changes_fields_and_is_audited(db: Path) -> None:
@@ -124,9 +124,9 @@ def test_update_changes_fields_and_is_audited(db: Path) -> None:
                  "--reason", "phone call")  # fmt: skip
     assert result.exit_code == 0, result.output
     with Store.open(db) as store:
-        profile = store.person_profile(code)
+        profile = store.accounts.person_profile(code)
         assert (profile.imei, profile.gender) == ("490154203237518", "female")
-        assert [(a.actor, a.action, a.reason) for a in store.list_audit(subject=code)] == [
+        assert [(a.actor, a.action, a.reason) for a in store.audit.list_audit(subject=code)] == [
             ("op", "user_update", "phone call")
         ]
 
@@ -166,7 +166,7 @@ def test_show_json_summary_and_audit(db: Path) -> None:
     assert summary["businesses"][0]["status"] == "in"
     assert summary["hours"] == {"09": 1} and summary["weekdays"] == {"Mon": 1}
     with Store.open(db) as store:
-        assert [a.action for a in store.list_audit(subject=code)] == ["user_show"]
+        assert [a.action for a in store.audit.list_audit(subject=code)] == ["user_show"]
 
 
 def test_show_all_includes_everything(db: Path) -> None:
@@ -190,8 +190,8 @@ def test_erase_removes_number_everywhere_and_keeps_history(db: Path) -> None:
     with Store.open(db) as store:
         dump = "\n".join(store.db.conn.iterdump())
         assert PHONE not in dump and "Ann" not in dump
-        assert [r.user_code for r in store.history("Pizza Place")] == [code]
-        assert store.list_audit(subject=code)[-1].action == "user_erase"
+        assert [r.user_code for r in store.routing.history("Pizza Place")] == [code]
+        assert store.audit.list_audit(subject=code)[-1].action == "user_erase"
         fresh = seed(store, PHONE, 1, 1, datetime(2026, 10, 6, tzinfo=UTC))
     assert fresh != code
 

@@ -22,16 +22,23 @@ def db(tmp_path: Path) -> Path:
     """Three requests in October 2026 (one on the last evening), one in November; 3 parts sent."""
     path = tmp_path / "smsd.db"
     with Store.open(path) as store:
-        store.add_business("Pizza Place", now=T0)
-        store.add_code(1, "PIZZA", "ok", now=T0)
+        store.directory.add_business("Pizza Place", now=T0)
+        store.directory.add_code(1, "PIZZA", "ok", now=T0)
         for i, at in enumerate([T0 - timedelta(days=3), T0 - timedelta(days=1), T0,
                                 T0 + timedelta(hours=1)]):  # fmt: skip
-            msg = store.record_incoming(sender=f"+4477009003{i:02d}", sender_type="international",
-                                        text="PIZZA", received_at=at, scts=at)  # fmt: skip
+            msg = store.inbox.record_incoming(
+                sender=f"+4477009003{i:02d}",
+                sender_type="international",
+                text="PIZZA",
+                received_at=at,
+                scts=at,
+            )
             assert msg is not None
-            store.apply(msg, Plan(create_person=True, requests=(RequestDraft(1, 1),)), at)
-        out = store.queue_outgoing("+447700900300", "Sale", "broadcast", now=T0, business_id=1)
-        store.mark_sent(out, 1, "modem0", T0, parts=3)
+            store.routing.apply(msg, Plan(create_person=True, requests=(RequestDraft(1, 1),)), at)
+        out = store.outbox.queue_outgoing(
+            "+447700900300", "Sale", "broadcast", now=T0, business_id=1
+        )
+        store.outbox.mark_sent(out, 1, "modem0", T0, parts=3)
     return path
 
 
@@ -88,7 +95,11 @@ def test_month_bounds_wrap_the_year() -> None:
 def test_store_amounts_are_decimals(db: Path) -> None:
     """The store returns Decimal money, never floats."""
     with Store.open(db) as store:
-        inv = store.create_invoice("Pizza Place", "2026-10", price_per_request=Decimal("1.10"),
-                                   price_per_broadcast_part=Decimal("0"),
-                                   currency="GBP")  # fmt: skip
+        inv = store.invoices.create_invoice(
+            "Pizza Place",
+            "2026-10",
+            price_per_request=Decimal("1.10"),
+            price_per_broadcast_part=Decimal("0"),
+            currency="GBP",
+        )
     assert inv.total == Decimal("3.30") and isinstance(inv.lines[0].amount, Decimal)

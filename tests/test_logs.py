@@ -49,8 +49,8 @@ def test_daemon_info_log_has_no_personal_data(tmp_path: Path) -> None:
     """A whole conversation through the real daemon: its info log names no number, text or code."""
     db = tmp_path / "smsd.db"
     store = Store.open(db)
-    store.add_business("Pizza Place")
-    store.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
+    store.directory.add_business("Pizza Place")
+    store.directory.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
     store.close()
     sim = SimModem("generic", noise=False, link=str(tmp_path / "sim0"))
     sim.start()

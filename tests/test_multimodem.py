@@ -23,7 +23,9 @@ def queue_from_another_process(db: Path, count: int, prefix: str = "+4477009003"
     store = Store.open(db)
     try:
         for i in range(count):
-            store.queue_outgoing(f"{prefix}{i:02d}", f"hello {i}", "manual", now=datetime.now(UTC))
+            store.outbox.queue_outgoing(
+                f"{prefix}{i:02d}", f"hello {i}", "manual", now=datetime.now(UTC)
+            )
     finally:
         store.close()
 
@@ -71,8 +73,8 @@ def test_preferred_modem_and_failover_and_status(tmp_path: Path) -> None:
     """
     db = make_db(tmp_path / "smsd.db")
     with Store.open(db) as store:
-        store.set_business_modem("Pizza Place", "modem1")
-        pizza = store.get_business("Pizza Place").id
+        store.modems.set_business_modem("Pizza Place", "modem1")
+        pizza = store.directory.get_business("Pizza Place").id
     links = [str(tmp_path / "modem-a"), str(tmp_path / "modem-b")]
     with (
         SimModem("generic", noise=False, link=links[0]) as sim_a,
@@ -98,7 +100,7 @@ def queue_for_business(db: Path, business_id: int, count: int) -> None:
     """Queue replies on behalf of a business, from another process's connection."""
     with Store.open(db) as store:
         for i in range(count):
-            store.queue_outgoing(f"+44770090050{i}", f"deal {i}", "broadcast",
+            store.outbox.queue_outgoing(f"+44770090050{i}", f"deal {i}", "broadcast",
                                  now=datetime.now(UTC), business_id=business_id)  # fmt: skip
 
 

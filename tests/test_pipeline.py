@@ -22,10 +22,12 @@ RULES = Rules(gateway_name="Textline", contact="help@example.org", own_number="+
 def store(tmp_path: Path) -> Store:
     """A store with two businesses and a code each."""
     s = Store.open(tmp_path / "smsd.db")
-    s.add_business("Pizza Co", now=T0)
-    s.add_business("Book Shop", now=T0)
-    s.add_code("Pizza Co", "pizza", "Hot pizza! Your code {user_code}", aliases=["pie"], now=T0)
-    s.add_code("Book Shop", "books", "Read on", now=T0)
+    s.directory.add_business("Pizza Co", now=T0)
+    s.directory.add_business("Book Shop", now=T0)
+    s.directory.add_code(
+        "Pizza Co", "pizza", "Hot pizza! Your code {user_code}", aliases=["pie"], now=T0
+    )
+    s.directory.add_code("Book Shop", "books", "Read on", now=T0)
     return s
 
 
@@ -39,26 +41,26 @@ class Phone:
     def text(self, body: str | None) -> list[str]:
         """Deliver `body`, route it, and return the texts queued in reply."""
         self.at += timedelta(seconds=1)
-        msg = self.store.record_incoming(
+        msg = self.store.inbox.record_incoming(
             sender=self.number, sender_type=self.kind, text=body, received_at=self.at, scts=self.at
         )
         assert msg is not None
         done = process_incoming(self.store, msg, self.at, RULES)
         assert done is not None
-        return [self.store.get_outgoing(i).text for i in done.outgoing_ids]
+        return [self.store.outbox.get_outgoing(i).text for i in done.outgoing_ids]
 
 
 def test_first_contact_gets_user_code_once(store: Store) -> None:
     """The first text brings the user code, then the answer; later texts no code."""
     phone = Phone(store)
     first = phone.text("PIZZA")
-    person = store.find_person(PHONE)
+    person = store.directory.find_person(PHONE)
     assert person is not None
     assert len(first) == 2 and person.user_code in first[0]
     assert first[1] == f"Hot pizza! Your code {person.user_code}"
     second = phone.text("books")
     assert second == ["Read on"]
-    kinds = [o.kind for o in store.outbox()]
+    kinds = [o.kind for o in store.outbox.list()]
     assert kinds.count("user_code") == 1
 
 
@@ -66,12 +68,12 @@ def test_second_business_no_new_code(store: Store) -> None:
     """Texting a second business records an opt-in there, same person, same code."""
     phone = Phone(store)
     phone.text("PIZZA")
-    code = store.find_person(PHONE)
+    code = store.directory.find_person(PHONE)
     phone.text("BOOKS")
-    assert store.find_person(PHONE) == code
+    assert store.directory.find_person(PHONE) == code
     assert code is not None
-    assert store.optin_status(code.id) == {1: True, 2: True}
-    assert [r.user_code for r in store.history("Book Shop")] == [code.user_code]
+    assert store.routing.optin_status(code.id) == {1: True, 2: True}
+    assert [r.user_code for r in store.routing.history("Book Shop")] == [code.user_code]
 
 
 def test_stop_then_code_then_start(store: Store) -> None:
@@ -79,15 +81,15 @@ def test_stop_then_code_then_start(store: Store) -> None:
     phone = Phone(store)
     phone.text("PIZZA")
     phone.text("BOOKS")
-    person = store.find_person(PHONE)
+    person = store.directory.find_person(PHONE)
     assert person is not None
     (confirm,) = phone.text("Stop")
     assert "START" in confirm
-    assert store.optin_status(person.id) == {1: False, 2: False}
+    assert store.routing.optin_status(person.id) == {1: False, 2: False}
     phone.text("pie")
-    assert store.optin_status(person.id) == {1: True, 2: False}
+    assert store.routing.optin_status(person.id) == {1: True, 2: False}
     phone.text("START")
-    assert store.optin_status(person.id) == {1: True, 2: True}
+    assert store.routing.optin_status(person.id) == {1: True, 2: True}
 
 
 def test_stop_code_only_that_business(store: Store) -> None:
@@ -96,31 +98,31 @@ def test_stop_code_only_that_business(store: Store) -> None:
     phone.text("PIZZA")
     phone.text("BOOKS")
     (confirm,) = phone.text("STOP books")
-    person = store.find_person(PHONE)
+    person = store.directory.find_person(PHONE)
     assert person is not None
-    assert store.optin_status(person.id) == {1: True, 2: False}
+    assert store.routing.optin_status(person.id) == {1: True, 2: False}
     assert "Book Shop" in confirm
 
 
 def test_stop_first_contact_no_person(store: Store) -> None:
     """STOP from an unknown number is confirmed but creates nobody."""
     assert len(Phone(store).text("STOP")) == 1
-    assert store.find_person(PHONE) is None
+    assert store.directory.find_person(PHONE) is None
 
 
 def test_alphanumeric_sender_ignored(store: Store) -> None:
     """A text from VODAFONE is stored as ignored with its reason; nothing is queued."""
     phone = Phone(store, "VODAFONE", "alphanumeric")
     assert phone.text("PIZZA") == []
-    (row,) = store.inbox()
+    (row,) = store.inbox.list()
     assert (row.state, row.error) == ("ignored", "alphanumeric_sender")
-    assert store.find_person("VODAFONE") is None
+    assert store.directory.find_person("VODAFONE") is None
 
 
 def test_own_number_ignored(store: Store) -> None:
     """Our own number never gets an answer."""
     assert Phone(store, "+447700900000").text("PIZZA") == []
-    assert store.inbox()[0].error == "own_number"
+    assert store.inbox.list()[0].error == "own_number"
 
 
 def test_rate_limit_records_without_reply(store: Store) -> None:
@@ -129,7 +131,7 @@ def test_rate_limit_records_without_reply(store: Store) -> None:
     sent = [phone.text(f"{w} {i}") for i, w in enumerate(["PIZZA", "BOOKS"] * 6)]
     assert sum(len(s) for s in sent) == 10
     assert sent[-1] == []
-    assert len(store.history("Pizza Co")) + len(store.history("Book Shop")) == 12
+    assert len(store.routing.history("Pizza Co")) + len(store.routing.history("Book Shop")) == 12
 
 
 def test_loop_marked_and_logged_once(store: Store) -> None:
@@ -147,23 +149,23 @@ def test_binary_and_empty_ignored(store: Store) -> None:
     phone = Phone(store)
     assert phone.text(None) == []
     assert phone.text("  ") == []
-    assert {m.error for m in store.inbox()} == {"binary", "no_keyword"}
+    assert {m.error for m in store.inbox.list()} == {"binary", "no_keyword"}
 
 
 def test_process_twice_is_noop(store: Store) -> None:
     """Routing an already routed message does nothing (crash-retry safety)."""
-    msg = store.record_incoming(
+    msg = store.inbox.record_incoming(
         sender=PHONE, sender_type="international", text="PIZZA", received_at=T0, scts=T0
     )
     assert msg is not None
     assert process_incoming(store, msg, T0, RULES) is not None
     assert process_incoming(store, msg, T0, RULES) is None
-    assert len(store.outbox()) == 2
+    assert len(store.outbox.list()) == 2
 
 
 def test_unrouted_after_crash_processed(store: Store) -> None:
     """A message recorded but not routed before a crash is routed at start."""
-    store.record_incoming(
+    store.inbox.record_incoming(
         sender=PHONE, sender_type="international", text="PIZZA", received_at=T0, scts=T0
     )
     done = process_unrouted(store, T0, RULES)
@@ -172,7 +174,7 @@ def test_unrouted_after_crash_processed(store: Store) -> None:
 
 def test_expired_partial_routed_as_is(store: Store) -> None:
     """An incomplete multipart message is routed after the timeout by what arrived."""
-    part = store.record_incoming(
+    part = store.inbox.record_incoming(
         sender=PHONE,
         sender_type="international",
         text="pizza with extra ",
@@ -183,13 +185,13 @@ def test_expired_partial_routed_as_is(store: Store) -> None:
     assert part is not None and process_incoming(store, part, T0, RULES) is None
     done = process_expired_partials(store, T0 + timedelta(hours=2), RULES, timedelta(hours=1))
     assert len(done) == 1
-    assert len(store.history("Pizza Co")) == 1
+    assert len(store.routing.history("Pizza Co")) == 1
 
 
 def test_concurrent_first_texts_send_one_code(store: Store) -> None:
     """Two threads routing two first texts from one number send the user code once."""
     ids = [
-        store.record_incoming(
+        store.inbox.record_incoming(
             sender=PHONE,
             sender_type="international",
             text=word,
@@ -210,5 +212,5 @@ def test_concurrent_first_texts_send_one_code(store: Store) -> None:
         t.start()
     for t in threads:
         t.join(timeout=30)
-    assert [o.kind for o in store.outbox()].count("user_code") == 1
-    assert store.unrouted() == []
+    assert [o.kind for o in store.outbox.list()].count("user_code") == 1
+    assert store.inbox.unrouted() == []

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from cli.main import _register, cli
 from store import OptinDraft, Plan, RequestDraft, Store
-from store.accounts_schema import BUSINESS_VIEWS
+from store.business_view import BUSINESS_VIEWS
 
 T0 = datetime(2026, 9, 7, 10, 0, tzinfo=UTC)
 PHONES = [f"+4477009001{i:02d}" for i in range(8)]
@@ -27,13 +27,13 @@ pytestmark = pytest.mark.usefixtures("fast_hashes")
 
 def text_in(store: Store, phone: str, at: datetime, text: str = "PIZZA") -> str:
     """A person texts PIZZA: request + opt-in recorded; returns the user code."""
-    incoming = store.record_incoming(
+    incoming = store.inbox.record_incoming(
         sender=phone, sender_type="international", text=text, received_at=at, scts=at
     )
     assert incoming is not None
     plan = Plan(create_person=True, requests=(RequestDraft(1, 1),),
                 optins=(OptinDraft("in", 1, "PIZZA"),))  # fmt: skip
-    applied = store.apply(incoming, plan, at)
+    applied = store.routing.apply(incoming, plan, at)
     assert applied.person is not None
     return applied.person.user_code
 
@@ -43,18 +43,18 @@ def db(tmp_path: Path) -> Path:
     """Eight people with full profiles who texted PIZZA, two sent broadcasts (Sept 2026)."""
     path = tmp_path / "smsd.db"
     with Store.open(path) as store:
-        store.add_business("Pizza Place", now=T0)
-        store.add_code(1, "PIZZA", "2-for-1", now=T0)
+        store.directory.add_business("Pizza Place", now=T0)
+        store.directory.add_code(1, "PIZZA", "2-for-1", now=T0)
         for i, (phone, name) in enumerate(zip(PHONES, NAMES, strict=True)):
             code = text_in(store, phone, T0 + timedelta(hours=i))
-            store.register_person(
+            store.accounts.register_person(
                 phone, code, {"first_name": name, "surname": SURNAME, "country": "GB",
                 "email": f"{name.lower()}@example.com", "postal_code": "SW1A 1AA",
                 "gender": "female" if i % 2 else "male", "age_band": "21-25"},
                 password="pass-word-1", actor="op",
             )  # fmt: skip
-        out = store.queue_outgoing(PHONES[0], "Sale", "broadcast", now=T0, business_id=1)
-        store.mark_sent(out, 7, "modem0", T0 + timedelta(minutes=1), parts=2)
+        out = store.outbox.queue_outgoing(PHONES[0], "Sale", "broadcast", now=T0, business_id=1)
+        store.outbox.mark_sent(out, 7, "modem0", T0 + timedelta(minutes=1), parts=2)
     return path
 
 
@@ -121,7 +121,7 @@ def test_injection_through_args_and_text_is_inert(db: Path) -> None:
     with Store.open(db) as store:
         counts = {t: store.db.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                   for t in ("people", "requests", "businesses", "incoming")}  # fmt: skip
-        names = {r.name for r in store.list_businesses()}
+        names = {r.name for r in store.directory.list_businesses()}
     assert counts == {"people": 11, "requests": 11, "businesses": 4, "incoming": 11}
     assert set(INJECTIONS) < names
 
@@ -134,7 +134,7 @@ def test_files_are_private_including_backup(db: Path, tmp_path: Path) -> None:
     for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), copy):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     with Store.open(copy) as restored:
-        assert len(restored.history("Pizza Place")) == 8
+        assert len(restored.routing.history("Pizza Place")) == 8
     for path in tmp_path.glob("backup.db*"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert run(db, "backup", str(copy)).exit_code == 1, "never overwrites"

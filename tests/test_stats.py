@@ -62,15 +62,20 @@ def seeded(tmp_path: Path) -> Path:
     path = tmp_path / "smsd.db"
     with Store.open(path) as store:
         for name, word in (("A", "ACODE"), ("B", "BCODE")):
-            b = store.add_business(name, now=T0)
-            store.add_code(b.id, word, "ok", now=T0)
+            b = store.directory.add_business(name, now=T0)
+            store.directory.add_code(b.id, word, "ok", now=T0)
         plan = [(1, 9)] * 8 + [(1, 10)] + [(1, 11)] * 6 + [(1, 12)] * 7 + [(2, 10)] * 2
         for i, (business, hour) in enumerate(plan):
             at = T0 + timedelta(hours=hour)
-            msg = store.record_incoming(sender=f"+4477009002{i:02d}", sender_type="international",
-                                        text="X", received_at=at, scts=at)  # fmt: skip
+            msg = store.inbox.record_incoming(
+                sender=f"+4477009002{i:02d}",
+                sender_type="international",
+                text="X",
+                received_at=at,
+                scts=at,
+            )
             assert msg is not None
-            store.apply(msg, Plan(create_person=True,
+            store.routing.apply(msg, Plan(create_person=True,
                                   requests=(RequestDraft(business, business),)), at)  # fmt: skip
     return path
 

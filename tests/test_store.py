@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+import re
 import sqlite3
 import stat
 import threading
@@ -10,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import store as store_package
 from store import (
     RESERVED_KEYWORDS,
     USER_CODE_ALPHABET,
@@ -19,6 +24,7 @@ from store import (
     Store,
     StoreUnavailable,
 )
+from store.base import Part, StoreBase
 from store.migrations import MIGRATIONS, applied_migrations, run_migrations
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -34,7 +40,7 @@ def test_open_creates_private_files(tmp_path: Path) -> None:
     """The database and its WAL/SHM files are created readable by the owner only."""
     path = tmp_path / "smsd.db"
     s = Store.open(path)
-    s.add_business("Pizza Co", now=T0)  # a write, so the -wal file exists
+    s.directory.add_business("Pizza Co", now=T0)  # a write, so the -wal file exists
     for name in ("smsd.db", "smsd.db-wal", "smsd.db-shm"):
         mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
         assert mode == 0o600, (name, oct(mode))
@@ -56,6 +62,71 @@ def test_migrations_recorded_and_idempotent(tmp_path: Path) -> None:
     assert applied_migrations(s.db.conn) == [name for name, _ in MIGRATIONS]
     assert run_migrations(s.db.conn) == []
     s.close()
+
+
+#: Names recorded in databases already in use: they must never change.
+RELEASED = [
+    "001_initial",
+    "002_accounts_privacy",
+    "003_live_copies",
+    "004_scale_views",
+    "005_modems",
+]
+PARTS = ("directory", "inbox", "outbox", "routing", "accounts", "audit", "broadcasts",
+         "invoices", "stats", "modems")  # fmt: skip
+
+
+def test_migrations_in_order_one_name_each() -> None:
+    """Migrations run in numbered order, each recorded under its function's name."""
+    names = [name for name, _ in MIGRATIONS]
+    assert names[: len(RELEASED)] == RELEASED
+    assert names == sorted(set(names))
+    assert all(fn.__name__ == "m" + name for name, fn in MIGRATIONS)
+
+
+def test_every_migration_lives_in_migrations_module() -> None:
+    """No store module but `store.migrations` defines a migration function."""
+    package = Path(store_package.__file__).parent
+    elsewhere = [
+        path.name
+        for path in package.glob("*.py")
+        if path.name != "migrations.py" and re.search(r"^def m\d{3}_", path.read_text(), re.M)
+    ]
+    assert elsewhere == []
+
+
+def test_a_database_of_an_older_release_opens_and_catches_up(tmp_path: Path) -> None:
+    """A file migrated up to 003 by an older release gets only 004 onwards on open."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, migration in MIGRATIONS[:3]:
+        migration(conn)
+        conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, T0.isoformat()))
+    conn.close()
+    with Store.open(path) as s:
+        assert applied_migrations(s.db.conn) == [name for name, _ in MIGRATIONS]
+        assert s.directory.add_business("Pizza Co", now=T0).name == "Pizza Co"
+
+
+def test_store_is_composed_of_parts(store: Store) -> None:
+    """Each part is made once, holds the store as its core, and is a plain `Part`."""
+    for name in PARTS:
+        part = getattr(store, name)
+        assert isinstance(part, Part) and part.core is store
+        assert type(part).__bases__ == (Part,)
+    assert Store.__bases__ == (StoreBase,)
+
+
+def test_no_store_class_has_more_than_two_bases() -> None:
+    """No class in the store package is assembled from mixins."""
+    stacked = []
+    for info in pkgutil.iter_modules(store_package.__path__):
+        module = importlib.import_module(f"store.{info.name}")
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and len(cls.__bases__) > 2:
+                stacked.append(cls_name)
+    assert stacked == []
 
 
 def test_schema_has_every_table(store: Store) -> None:
@@ -93,7 +164,7 @@ def test_locked_database_is_unavailable(tmp_path: Path) -> None:
     other.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StoreUnavailable):
-            s.add_business("Blocked", now=T0)
+            s.directory.add_business("Blocked", now=T0)
     finally:
         other.execute("ROLLBACK")
         other.close()
@@ -103,68 +174,68 @@ def test_locked_database_is_unavailable(tmp_path: Path) -> None:
 def test_naive_datetime_rejected(store: Store) -> None:
     """Timestamps must be timezone-aware."""
     with pytest.raises(InvalidInput):
-        store.add_business("Naive", now=datetime(2026, 1, 1))
+        store.directory.add_business("Naive", now=datetime(2026, 1, 1))
 
 
 def test_business_names_unique_case_insensitive(store: Store) -> None:
     """A second business with the same name in another case is a Conflict."""
-    store.add_business("Pizza Co", now=T0)
+    store.directory.add_business("Pizza Co", now=T0)
     with pytest.raises(Conflict):
-        store.add_business("PIZZA CO", now=T0)
-    assert store.get_business("pizza co").name == "Pizza Co"
+        store.directory.add_business("PIZZA CO", now=T0)
+    assert store.directory.get_business("pizza co").name == "Pizza Co"
 
 
 def test_codes_unique_across_keywords_and_aliases(store: Store) -> None:
     """Keywords and aliases share one case-insensitive namespace across businesses."""
-    store.add_business("A", now=T0)
-    store.add_business("B", now=T0)
-    store.add_code("A", "pizza", "Hot pizza", aliases=["pie"], now=T0)
+    store.directory.add_business("A", now=T0)
+    store.directory.add_business("B", now=T0)
+    store.directory.add_code("A", "pizza", "Hot pizza", aliases=["pie"], now=T0)
     with pytest.raises(Conflict):
-        store.add_code("B", "PIZZA", "x", now=T0)
+        store.directory.add_code("B", "PIZZA", "x", now=T0)
     with pytest.raises(Conflict):
-        store.add_code("B", "PIE", "x", now=T0)
+        store.directory.add_code("B", "PIE", "x", now=T0)
     with pytest.raises(Conflict):
-        store.add_code("B", "burger", "x", aliases=["Pizza"], now=T0)
-    assert [c.keyword for c in store.list_codes()] == ["PIZZA"]
+        store.directory.add_code("B", "burger", "x", aliases=["Pizza"], now=T0)
+    assert [c.keyword for c in store.directory.list_codes()] == ["PIZZA"]
 
 
 def test_reserved_and_invalid_keywords_rejected(store: Store) -> None:
     """STOP-family words and non-alphanumeric keywords cannot become codes."""
-    store.add_business("A", now=T0)
+    store.directory.add_business("A", now=T0)
     for word in ("stop", "Help", "two words", "", "x" * 21):
         with pytest.raises(InvalidInput):
-            store.add_code("A", word, "reply", now=T0)
+            store.directory.add_code("A", word, "reply", now=T0)
     assert "UNSUBSCRIBE" in RESERVED_KEYWORDS
 
 
 def test_find_code_by_alias_any_case(store: Store) -> None:
     """find_code matches the keyword or an alias regardless of case."""
-    store.add_business("A", now=T0)
-    code = store.add_code("A", "Pizza", "Hot", aliases=("pie", "za"), now=T0)
+    store.directory.add_business("A", now=T0)
+    code = store.directory.add_code("A", "Pizza", "Hot", aliases=("pie", "za"), now=T0)
     assert code.aliases == ("PIE", "ZA")
-    found = store.find_code("pIe")
+    found = store.directory.find_code("pIe")
     assert found is not None and found.id == code.id and found.business_name == "A"
-    assert store.find_code("nothing") is None
+    assert store.directory.find_code("nothing") is None
     with pytest.raises(NotFound):
-        store.get_code("nothing")
+        store.directory.get_code("nothing")
 
 
 def test_code_is_active_respects_pause_and_dates(store: Store) -> None:
     """Paused codes and codes outside their dates are inactive."""
-    store.add_business("A", now=T0)
-    code = store.add_code(
+    store.directory.add_business("A", now=T0)
+    code = store.directory.add_code(
         "A", "sale", "10% off", starts_at=T0, ends_at=T0 + timedelta(days=1), now=T0
     )
     assert code.is_active(T0 + timedelta(hours=1))
     assert not code.is_active(T0 - timedelta(seconds=1))
     assert not code.is_active(T0 + timedelta(days=1))
-    paused = store.set_code_paused("SALE", True)
+    paused = store.directory.set_code_paused("SALE", True)
     assert not paused.is_active(T0 + timedelta(hours=1))
 
 
 def test_user_codes_unambiguous_and_unique(store: Store) -> None:
     """User codes are 6 chars from the unambiguous alphabet and all distinct."""
-    people = [store.create_person(f"+4477009001{i:02d}", T0) for i in range(50)]
+    people = [store.directory.create_person(f"+4477009001{i:02d}", T0) for i in range(50)]
     codes = {p.user_code for p in people}
     assert len(codes) == 50
     assert all(len(c) == 6 and set(c) <= set(USER_CODE_ALPHABET) for c in codes)
@@ -173,37 +244,37 @@ def test_user_codes_unambiguous_and_unique(store: Store) -> None:
 
 def test_user_code_collision_retried(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A drawn code that is already taken is drawn again, not an error."""
-    first = store.create_person("+447700900001", T0)
+    first = store.directory.create_person("+447700900001", T0)
     draws = iter([first.user_code, first.user_code, "ZZZZZZ"])
     monkeypatch.setattr("store.directory.new_user_code", lambda: next(draws))
-    second = store.create_person("+447700900002", T0)
+    second = store.directory.create_person("+447700900002", T0)
     assert second.user_code == "ZZZZZZ"
 
 
 def test_erased_person_keeps_code_and_frees_phone(store: Store) -> None:
     """Erasure blanks the phone; the old code is never handed out again."""
-    old = store.create_person("+447700900001", T0)
-    erased = store.erase_person(old.user_code, T0)
+    old = store.directory.create_person("+447700900001", T0)
+    erased = store.directory.erase_person(old.user_code, T0)
     assert erased.phone is None and erased.erased_at == T0
-    assert store.find_person("+447700900001") is None
-    new = store.create_person("+447700900001", T0)
+    assert store.directory.find_person("+447700900001") is None
+    new = store.directory.create_person("+447700900001", T0)
     assert new.user_code != old.user_code
-    assert store.get_person(old.user_code).phone is None
+    assert store.directory.get_person(old.user_code).phone is None
 
 
 def test_duplicate_phone_is_conflict(store: Store) -> None:
     """Two people cannot share a phone number."""
-    store.create_person("+447700900001", T0)
+    store.directory.create_person("+447700900001", T0)
     with pytest.raises(Conflict):
-        store.create_person("+447700900001", T0)
+        store.directory.create_person("+447700900001", T0)
 
 
 def test_transaction_rolls_back_everything(store: Store) -> None:
     """An error inside transaction() undoes every write made in it."""
     with pytest.raises(RuntimeError), store.transaction():
-        store.add_business("Gone", now=T0)
+        store.directory.add_business("Gone", now=T0)
         raise RuntimeError("boom")
-    assert store.list_businesses() == []
+    assert store.directory.list_businesses() == []
 
 
 def test_threads_share_the_store(store: Store) -> None:
@@ -213,7 +284,7 @@ def test_threads_share_the_store(store: Store) -> None:
     def work(n: int) -> None:
         try:
             for i in range(20):
-                store.add_business(f"T{n}-{i}", now=T0)
+                store.directory.add_business(f"T{n}-{i}", now=T0)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -223,7 +294,7 @@ def test_threads_share_the_store(store: Store) -> None:
     for t in threads:
         t.join(timeout=30)
     assert errors == []
-    assert len(store.list_businesses()) == 80
+    assert len(store.directory.list_businesses()) == 80
 
 
 def test_data_version_changes_on_other_connection_write(tmp_path: Path) -> None:
@@ -231,7 +302,7 @@ def test_data_version_changes_on_other_connection_write(tmp_path: Path) -> None:
     path = tmp_path / "smsd.db"
     reader, writer = Store.open(path), Store.open(path)
     before = reader.data_version()
-    writer.add_business("X", now=T0)
+    writer.directory.add_business("X", now=T0)
     assert reader.data_version() != before
     reader.close()
     writer.close()

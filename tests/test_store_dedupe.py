@@ -12,7 +12,7 @@ SCTS = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 
 def record(store: Store, index: int | None, text: str = "I am away") -> int | None:
     """Record one message from the same sender with the same SCTS at ``index``."""
-    return store.record_incoming(
+    return store.inbox.record_incoming(
         sender="+447700900001",
         sender_type="international",
         text=text,
@@ -29,10 +29,10 @@ def test_reread_copy_is_duplicate_until_released(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "s.db")
     assert record(store, 1) is not None
     assert record(store, 1) is None  # crash before CMGD: the sweep reads it again
-    assert store.release_location("modem0", "SM", 1) == 1
+    assert store.inbox.release_location("modem0", "SM", 1) == 1
     assert record(store, 1) is not None  # a real new message, same text, same second, same slot
-    assert store.release_location("modem0", "SM", 1) == 1
-    assert store.release_location("modem0", "SM", 1) == 0
+    assert store.inbox.release_location("modem0", "SM", 1) == 1
+    assert store.inbox.release_location("modem0", "SM", 1) == 0
 
 
 def test_same_text_same_second_other_slot_is_new(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_direct_delivery_released_by_ack(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "s.db")
     assert record(store, None) is not None
     assert record(store, None) is None  # redelivered because we died before AT+CNMA
-    assert store.release_location("modem0", None, None) == 1
+    assert store.inbox.release_location("modem0", None, None) == 1
     assert record(store, None) is not None
 
 
@@ -57,8 +57,8 @@ def test_sweep_releases_keys_of_emptied_slots(tmp_path: Path) -> None:
     assert record(store, 1) is not None
     assert record(store, 2, "other") is not None
     # The copy in slot 1 was deleted but not released (crash); slot 2 is still occupied.
-    assert store.release_absent("modem0", "SM", occupied=[2]) == 1
+    assert store.inbox.release_absent("modem0", "SM", occupied=[2]) == 1
     assert record(store, 1) is not None  # a new identical message in slot 1 is taken
     assert record(store, 2, "other") is None  # slot 2's copy is still the same message
-    assert store.release_absent("modem0", "SM", occupied=[1, 2]) == 0
+    assert store.inbox.release_absent("modem0", "SM", occupied=[1, 2]) == 0
     store.close()

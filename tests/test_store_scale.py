@@ -17,8 +17,7 @@ from cli.main import _register, cli
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
 from store import HistoryRow, Store
-from store.accounts_schema import BUSINESS_VIEWS
-from store.business_view import DIMENSIONS, BusinessView, CodeCount
+from store.business_view import BUSINESS_VIEWS, DIMENSIONS, BusinessView, CodeCount
 from store.stats import _to_suppress, suppress
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
@@ -43,13 +42,13 @@ def _populate(store: Store, seed: int = 3) -> None:
     """6 businesses of very different sizes, 80 people, ~900 requests (many sharing a second)."""
     rng = random.Random(seed)
     for b in range(6):
-        store.add_business(f"Biz {b}", now=T0)
+        store.directory.add_business(f"Biz {b}", now=T0)
         for c in range(2):
-            store.add_code(f"Biz {b}", f"B{b}C{c}", "ok", now=T0)
+            store.directory.add_code(f"Biz {b}", f"B{b}C{c}", "ok", now=T0)
     with store.transaction() as db:
         conn = db.conn
         for i in range(80):
-            person = store.create_person(f"+4477009{i:05d}", T0)
+            person = store.directory.create_person(f"+4477009{i:05d}", T0)
             conn.execute(
                 "UPDATE people SET age_band = ?, gender = ?, country = ? WHERE id = ?",
                 (rng.choice(["21-25", "31-40", None]), rng.choice(["female", "male"]),
@@ -112,9 +111,9 @@ def _bad_lines(plan: list[str]) -> list[str]:
 
 def test_business_queries_search_an_index_and_never_scan(store: Store) -> None:
     """Every per-business query plan SEARCHes indexes: no big-table scan, no materialised view."""
-    view = BusinessView(store, "Biz 0")
+    view = BusinessView(store.directory, "Biz 0")
     calls: dict[str, Callable[[], object]] = {
-        "Store.history": lambda: store.history("Biz 0"),
+        "store.routing.history": lambda: store.routing.history("Biz 0"),
         "history page": lambda: view.page(limit=10),
         "history page with cursor": lambda: view.page(limit=10, before=view.page(limit=10).before),
         "history filtered": lambda: view.history("B0C1", T0, T0 + timedelta(days=3)),
@@ -125,7 +124,7 @@ def test_business_queries_search_an_index_and_never_scan(store: Store) -> None:
         "billable": lambda: view.billable(T0, T0 + timedelta(days=30)),
     }
     for by in DIMENSIONS:
-        calls[f"stats {by}"] = functools.partial(store.stats, by, business="Biz 0")
+        calls[f"stats {by}"] = functools.partial(store.stats.breakdown, by, business="Biz 0")
     for label, fn in calls.items():
         selects = _selects(store, fn)
         assert selects, label
@@ -137,9 +136,9 @@ def test_business_queries_search_an_index_and_never_scan(store: Store) -> None:
 
 def test_pages_walk_back_to_the_full_history_without_gaps(store: Store) -> None:
     """Pages by the (at, id) keyset, oldest first each, join up to exactly the full history."""
-    view = BusinessView(store, "Biz 0")
+    view = BusinessView(store.directory, "Biz 0")
     full = view.history()
-    assert len(full) > 100 and full == list(view.iter_history()) == store.history("Biz 0")
+    assert len(full) > 100 and full == list(view.iter_history()) == store.routing.history("Biz 0")
     assert [r.at for r in full] == sorted(r.at for r in full)
     assert len({r.at for r in full}) < len(full), "the data has ties to break"
     pages: list[list[HistoryRow]] = []
@@ -151,7 +150,7 @@ def test_pages_walk_back_to_the_full_history_without_gaps(store: Store) -> None:
             break
         cursor = page.before
     assert [row for p in pages for row in p] == full
-    assert view.history(limit=25) == full[-25:] == store.history("Biz 0", limit=25)
+    assert view.history(limit=25) == full[-25:] == store.routing.history("Biz 0", limit=25)
     assert view.count_history() == len(full)
 
 
@@ -163,7 +162,7 @@ def test_export_chunks_break_timestamp_ties(store: Store) -> None:
                 "INSERT INTO requests (person_id, business_id, code_id, at) VALUES (?, 6, 11, ?)",
                 (n % 80 + 1, T0.isoformat(timespec="microseconds")),
             )
-    view = BusinessView(store, "Biz 5")
+    view = BusinessView(store.directory, "Biz 5")
     rows = list(view.iter_history())
     assert len(rows) == view.count_history() >= 1200
     ids = [r[0] for r in store.db.conn.execute(
@@ -187,31 +186,31 @@ def _old_cells(store: Store, business_id: int, by: str) -> dict[str, Counter[int
 def test_gateway_stats_equal_the_per_business_computation(store: Store, by: str, k: int) -> None:
     """Grouped gateway-wide stats equal rule 5 computed business by business (the old way)."""
     combined: dict[str, Counter[int]] = {}
-    for owner in store.list_businesses():
+    for owner in store.directory.list_businesses():
         cells = _old_cells(store, owner.id, by)
-        assert BusinessView(store, owner.id).stats_cells(by) == cells
-        assert store.stats(by, business=owner.id, min_people=k) == suppress(
+        assert BusinessView(store.directory, owner.id).stats_cells(by) == cells
+        assert store.stats.breakdown(by, business=owner.id, min_people=k) == suppress(
             cells, k, by=by, business=owner.name
         )
         hidden = _to_suppress(cells, k)
         for label, who in cells.items():
             if label not in hidden:
                 combined.setdefault(label, Counter()).update(who)
-    assert store.stats(by, min_people=k) == suppress(combined, k, by=by)
+    assert store.stats.breakdown(by, min_people=k) == suppress(combined, k, by=by)
 
 
 def test_differential_dataset_exercises_suppression(store: Store) -> None:
     """The data hides cells per business, so rule 5 drops requests (else the test is vacuous)."""
-    assert any(store.stats("hour", business=b.id, min_people=5).suppressed
-               for b in store.list_businesses())  # fmt: skip
+    assert any(store.stats.breakdown("hour", business=b.id, min_people=5).suppressed
+               for b in store.directory.list_businesses())  # fmt: skip
     (everything,) = store.db.conn.execute("SELECT count(*) FROM requests").fetchone()
-    assert 0 < store.stats("hour", min_people=12).total_requests < everything
+    assert 0 < store.stats.breakdown("hour", min_people=12).total_requests < everything
 
 
 def test_code_and_optin_counts_equal_the_view_queries(store: Store) -> None:
     """code_counts and optin_counts agree with a count over the 002 privacy views."""
-    for owner in store.list_businesses():
-        view = BusinessView(store, owner.id)
+    for owner in store.directory.list_businesses():
+        view = BusinessView(store.directory, owner.id)
         expected = [
             CodeCount(kw, bool(paused), n, people)
             for kw, paused, n, people in store.db.conn.execute(
@@ -233,8 +232,8 @@ def test_code_and_optin_counts_equal_the_view_queries(store: Store) -> None:
 def test_statements_per_routed_message_stay_bounded(tmp_path: Path) -> None:
     """record_incoming + process_incoming run at most a fixed number of SQL statements."""
     with Store.open(tmp_path / "route.db") as store:
-        store.add_business("Pizza", now=T0)
-        store.add_code("Pizza", "PIZZA", "Thanks {user_code}", now=T0)
+        store.directory.add_business("Pizza", now=T0)
+        store.directory.add_code("Pizza", "PIZZA", "Thanks {user_code}", now=T0)
         seen: list[str] = []
         store.db.conn.set_trace_callback(seen.append)
         counts = []
@@ -244,7 +243,7 @@ def test_statements_per_routed_message_stay_bounded(tmp_path: Path) -> None:
         ):  # fmt: skip
             before = len(seen)
             now = T0 + timedelta(minutes=i)
-            msg = store.record_incoming(sender=sender, sender_type="international", text=text,
+            msg = store.inbox.record_incoming(sender=sender, sender_type="international", text=text,
                                         received_at=now, scts=now)  # fmt: skip
             assert msg is not None
             assert process_incoming(store, msg, now, Rules()) is not None
@@ -252,8 +251,8 @@ def test_statements_per_routed_message_stay_bounded(tmp_path: Path) -> None:
         store.db.conn.set_trace_callback(None)
         assert max(counts) <= MAX_STATEMENTS_PER_MESSAGE, counts
         assert not any("SAVEPOINT" in s for s in seen)
-        assert [r.user_code for r in store.history("Pizza")] == [store.get_person(
-            store.history("Pizza")[0].user_code).user_code] * 2  # fmt: skip
+        assert [r.user_code for r in store.routing.history("Pizza")] == [store.directory.get_person(
+            store.routing.history("Pizza")[0].user_code).user_code] * 2  # fmt: skip
 
 
 def test_cli_history_shows_latest_page_unless_all(tmp_path: Path) -> None:
@@ -261,7 +260,7 @@ def test_cli_history_shows_latest_page_unless_all(tmp_path: Path) -> None:
     path = tmp_path / "cli.db"
     with Store.open(path) as opened:
         _populate(opened)
-        full = opened.history("Biz 0")
+        full = opened.routing.history("Biz 0")
     _register()
     runner = CliRunner()
 

@@ -19,9 +19,8 @@ from smsd.integrations.delivery import next_attempt
 from smsd.integrations.settings import IntegrationSettings
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
-from store.events import Delivery, Events, emit
+from store.events import Delivery, emit
 from store.store import Store
-from store.webhooks import Webhooks
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = IntegrationSettings(retry_base_s=0.05, poll_s=0.02, timeout_s=5.0)
@@ -42,7 +41,7 @@ def readme_verify() -> Callable[[str, dict[str, str], bytes], bool]:
 def _text(db: Path, phone: str, text: str) -> None:
     now = datetime.now(UTC)
     with Store.open(db) as store:
-        msg = store.record_incoming(
+        msg = store.inbox.record_incoming(
             sender=phone, sender_type="international", text=text, received_at=now, scts=now
         )
         assert msg is not None
@@ -54,21 +53,21 @@ def db(tmp_path: Path) -> Path:
     """Pizza Place with PIZZA, Coffee Corner with COFFEE."""
     path = tmp_path / "hooks.db"
     with Store.open(path) as store:
-        store.add_business("Pizza Place")
-        store.add_code("Pizza Place", "PIZZA", "Pizza {user_code}")
-        store.add_business("Coffee Corner")
-        store.add_code("Coffee Corner", "COFFEE", "Coffee")
+        store.directory.add_business("Pizza Place")
+        store.directory.add_code("Pizza Place", "PIZZA", "Pizza {user_code}")
+        store.directory.add_business("Coffee Corner")
+        store.directory.add_code("Coffee Corner", "COFFEE", "Coffee")
     return path
 
 
 def _hook(db: Path, business: str | None, url: str) -> str:
     with Store.open(db) as store:
-        return Webhooks(store).add(business, url, now=datetime.now(UTC))[1]
+        return store.webhooks.add(business, url, now=datetime.now(UTC))[1]
 
 
 def _deliveries(db: Path) -> list[dict[str, Any]]:
     with Store.open(db) as store:
-        return Events(store).deliveries()
+        return store.events.deliveries()
 
 
 @pytest.fixture
@@ -103,7 +102,7 @@ def test_three_500s_then_200_is_four_attempts_with_one_id(db: Path, web: str) ->
     with Receiver([500, 500, 500]) as receiver:
         _hook(db, None, receiver.url)
         with Store.open(db) as store:
-            store.record_modem_status("modem0", "sim", healthy=True, now=datetime.now(UTC))
+            store.modems.record_modem_status("modem0", "sim", healthy=True, now=datetime.now(UTC))
         wait_until(lambda: [d["state"] for d in _deliveries(db)] == ["delivered"], 20)
         got = receiver.requests
     assert len(got) == 4
@@ -127,9 +126,9 @@ def test_parked_after_the_window_and_retried_by_the_operator(db: Path) -> None:
             assert first >= 2
             receiver.statuses.clear()
             with Store.open(db) as store:
-                hook = Webhooks(store).list()[0]
+                hook = store.webhooks.list()[0]
                 assert (hook.failed, hook.pending) == (1, 0)
-                assert Webhooks(store).retry(hook.id, now=datetime.now(UTC)) == 1
+                assert store.webhooks.retry(hook.id, now=datetime.now(UTC)) == 1
             wait_until(lambda: [d["state"] for d in _deliveries(db)] == ["delivered"], 20)
     ids = {r.headers["webhook-id"] for r in receiver.requests}
     assert len(ids) == 1 and len(receiver.requests) == first + 1
@@ -143,8 +142,8 @@ def test_scopes_business_and_operator_events_apart(db: Path, web: str) -> None:
         _hook(db, None, operator.url)
         _text(db, HANDSET, "pizza")
         with Store.open(db) as store:
-            store.record_modem_status("modem0", "sim", healthy=True, now=datetime.now(UTC))
-            store.record_modem_status("modem0", "sim", healthy=False, now=datetime.now(UTC))
+            store.modems.record_modem_status("modem0", "sim", healthy=True, now=datetime.now(UTC))
+            store.modems.record_modem_status("modem0", "sim", healthy=False, now=datetime.now(UTC))
         pizza.wait_for(2)
         operator.wait_for(3)
         wait_until(lambda: all(d["state"] == "delivered" for d in _deliveries(db)), 20)
@@ -164,13 +163,13 @@ def test_broadcast_finished_when_its_last_message_is_sent(db: Path, web: str) ->
     with Receiver() as receiver:
         _hook(db, "Pizza Place", receiver.url)
         with Store.open(db) as store:
-            result = store.broadcast("Pizza Place", "Tonight", now=datetime.now(UTC),
+            result = store.broadcasts.broadcast("Pizza Place", "Tonight", now=datetime.now(UTC),
                                      default_cap=100)  # fmt: skip
             first, *rest = result.outgoing_ids
-            store.mark_failed(first, "test")
+            store.outbox.mark_failed(first, "test")
             for n, outgoing in enumerate(rest):
-                assert Events(store).deliveries() == []
-                store.mark_sent(outgoing, n, "modem0", datetime.now(UTC))
+                assert store.events.deliveries() == []
+                store.outbox.mark_sent(outgoing, n, "modem0", datetime.now(UTC))
         (got,) = receiver.wait_for(1)
     body = json.loads(got.body)
     assert body["type"] == "broadcast.finished"

@@ -11,9 +11,7 @@ from gatewaykit import make_db, rows
 from webkit import Receiver, WebProcess
 
 from modem.sim import SimModem
-from store.events import Events
 from store.store import Store
-from store.webhooks import Webhooks
 
 FAST = {"SMSD_WEBHOOKS_RETRY_BASE_S": "0.05", "SMSD_WEBHOOKS_POLL_S": "0.02"}
 HANDSET = "+447700900123"
@@ -21,7 +19,7 @@ HANDSET = "+447700900123"
 
 def _states(db: Path) -> list[str]:
     with Store.open(db) as store:
-        return [d["state"] for d in Events(store).deliveries()]
+        return [d["state"] for d in store.events.deliveries()]
 
 
 def test_killing_the_deliverer_mid_delivery_loses_no_event(tmp_path: Path) -> None:
@@ -29,9 +27,9 @@ def test_killing_the_deliverer_mid_delivery_loses_no_event(tmp_path: Path) -> No
     db = make_db(tmp_path / "kill.db")
     with Receiver(hold=True) as receiver:
         with Store.open(db) as store:
-            Webhooks(store).add(None, receiver.url, now=datetime.now(UTC))
+            store.webhooks.add(None, receiver.url, now=datetime.now(UTC))
             for i in range(6):
-                store.record_modem_status(
+                store.modems.record_modem_status(
                     "modem0", "sim", healthy=i % 2 == 0, now=datetime.now(UTC)
                 )
         first = WebProcess(db, FAST)
@@ -44,7 +42,7 @@ def test_killing_the_deliverer_mid_delivery_loses_no_event(tmp_path: Path) -> No
             wait_until(lambda: _states(db) == ["delivered"] * 6, 30, "all delivered")
         got = receiver.requests
     with Store.open(db) as store:
-        uids = {"msg_" + d["uid"] for d in Events(store).deliveries()}
+        uids = {"msg_" + d["uid"] for d in store.events.deliveries()}
     assert {r.headers["webhook-id"] for r in got} == uids  # every event, at least once
     assert len(got) >= 12  # each was sent before the kill and again after it
 
@@ -54,7 +52,7 @@ def test_handset_pizza_reaches_the_business_receiver(tmp_path: Path, sim: SimMod
     db = make_db(tmp_path / "e2e.db")
     with Receiver() as receiver:
         with Store.open(db) as store:
-            Webhooks(store).add("Pizza Place", receiver.url, now=datetime.now(UTC))
+            store.webhooks.add("Pizza Place", receiver.url, now=datetime.now(UTC))
         with running_daemon(tmp_path, db, [sim.link]), WebProcess(db, FAST):
             sim.deliver(HANDSET, "PIZZA")
             receiver.wait_for(2)

@@ -31,7 +31,7 @@ from smsd.numbers import InvalidNumber, to_e164
 from store.business_view import BusinessView, HistoryCursor
 from store.errors import Conflict, StoreError
 from store.store import Store
-from store.tokens import Stored, Token, Tokens
+from store.tokens import Stored, Token
 
 __all__ = ["Api", "dump"]
 
@@ -141,7 +141,7 @@ class Api:
         self.store = store
         self.policy = policy or Policy()
         self.clock = clock
-        self.tokens = Tokens(store)
+        self.tokens = store.tokens
         self.guard = Guard(self.tokens, clock)
 
     def routes(self) -> list[Route]:
@@ -199,7 +199,7 @@ class Api:
         code = q.get("code") or None
 
         def read() -> Any:
-            view = BusinessView(self.store, business_id)
+            view = BusinessView(self.store.directory, business_id)
             return view.page(code, since, until, limit=limit, before=before)
 
         page = await self._run(read)
@@ -209,7 +209,9 @@ class Api:
     async def codes(self, request: Request) -> Response:
         """The business's codes with requests and distinct requesters."""
         _, business_id = await self.guard.business(request)
-        counts = await self._run(lambda: BusinessView(self.store, business_id).code_counts())
+        counts = await self._run(
+            lambda: BusinessView(self.store.directory, business_id).code_counts()
+        )
         return _ok({"items": [
             {"code": c.keyword, "paused": c.paused, "requests": c.requests, "people": c.people}
             for c in counts
@@ -220,7 +222,7 @@ class Api:
         _, business_id = await self.guard.business(request)
         by = request.query_params.get("by", "code")
         k = _int(request.query_params.get("min_people"), "min_people", _MIN_PEOPLE, 5, 10_000)
-        result = await self._run(self.store.stats, by, business=business_id, min_people=k)
+        result = await self._run(self.store.stats.breakdown, by, business=business_id, min_people=k)
         return _ok({
             "by": result.by, "min_people": result.min_people, "suppressed": result.suppressed,
             "total_people": result.total_people, "total_requests": result.total_requests,
@@ -231,13 +233,15 @@ class Api:
     async def optins(self, request: Request) -> Response:
         """People currently opted in and out."""
         _, business_id = await self.guard.business(request)
-        counts = await self._run(lambda: BusinessView(self.store, business_id).optin_counts())
+        counts = await self._run(
+            lambda: BusinessView(self.store.directory, business_id).optin_counts()
+        )
         return _ok(counts)
 
     async def invoices(self, request: Request) -> Response:
         """The business's invoices with their lines."""
         _, business_id = await self.guard.business(request)
-        found = await self._run(self.store.list_invoices, business_id)
+        found = await self._run(self.store.invoices.list_invoices, business_id)
         return _ok({"items": [
             {"number": i.number, "month": i.month, "currency": i.currency, "total": str(i.total),
              "created_at": i.created_at, "lines": [
@@ -254,7 +258,7 @@ class Api:
         p, now = self.policy, self.clock()
 
         def act() -> Stored:
-            result = self.store.broadcast(business_id, text, now=now,
+            result = self.store.broadcasts.broadcast(business_id, text, now=now,
                                           default_cap=p.broadcast_daily_cap,
                                           quiet=p.quiet_hours, tz=p.tz)  # fmt: skip
             return Stored(202, dump({
@@ -279,12 +283,12 @@ class Api:
         now = self.clock()
 
         def act() -> Stored:
-            person = self.store.find_person(number)
+            person = self.store.directory.find_person(number)
             if person is not None and not force:
-                status = self.store.optin_status(person.id)
+                status = self.store.routing.optin_status(person.id)
                 if status and not any(status.values()):
                     raise Problem(409, "opted-out", "this person opted out; send force: true")
-            new_id = self.store.queue_manual(number, text, now=now)
+            new_id = self.store.broadcasts.queue_manual(number, text, now=now)
             return Stored(201, {"id": new_id, "state": "queued"})
 
         return await self._idempotent(request, token, digest, act)
@@ -319,7 +323,7 @@ class Api:
     async def message(self, request: Request) -> Response:
         """One outgoing message's state (operator)."""
         await self.guard.operator(request)
-        m = await self._run(self.store.get_outgoing, int(request.path_params["message_id"]))
+        m = await self._run(self.store.outbox.get_outgoing, int(request.path_params["message_id"]))
         return _ok({
             "id": m.id, "to": m.recipient, "kind": m.kind, "state": m.state,
             "created_at": m.created_at, "sent_at": m.sent_at, "delivered_at": m.delivered_at,
@@ -329,4 +333,4 @@ class Api:
     async def modems(self, request: Request) -> Response:
         """Each modem's last recorded status (operator)."""
         await self.guard.operator(request)
-        return _ok({"items": await self._run(self.store.modem_statuses)})
+        return _ok({"items": await self._run(self.store.modems.modem_statuses)})

@@ -27,8 +27,8 @@ import structlog
 from smsd.integrations.poster import Poster, PostError
 from smsd.integrations.settings import IntegrationSettings
 from smsd.integrations.signing import headers
-from store.base import StoreBase
-from store.events import Delivery, Events, Outcome
+from store.events import Delivery, Outcome
+from store.store import Store
 
 __all__ = ["Deliverer", "DeliveryStats", "next_attempt"]
 
@@ -78,13 +78,13 @@ class Deliverer:
 
     def __init__(
         self,
-        core: StoreBase,
+        store: Store,
         settings: IntegrationSettings | None = None,
         *,
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
     ) -> None:
-        self.events = Events(core)
+        self.events = store.events
         self.settings = settings or IntegrationSettings()
         self.clock = clock
         self.rng = rng or random.Random()

@@ -26,8 +26,8 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
-from store.base import StoreBase, from_ts
-from store.events import Events
+from store.base import from_ts
+from store.store import Store
 
 __all__ = [
     "LATENCY_BUCKETS",
@@ -59,12 +59,12 @@ class GatewayCollector(Collector):
 
     def __init__(
         self,
-        core: StoreBase,
+        store: Store,
         *,
         clock: Callable[[], datetime] = _utcnow,
         min_interval_s: float = 5.0,
     ) -> None:
-        self.core = core
+        self.store = store
         self.clock = clock
         self.min_interval_s = min_interval_s
         self._lock = threading.Lock()
@@ -79,7 +79,7 @@ class GatewayCollector(Collector):
             return iter(self._cached[1])
 
     def _all(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-        with self.core.transaction(write=False) as db:
+        with self.store.transaction(write=False) as db:
             return list(db.conn.execute(sql, params).fetchall())
 
     def _read(self) -> list[Metric]:
@@ -160,7 +160,7 @@ class GatewayCollector(Collector):
         )
 
     def _webhooks(self, now: datetime) -> list[Metric]:
-        backlog = Events(self.core).backlog()
+        backlog = self.store.events.backlog()
         oldest = 0.0
         if backlog.oldest_pending is not None:
             oldest = max(0.0, (now - backlog.oldest_pending).total_seconds())
@@ -173,10 +173,10 @@ class GatewayCollector(Collector):
         ]
 
 
-def registry_for(core: StoreBase, *, min_interval_s: float = 5.0) -> CollectorRegistry:
+def registry_for(store: Store, *, min_interval_s: float = 5.0) -> CollectorRegistry:
     """A registry holding only the gateway's collector (no process metrics of the web app)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(GatewayCollector(core, min_interval_s=min_interval_s))
+    registry.register(GatewayCollector(store, min_interval_s=min_interval_s))
     return registry
 
 
@@ -190,6 +190,6 @@ def metrics_response(registry: CollectorRegistry) -> Callable[[Request], Respons
     return endpoint
 
 
-def write_textfile(core: StoreBase, path: str) -> None:
+def write_textfile(store: Store, path: str) -> None:
     """Write the metrics to `path` atomically (node_exporter's textfile collector)."""
-    write_to_textfile(path, registry_for(core, min_interval_s=0.0))
+    write_to_textfile(path, registry_for(store, min_interval_s=0.0))
