@@ -19,14 +19,14 @@ from benchmarks.common import RESULTS, ROOT, machine
 __all__ = ["BENCHMARKS", "main"]
 
 #: Cheapest first, so a quick look at the table comes early.
-BENCHMARKS = ("routing", "latency", "burst", "throughput", "idle", "scale")
+BENCHMARKS = ("routing", "latency", "burst", "throughput", "idle", "scale", "integrations")
 
 
 def _run(name: str, quick: bool, scale: float | None) -> tuple[bool, float]:
     argv = [sys.executable, "-m", f"benchmarks.{name}"]
     if quick:
         argv.append("--quick")
-    if name == "scale" and scale is not None:
+    if name in ("scale", "integrations") and scale is not None:
         argv += ["--scale", str(scale)]
     print(f"== {name}", flush=True)
     started = time.perf_counter()

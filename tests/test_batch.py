@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from daemonproc import DaemonProcess, wait_until
-from gatewaykit import make_db, rows, texts_to
+from gatewaykit import StatementLog, make_db, rows, texts_to
 from notifysock import notify_socket
 
 from modem.at import Urc
@@ -111,9 +111,9 @@ def test_sweep_records_a_burst_in_one_transaction(store: Store, sim: SimModem) -
     """A sweep of 12 stored SMS: 12 rows, 12 routed, one record and one routing commit."""
     for i in range(12):
         sim.deliver(number(i), "PIZZA")
-    statements: list[str] = []
+    statements = StatementLog()
     with open_modem(sim) as modem:
-        store.db.conn.set_trace_callback(statements.append)
+        store.db.conn.set_trace_callback(statements)
         assert _ingest(store).sweep(modem, "modem0") == 12
         store.db.conn.set_trace_callback(None)
     assert sim.stats["storage_used"] == 0
@@ -123,12 +123,12 @@ def test_sweep_records_a_burst_in_one_transaction(store: Store, sim: SimModem) -
 def test_queued_cmti_are_read_then_recorded_together(store: Store, sim: SimModem) -> None:
     """Five +CMTI waiting together: five AT+CMGR, then one record transaction for all five."""
     urcs: list[Urc] = []
-    statements: list[str] = []
+    statements = StatementLog()
     with open_modem(sim, on_urc=urcs.append) as modem:
         for i in range(5):
             sim.deliver(number(i), "PIZZA")
         wait_until(lambda: sum(u.name == "+CMTI" for u in urcs) >= 5, what="five +CMTI")
-        store.db.conn.set_trace_callback(statements.append)
+        store.db.conn.set_trace_callback(statements)
         _ingest(store).handle_urcs(modem, "modem0", [u for u in urcs if u.name == "+CMTI"])
         store.db.conn.set_trace_callback(None)
     assert sim.command_counts.get("AT+CMGR") == 5

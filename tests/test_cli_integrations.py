@@ -118,3 +118,22 @@ def test_metrics_textfile_parses_with_counts_from_the_database(tmp_path: Path) -
     printed = text_string_to_metric_families(_run(db, "metrics").stdout)
     assert {f.name for f in printed} == {f.name for f in text_string_to_metric_families(
         target.read_text())}  # fmt: skip
+
+
+def test_grafana_dashboard_uses_only_metrics_we_export(tmp_path: Path) -> None:
+    """Every smsd_* series the dashboard queries is one `smsd metrics` prints."""
+    import re
+
+    db = _db(tmp_path)
+    with Store.open(db) as store:
+        store.modems.record_modem_status("modem0", "sim", healthy=True, now=datetime.now(UTC))
+    hist = ("_bucket", "_gcount", "_gsum")
+    suffixes = {"counter": ("_total",), "gaugehistogram": hist, "histogram": hist}
+    exported = {
+        family.name + suffix
+        for family in text_string_to_metric_families(_run(db, "metrics").stdout)
+        for suffix in suffixes.get(family.type, ("",))
+    }
+    dashboard = (Path(__file__).parent.parent / "docs" / "grafana-smsd.json").read_text()
+    used = set(re.findall(r"smsd_[a-z_]+", dashboard))
+    assert used and used <= exported, used - exported
