@@ -82,6 +82,8 @@ def _biz(world: dict[str, object], name: str) -> int:
 def _assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
     body: dict[str, object] = response.json()
     assert body["status"] == status and body["title"] and str(body["type"]).startswith("http")
     return body

@@ -13,7 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smsd.integrations.auth import Guard
 from smsd.integrations.openapi import document
@@ -125,7 +126,27 @@ def _text(data: dict[str, Any], name: str) -> str:
     return value
 
 
-Handler = Callable[[Request], Awaitable[Response]]
+_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+]
+
+
+class _Hardened:
+    """ASGI wrapper adding the API's security headers to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
 
 
 class Api:
@@ -161,16 +182,18 @@ class Api:
             Route("/modems", self.modems, methods=["GET"]),
         ]
 
-    def app(self) -> Starlette:
-        """A Starlette app answering every error with a problem document."""
-        return Starlette(
-            routes=self.routes(),
-            exception_handlers={
-                Problem: problem_handler,
-                StoreError: problem_handler,
-                HTTPException: http_exception_handler,
-                Exception: problem_handler,
-            },
+    def app(self) -> ASGIApp:
+        """A Starlette app answering every error with a problem document (no-store, nosniff)."""
+        return _Hardened(
+            Starlette(
+                routes=self.routes(),
+                exception_handlers={
+                    Problem: problem_handler,
+                    StoreError: problem_handler,
+                    HTTPException: http_exception_handler,
+                    Exception: problem_handler,
+                },
+            )
         )
 
     async def _run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
