@@ -218,3 +218,26 @@ def test_unreachable_receiver_records_the_error_and_stays_pending(db: Path) -> N
     (delivery,) = _deliveries(db)
     assert delivery["state"] == "pending" and delivery["last_status"] is None
     assert "refused" in str(delivery["last_error"]).lower()
+
+
+def test_host_app_task_delivers_and_cancelling_it_keeps_work_pending(db: Path) -> None:
+    """`Integrations.task` (a host app's background task) delivers; cancelled mid-request,
+    the delivery in flight stays pending."""
+    import asyncio
+
+    from smsd.integrations.app import Integrations
+
+    async def scenario(store: Store, receiver: Receiver) -> None:
+        parts = Integrations(store, settings=FAST)
+        job = asyncio.create_task(parts.task(None))
+        emit(store, "balance.low", None, {"modem": "modem0"})
+        await asyncio.to_thread(receiver.wait_for, 1)
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+
+    with Receiver(hold=True) as receiver:
+        _hook(db, None, receiver.url)
+        with Store.open(db) as store:
+            asyncio.run(scenario(store, receiver))
+            assert [d["state"] for d in store.events.deliveries()] == ["pending"]

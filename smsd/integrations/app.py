@@ -1,8 +1,9 @@
 """Putting the API, `/metrics` and the webhook deliverer together.
 
 `Integrations` is what a host application mounts: `routes()` (the `/api/v1` sub-application
-and `/metrics`) and `running()` (an async context manager that runs the deliverer for the
-life of the app). `create_app` is a small stand-alone app of its own, used by the tests and by
+and `/metrics`) and either `task` (a background coroutine, as `smsd.web.app.create_app(ctx,
+groups=..., tasks=...)` takes them) or `running()` (an async context manager) for the
+deliverer. `create_app` is a small stand-alone app of its own, used by the tests and by
 `python -m smsd.integrations` until the portal's `smsd web` mounts these routes.
 """
 
@@ -54,6 +55,14 @@ class Integrations:
             Mount("/api/v1", app=self.api.app()),
             Route("/metrics", metrics_response(self.registry), methods=["GET"]),
         ]
+
+    async def task(self, _context: object = None) -> None:
+        """The deliverer as a host app's background task (runs until cancelled).
+
+        Cancelled mid-attempt, the attempts in flight stay pending and are sent again by the
+        next process (at least once).
+        """
+        await self.deliverer.run(asyncio.Event())
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Deliverer]:
