@@ -112,6 +112,38 @@ CREATE TRIGGER events_fan_out AFTER INSERT ON events BEGIN
 END
 """
 
+# Totals per modem for /metrics, kept by triggers so a scrape never counts millions of rows;
+# seeded from the rows already there. 'sent' counts first sends, 'delivered'/'failed' every
+# transition into that state.
+_COUNTS = """
+CREATE TABLE message_counts (
+    modem TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (modem, kind)
+) WITHOUT ROWID;
+INSERT INTO message_counts SELECT coalesce(modem, ''), 'received', count(*) FROM incoming
+    WHERE state != 'partial' GROUP BY 1;
+INSERT INTO message_counts SELECT coalesce(modem, ''), 'sent', count(*) FROM outgoing
+    WHERE sent_at IS NOT NULL GROUP BY 1;
+INSERT INTO message_counts SELECT coalesce(modem, ''), state, count(*) FROM outgoing
+    WHERE state IN ('delivered', 'failed') GROUP BY 1, 2;
+CREATE TRIGGER count_received AFTER INSERT ON incoming WHEN NEW.state != 'partial' BEGIN
+    INSERT INTO message_counts VALUES (coalesce(NEW.modem, ''), 'received', 1)
+    ON CONFLICT (modem, kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER count_sent AFTER UPDATE OF sent_at ON outgoing
+WHEN OLD.sent_at IS NULL AND NEW.sent_at IS NOT NULL BEGIN
+    INSERT INTO message_counts VALUES (coalesce(NEW.modem, ''), 'sent', 1)
+    ON CONFLICT (modem, kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER count_outcome AFTER UPDATE OF state ON outgoing
+WHEN NEW.state IN ('delivered', 'failed') AND OLD.state != NEW.state BEGIN
+    INSERT INTO message_counts VALUES (coalesce(NEW.modem, ''), NEW.state, 1)
+    ON CONFLICT (modem, kind) DO UPDATE SET n = n + 1;
+END
+"""
+
 _USER_CODE = "(SELECT user_code FROM people WHERE id = NEW.person_id)"
 
 _TRIGGERS = f"""
@@ -190,4 +222,4 @@ def _split(script: str) -> list[str]:
 
 
 #: The statements of migration 020, in order.
-INTEGRATIONS_SCHEMA: tuple[str, ...] = tuple(_split(_TABLES) + _split(_TRIGGERS))
+INTEGRATIONS_SCHEMA: tuple[str, ...] = tuple(_split(_TABLES) + _split(_TRIGGERS) + _split(_COUNTS))

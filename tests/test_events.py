@@ -133,3 +133,61 @@ def test_removed_webhooks_get_nothing_and_prune_keeps_failures(store: Store) -> 
     later = datetime.now(UTC) + timedelta(days=8)
     assert store.events.prune(later) == 1  # the second event: delivered everywhere
     assert [d["state"] for d in store.events.deliveries()] == ["failed", "delivered"]
+
+
+def test_message_counts_match_a_recount(store: Store) -> None:
+    """The trigger-kept totals for /metrics equal a full count of the message tables."""
+    for i in range(4):
+        msg = store.inbox.record_incoming(
+            sender=f"+44770090020{i}", sender_type="international", text="pizza",
+            received_at=T0, modem=f"modem{i % 2}",
+        )  # fmt: skip
+        assert msg is not None
+        process_incoming(store, msg, T0, Rules())
+    sent = store.outbox.list(limit=100)
+    for n, m in enumerate(sent):
+        store.outbox.mark_sent(m.id, n, f"modem{n % 2}", T0)
+    store.outbox.match_status_report("modem0", 0, sent[0].recipient, "delivered", T0)
+    store.outbox.match_status_report("modem1", 1, sent[1].recipient, "failed", T0, 70)
+    counted = dict(((m, k), n) for m, k, n in store.db.conn.execute("SELECT * FROM message_counts"))
+    recount = {
+        **{(m, "received"): n for m, n in store.db.conn.execute(
+            "SELECT modem, count(*) FROM incoming WHERE state != 'partial' GROUP BY 1")},
+        **{(m, "sent"): n for m, n in store.db.conn.execute(
+            "SELECT modem, count(*) FROM outgoing WHERE sent_at IS NOT NULL GROUP BY 1")},
+        **{(m, s): n for m, s, n in store.db.conn.execute(
+            "SELECT modem, state, count(*) FROM outgoing WHERE state IN ('delivered', 'failed')"
+            " GROUP BY 1, 2")},
+    }  # fmt: skip
+    assert counted == recount
+    assert counted[("modem0", "received")] == 2 and counted[("modem1", "failed")] == 1
+
+
+def test_migration_020_seeds_counts_from_existing_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database with traffic from before migration 020 starts with the right totals."""
+    import store.migrations as migrations
+
+    path = tmp_path / "old.db"
+    before = tuple(m for m in migrations.MIGRATIONS if m[0] < "020")
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", before)
+        with Store.open(path) as old:
+            old.directory.add_business("Pizza Place", now=T0)
+            old.directory.add_code("Pizza Place", "PIZZA", "ok", now=T0)
+            for i in range(3):
+                msg = old.inbox.record_incoming(
+                    sender=f"+44770090030{i}", sender_type="international", text="pizza",
+                    received_at=T0, modem="modem0",
+                )  # fmt: skip
+                assert msg is not None
+                process_incoming(old, msg, T0, Rules())
+            first = old.outbox.list(limit=1)[0]
+            old.outbox.mark_sent(first.id, 1, "modem0", T0)
+            assert "message_counts" not in old.db.table_names()
+    with Store.open(path) as new:
+        counts = dict(
+            ((m, k), n) for m, k, n in new.db.conn.execute("SELECT * FROM message_counts")
+        )
+    assert counts == {("modem0", "received"): 3, ("modem0", "sent"): 1}

@@ -2,9 +2,10 @@
 
 The daemon has no network, so nothing here lives in it: `smsd web` serves `/metrics`, and
 `smsd metrics --textfile PATH` writes the same text for node_exporter's textfile collector on
-hosts that run only the gateway. Counters are totals over the rows in the database (they reset
-only if rows are erased); gauges are read fresh. A scrape within `min_interval_s` of the last
-one is answered from that one, so a busy scraper cannot load the database.
+hosts that run only the gateway. Message totals come from `message_counts`, kept by triggers
+(migration 020), so a scrape reads a handful of rows and never counts the message tables;
+gauges are read fresh. A scrape within `min_interval_s` of the last one is answered from that
+one, so a busy scraper cannot load the database.
 """
 
 from __future__ import annotations
@@ -88,25 +89,20 @@ class GatewayCollector(Collector):
                 *self._webhooks(now)]  # fmt: skip
 
     def _messages(self) -> list[Metric]:
-        received = CounterMetricFamily(
-            "smsd_messages_received", "Incoming messages stored, per modem", labels=["modem"]
-        )
-        for modem, n in self._all(
-            "SELECT coalesce(modem, ''), count(*) FROM incoming WHERE state != 'partial' GROUP BY 1"
-        ):
-            received.add_metric([str(modem)], float(str(n)))
         families = {
-            name: CounterMetricFamily(f"smsd_messages_{name}", f"Outgoing messages {name}, per"
-                                      " modem", labels=["modem"])
-            for name in ("sent", "delivered", "failed")
-        }  # fmt: skip
-        for modem, sent, delivered, failed in self._all(
-            "SELECT coalesce(modem, ''), sum(sent_at IS NOT NULL), sum(state = 'delivered'),"
-            " sum(state = 'failed') FROM outgoing GROUP BY 1"
-        ):
-            for name, n in (("sent", sent), ("delivered", delivered), ("failed", failed)):
-                families[name].add_metric([str(modem)], float(str(n or 0)))
-        return [received, *families.values()]
+            kind: CounterMetricFamily(f"smsd_messages_{kind}", help_text, labels=["modem"])
+            for kind, help_text in (
+                ("received", "Incoming messages stored (multipart counted once), per modem"),
+                ("sent", "Outgoing messages accepted by a modem, per modem"),
+                ("delivered", "Delivery reports saying delivered, per modem"),
+                ("failed", "Outgoing messages failed (send or report), per modem"),
+            )
+        }
+        for modem, kind, n in self._all("SELECT modem, kind, n FROM message_counts ORDER BY 1, 2"):
+            family = families.get(str(kind))
+            if family is not None:
+                family.add_metric([str(modem)], float(str(n)))
+        return list(families.values())
 
     def _outbox(self, now: datetime) -> list[Metric]:
         ((depth, oldest),) = self._all(
