@@ -7,7 +7,8 @@ event is kept only for a scope that has a webhook; each becomes one delivery per
 
 Deliveries are at least once: a delivery stays 'pending' until a receiver answered 2xx, so a
 process killed mid-delivery sends it again after a restart, with the same `webhook-id` (the
-event's uid). One process delivers (`smsd web`); it keeps its in-flight ids to itself.
+event's uid). One process delivers per database, the holder of the lease (`hold_lease`; the
+web server may run several worker processes); it keeps its in-flight ids to itself.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from store.base import Part, StoreBase, from_ts, to_ts
@@ -178,6 +179,26 @@ class Events(Part):
         names = ("id", "webhook_id", "uid", "kind", "business_id", "state", "attempts",
                  "last_status", "last_error")  # fmt: skip
         return [dict(zip(names, r, strict=True)) for r in self._all(sql + " ORDER BY d.id", params)]
+
+    def hold_lease(self, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the right to deliver (one process per database); True if held.
+
+        A lease not renewed within `ttl` (its holder died) passes to the next to ask.
+        """
+        with self.core.transaction() as db:
+            db.execute(
+                "INSERT INTO webhook_lease (id, holder, expires_at) VALUES (1, ?1, ?2)"
+                " ON CONFLICT (id) DO UPDATE SET holder = ?1, expires_at = ?2"
+                " WHERE webhook_lease.holder = ?1 OR webhook_lease.expires_at < ?3",
+                (holder, to_ts(now + ttl), to_ts(now)),
+            )
+            row = db.conn.execute("SELECT holder FROM webhook_lease WHERE id = 1").fetchone()
+        return row is not None and row[0] == holder
+
+    def release_lease(self, holder: str) -> None:
+        """Give the lease up at once (a clean stop), if `holder` has it."""
+        with self.core.transaction() as db:
+            db.execute("DELETE FROM webhook_lease WHERE id = 1 AND holder = ?", (holder,))
 
     def prune(self, before: datetime) -> int:
         """Delete events older than `before` all of whose deliveries were delivered."""

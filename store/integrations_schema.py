@@ -103,6 +103,11 @@ CREATE TABLE webhook_deliveries (
     delivered_at TEXT,
     UNIQUE (event_id, webhook_id)
 );
+CREATE TABLE webhook_lease (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    holder TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
 CREATE INDEX deliveries_due ON webhook_deliveries(next_attempt_at) WHERE state = 'pending';
 CREATE INDEX deliveries_webhook_state ON webhook_deliveries(webhook_id, state);
 CREATE TRIGGER events_fan_out AFTER INSERT ON events BEGIN

@@ -23,7 +23,7 @@ from store.events import Delivery, emit
 from store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = IntegrationSettings(retry_base_s=0.05, poll_s=0.02, timeout_s=5.0)
+FAST = IntegrationSettings(retry_base_s=0.05, poll_s=0.02, timeout_s=5.0, lease_s=0.3)
 HANDSET = "+447700900123"
 
 
@@ -241,3 +241,23 @@ def test_host_app_task_delivers_and_cancelling_it_keeps_work_pending(db: Path) -
         with Store.open(db) as store:
             asyncio.run(scenario(store, receiver))
             assert [d["state"] for d in store.events.deliveries()] == ["pending"]
+
+
+def test_two_web_processes_one_deliverer(db: Path) -> None:
+    """Two apps on one database: the lease lets one deliver (each event once); when it
+    stops, the other takes over."""
+    with Receiver() as receiver:
+        _hook(db, None, receiver.url)
+        with serving(create_app(str(db), settings=FAST)) as _second:
+            with serving(create_app(str(db), settings=FAST)):
+                with Store.open(db) as store:
+                    for i in range(20):
+                        emit(store, "balance.low", None, {"n": i})
+                receiver.wait_for(20)
+                wait_until(lambda: _deliveries(db) and all(
+                    d["state"] == "delivered" for d in _deliveries(db)), 20)  # fmt: skip
+            with Store.open(db) as store:
+                emit(store, "balance.low", None, {"n": 20})
+            receiver.wait_for(21)
+    ids = [r.headers["webhook-id"] for r in receiver.requests]
+    assert len(ids) == len(set(ids)) == 21

@@ -13,7 +13,11 @@ from webkit import Receiver, WebProcess
 from modem.sim import SimModem
 from store.store import Store
 
-FAST = {"SMSD_WEBHOOKS_RETRY_BASE_S": "0.05", "SMSD_WEBHOOKS_POLL_S": "0.02"}
+FAST = {
+    "SMSD_WEBHOOKS_RETRY_BASE_S": "0.05",
+    "SMSD_WEBHOOKS_POLL_S": "0.02",
+    "SMSD_WEBHOOKS_LEASE_S": "1",
+}
 HANDSET = "+447700900123"
 
 

@@ -16,7 +16,10 @@ process sends it again (at least once). One process delivers per database.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,6 +97,9 @@ class Deliverer:
         self._more = False  # the last look at the queue filled every free slot
         self._last_query = self._last_flush = float("-inf")
         self._last_prune: datetime | None = None
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._lease_checked = float("-inf")
+        self._leased_now = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; then wait for attempts in flight and record them."""
@@ -115,10 +121,28 @@ class Deliverer:
             log.info("webhook_deliverer_stopped", delivered=self.stats.delivered)
         finally:
             await client.aclose()
+            if self._leased_now:
+                await asyncio.to_thread(self.events.release_lease, self.holder)
+
+    async def _leased(self) -> bool:
+        """Whether this process holds the delivery lease (renewed every third of its life)."""
+        now = time.monotonic()
+        if now - self._lease_checked >= self.settings.lease_s / 3:
+            self._lease_checked = now
+            ttl = timedelta(seconds=self.settings.lease_s)
+            held = await asyncio.to_thread(self.events.hold_lease, self.holder, self.clock(), ttl)
+            if held != self._leased_now:
+                log.info("webhook_lease_changed", held=held)
+            self._leased_now = held
+        return self._leased_now
 
     async def _turn(self, client: Poster, stopper: asyncio.Task[bool]) -> None:
         """Start what is due (when half the slots are free), record outcomes in batches."""
         s, now = self.settings, time.monotonic()
+        if not await self._leased():  # another process delivers: stand by
+            await self._flush()
+            await asyncio.wait([stopper], timeout=min(s.poll_s, s.lease_s / 3))
+            return
         if len(self._running) <= s.concurrency // 2 and (
             self._more or now - self._last_query >= s.poll_s
         ):

@@ -51,6 +51,7 @@ class IntegrationSettings:
     concurrency: int = 64  # attempts in flight at once
     poll_s: float = 0.25  # how often the queue is looked at when idle
     keep_days: float = 7.0  # delivered events older than this are pruned
+    lease_s: float = 15.0  # one process delivers; a dead one's turn passes after this
 
     def with_env(self, env: Mapping[str, str] | None = None) -> IntegrationSettings:
         """These settings overridden by `SMSD_WEBHOOKS_<FIELD>` variables."""
