@@ -261,3 +261,22 @@ def test_two_web_processes_one_deliverer(db: Path) -> None:
             receiver.wait_for(21)
     ids = [r.headers["webhook-id"] for r in receiver.requests]
     assert len(ids) == len(set(ids)) == 21
+
+
+def test_an_idle_deliverer_only_reads(db: Path) -> None:
+    """With webhooks but nothing due, 20 looks at the queue commit nothing to the database."""
+    import sqlite3
+
+    _hook(db, None, "http://127.0.0.1:9/never")
+    app = create_app(str(db), settings=FAST)
+    watcher = sqlite3.connect(db)
+    try:
+        with serving(app):
+            stats = app.state.integrations.deliverer.stats
+            wait_until(lambda: stats.looks >= 2, 20)
+            version = watcher.execute("PRAGMA data_version").fetchone()
+            start = stats.looks
+            wait_until(lambda: stats.looks >= start + 20, 20)
+            assert watcher.execute("PRAGMA data_version").fetchone() == version
+    finally:
+        watcher.close()

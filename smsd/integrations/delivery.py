@@ -68,7 +68,8 @@ class DeliveryStats:
     delivered: int = 0
     failed_attempts: int = 0
     parked: int = 0
-    turns: int = 0
+    turns: int = 0  # batches of outcomes committed
+    looks: int = 0  # times the queue was looked at
     last_error: str | None = field(default=None, repr=False)
 
 
@@ -137,17 +138,20 @@ class Deliverer:
         return self._leased_now
 
     async def _turn(self, client: Poster, stopper: asyncio.Task[bool]) -> None:
-        """Start what is due (when half the slots are free), record outcomes in batches."""
+        """Start what is due (when half the slots are free), record outcomes in batches.
+
+        The lease is asked for only when something is due, so an idle deliverer only reads.
+        """
         s, now = self.settings, time.monotonic()
-        if not await self._leased():  # another process delivers: stand by
-            await self._flush()
-            await asyncio.wait([stopper], timeout=min(s.poll_s, s.lease_s / 3))
-            return
         if len(self._running) <= s.concurrency // 2 and (
             self._more or now - self._last_query >= s.poll_s
         ):
             self._last_query = now
-            await self._start_due(client)
+            self.stats.looks += 1
+            if await self._work_waiting() and await self._leased():
+                await self._start_due(client)
+            else:
+                self._more = False
         flush_due = now - self._last_flush >= _FLUSH_S or len(self._done) >= _FLUSH_AT
         if self._done and (flush_due or not self._running):
             await self._flush()
@@ -160,6 +164,12 @@ class Deliverer:
             timeout=_FLUSH_S if self._done else s.poll_s,
             return_when=asyncio.FIRST_COMPLETED,
         )
+
+    async def _work_waiting(self) -> bool:
+        if self._more:
+            return True
+        due = await asyncio.to_thread(self.events.next_due_at)
+        return due is not None and due <= self.clock()
 
     async def _start_due(self, client: Poster) -> int:
         free = self.settings.concurrency - len(self._running)
