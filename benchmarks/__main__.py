@@ -19,7 +19,16 @@ from benchmarks.common import RESULTS, ROOT, machine
 __all__ = ["BENCHMARKS", "main"]
 
 #: Cheapest first, so a quick look at the table comes early.
-BENCHMARKS = ("routing", "latency", "burst", "throughput", "idle", "scale", "integrations")
+BENCHMARKS = (
+    "startup",
+    "routing",
+    "latency",
+    "burst",
+    "throughput",
+    "idle",
+    "scale",
+    "integrations",
+)
 
 
 def _run(name: str, quick: bool, scale: float | None) -> tuple[bool, float]:

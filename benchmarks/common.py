@@ -206,19 +206,18 @@ class TimedSim(SimModem):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.cmti_at: list[float] = []
         self.cmgs_at: list[float] = []
-        super().__init__(*args, **kwargs)
+        self.tap(on_command=self._on_command, on_urc=self._on_urc)
 
-    def _emit_urc(self, name: str, chunk: bytes) -> None:
+    def _on_urc(self, name: str) -> None:
         if name == "+CMTI":
             self.cmti_at.append(time.perf_counter())
-        super()._emit_urc(name, chunk)
 
-    def _command(self, line: str) -> None:
+    def _on_command(self, line: str) -> None:
         if line[:8].upper() == "AT+CMGS=":
             self.cmgs_at.append(time.perf_counter())
-        super()._command(line)
 
 
 class DaemonProc:

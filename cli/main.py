@@ -1,91 +1,62 @@
 """The ``smsd`` command: one Click group an operator can live in.
 
-Exit codes: 0 ok, 1 user error (bad value, unknown name, duplicate), 2 usage (Click's own),
-3 cannot reach the database or the modem. Errors print one line on stderr.
+Each top-level command lives in the module named after it (``smsd company`` in
+`cli/company.py`) and is imported only when it runs (see `cli.lazy`). Shared pieces are leaf
+modules: `cli.context` (the typed context, the command edge, exit codes), `cli.prompts`,
+`cli.operator`, `cli.lookup`, `cli.filters` and `cli.output`. No command module imports this
+one. A command module is named after its command and defines it under that same name.
 """
 
 from __future__ import annotations
 
-import functools
 import os
-import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import click
 
-from modem.errors import ModemError
-from smsd.errors import ConfigError, SmsdError
-from store.errors import Conflict, InvalidInput, NotFound, StoreError, StoreUnavailable
+from cli.context import DEFAULT_DB, Context
+from cli.lazy import LazyCommand, LazyGroup
 
-__all__ = ["EXIT_OK", "EXIT_UNAVAILABLE", "EXIT_USER", "cli", "command_edge", "main"]
+__all__ = ["COMMANDS", "cli", "main"]
 
-EXIT_OK = 0
-EXIT_USER = 1
-EXIT_UNAVAILABLE = 3
-DEFAULT_DB = "/var/lib/smsd/smsd.db"
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str, code: int = EXIT_USER) -> None:
-    """Print one line on stderr and exit with ``code``."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
-def command_edge(func: F) -> F:
-    """Translate library errors into one line and an exit code, at the command's edge only."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (NotFound, Conflict, InvalidInput, ConfigError) as exc:
-            fail(str(exc), EXIT_USER)
-        except (StoreUnavailable, ModemError, ConnectionError, FileNotFoundError) as exc:
-            fail(str(exc) or type(exc).__name__, EXIT_UNAVAILABLE)
-        except (StoreError, SmsdError) as exc:
-            fail(str(exc), EXIT_USER)
-        return None
-
-    return wrapper  # type: ignore[return-value]
-
-
-class Context:
-    """What every command shares: where the database and the config are."""
-
-    def __init__(self, db: str | None, config: str | None) -> None:
-        self._db = db
-        self.config_path = config
-
-    @property
-    def db(self) -> str:
-        """The database path: --db, then SMSD_DB, then the config file, then the default."""
-        if self._db:
-            return self._db
-        if os.environ.get("SMSD_DB"):
-            return os.environ["SMSD_DB"]
-        return str(self.config().database_path)
-
-    def config(self) -> Any:
-        """The loaded configuration (TOML + SMSD_* overrides)."""
-        from smsd.config import load_config
-
-        return load_config(self.config_path)
-
-    def store(self) -> Any:
-        """Open the store (creates and migrates it on first use)."""
-        from store.store import Store
-
-        os.umask(0o077)  # the database and its WAL/SHM files are private to the service user
-        return Store.open(self.db)
+#: Every top-level command: where it lives and the summary `smsd --help` lists.
+COMMANDS = {
+    name: LazyCommand(f"cli.{name}:{name}", summary)
+    for name, summary in {
+        "audit": "List the audit trail: who read or changed personal data, when and why.",
+        "backup": "Copy the live database to a new file PATH (0600), consistently, while it runs.",
+        "broadcast": "Queue TEXT to every person opted in to COMPANY, within its daily cap and"
+        " quiet hours.",
+        "code": "Codes (keywords) that people text: add, list, pause.",
+        "company": "Businesses: add, update, show and list them.",
+        "disclose": "Export everything held on a person as JSON (a subject access request),"
+        " audited.",
+        "doctor": "Check an installation: config, database, device, modem, SIM, registration,"
+        " signal.",
+        "export": "Export a business's history (user code, code, time) as CSV or JSON; audited.",
+        "history": "A business's callers by user code: code and time (latest page).",
+        "inbox": "Incoming messages, newest first.",
+        "invoice": "Monthly invoices: create, list, show.",
+        "metrics": "Messages, outbox, modems, route latency and webhooks in the Prometheus text"
+        " format.",
+        "modem": "The GSM modem: status and signal.",
+        "outbox": "Outgoing messages, newest first; `outbox retry ID` requeues a failed one.",
+        "run": "Run the gateway daemon until SIGTERM.",
+        "send": "Queue TEXT to NUMBER (normalised to E.164); the daemon sends it within a second.",
+        "sim": "Run a simulated GSM modem on a pseudo-terminal (no hardware needed).",
+        "stats": "Distinct people and requests per hour, weekday, code, sector, age, gender or"
+        " country.",
+        "token": "API tokens: a business's (read or write) or the operator's.",
+        "user": "People: register, update, show, erase; check a password.",
+        "webhook": "Signed webhooks (Standard Webhooks) for a business's events or the operator's.",
+    }.items()
+}
 
 
-pass_ctx = click.make_pass_decorator(Context)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False),
@@ -108,6 +79,7 @@ def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
       smsd --db /tmp/demo.db code add "Pizza Place" PIZZA --reply "10% off today"
       smsd --db /tmp/demo.db run --device sim
     """
+    # Start-up cost: structlog is loaded here, not at import, so `smsd --help` skips it.
     from smsd.logs import configure_logging
 
     # Commands log warnings only, on stderr, so stdout stays a clean table or JSON document.
@@ -115,42 +87,6 @@ def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
     ctx.obj = Context(db, config)
 
 
-def _register() -> None:
-    from cli import (
-        commands_broadcast,
-        commands_business,
-        commands_invoice,
-        commands_modem,
-        commands_outbox,
-        commands_people,
-        commands_privacy,
-        commands_run,
-        commands_sim,
-        commands_stats,
-        metrics,
-        token,
-        webhook,
-    )
-
-    for module in (
-        commands_run,
-        commands_sim,
-        commands_business,
-        commands_modem,
-        commands_people,
-        commands_privacy,
-        commands_stats,
-        commands_invoice,
-        commands_outbox,
-        commands_broadcast,
-        token,
-        webhook,
-        metrics,
-    ):
-        module.register(cli)
-
-
 def main() -> None:
     """Console-script entry point."""
-    _register()
     cli(prog_name="smsd")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cli.main import Context, command_edge, pass_ctx
+from cli.context import Context, command_edge, pass_ctx
 
-__all__ = ["metrics", "register"]
+__all__ = ["metrics"]
 
 
 @click.command()
@@ -33,8 +33,3 @@ def metrics(ctx: Context, textfile: str | None) -> None:
         write_textfile(store, textfile)
         return
     click.echo(generate_latest(registry_for(store, min_interval_s=0.0)).decode(), nl=False)
-
-
-def register(group: click.Group) -> None:
-    """Add ``metrics`` to the top-level group."""
-    group.add_command(metrics)

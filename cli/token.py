@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import click
 
-from cli.main import Context, command_edge, pass_ctx
+from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, echo_table
 
-__all__ = ["register", "token"]
+__all__ = ["token"]
 
 
 @click.group()
@@ -44,14 +44,12 @@ def create(ctx: Context, company: str | None, scope: str, operator: bool, as_jso
       smsd token create --operator
     """
     from store.errors import InvalidInput
+    from store.tokens import Scope
 
     if operator == (company is not None):
         raise InvalidInput("give either COMPANY or --operator")
-    made, secret = ctx.store().tokens.create(
-        company,
-        "operator" if operator else scope,
-        now=datetime.now(UTC),  # type: ignore[arg-type]
-    )
+    chosen: Scope = "operator" if operator else ("write" if scope == "write" else "read")
+    made, secret = ctx.store().tokens.create(company, chosen, now=datetime.now(UTC))
     if as_json:
         echo_json({"id": made.id, "scope": made.scope, "business": made.business, "token": secret})
         return
@@ -103,8 +101,3 @@ def revoke(ctx: Context, token_id: int) -> None:
 
     ctx.store().tokens.revoke(token_id, now=datetime.now(UTC))
     click.echo(f"revoked token {token_id}")
-
-
-def register(group: click.Group) -> None:
-    """Add ``token`` to the top-level group."""
-    group.add_command(token)

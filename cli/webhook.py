@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import click
 
-from cli.main import Context, command_edge, pass_ctx
+from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, echo_table
 
-__all__ = ["register", "webhook"]
+__all__ = ["webhook"]
 
 
 @click.group()
@@ -105,8 +105,3 @@ def retry(ctx: Context, webhook_id: int) -> None:
 
     count = ctx.store().webhooks.retry(webhook_id, now=datetime.now(UTC))
     click.echo(f"queued {count} deliveries again")
-
-
-def register(group: click.Group) -> None:
-    """Add ``webhook`` to the top-level group."""
-    group.add_command(webhook)

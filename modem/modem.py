@@ -1,11 +1,11 @@
 """The port owner: one reader thread, one command lock, URCs to a callback.
 
-The reader thread reads, feeds the :class:`~modem.at.AtParser` and dispatches: URCs go to
-``on_urc`` (errors there are logged, never fatal), garbage is counted, and replies go to a
-queue tagged with the generation of the command they belong to. ``command()`` and the whole
-``send_pdu()`` exchange run under one lock with a monotonic deadline. A command that timed out
-leaves the link "dirty": its reply may still come, so the next exchange first resynchronises
-(an ``AT`` probe and a quiet period) instead of taking that late ``OK`` as its own.
+The reader thread (:class:`~modem.reader.PortReader`) feeds the :class:`~modem.at.AtParser`:
+URCs go to ``on_urc``, garbage is counted, and replies go to a queue tagged with the
+generation of the command they belong to. ``command()`` and the whole ``send_pdu()`` exchange
+run under one lock with a monotonic deadline. A command that timed out leaves the link
+"dirty": its reply may still come, so the next exchange first resynchronises (an ``AT`` probe
+and a quiet period) instead of taking that late ``OK`` as its own.
 
 A port error ends the reader loop, sets ``lost`` and ``lost_reason`` and logs ``modem_lost``;
 waiting commands raise :class:`~modem.errors.PortClosed`. The daemon reconnects.
@@ -13,51 +13,32 @@ waiting commands raise :class:`~modem.errors.PortClosed`. The daemon reconnects.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import serial
 import structlog
 
-from modem.at import AtParser, Event, Final, Garbage, Info, NeedData, Prompt, Urc
+from modem import operations
+from modem.at import Final, Info, Prompt, Urc
 from modem.errors import AtError, ModemTimeout, PortClosed
 from modem.guards import PduLike, check_command, checked_pdu, raise_for, redact
-from modem.operations import ModemOperations
-from modem.status import ModemStatus, StoredMessage
-from modem.transport import open_port, read_some, write_all
+from modem.reader import PortReader
+from modem.settings import ModemSettings
+from modem.status import ModemStatus, StoredMessage, gather_status, parse_cmgs
+from modem.transport import open_port, write_all
 
 __all__ = ["Modem", "ModemSettings", "ModemStatus", "PduLike", "StoredMessage"]
 
 log = structlog.get_logger()
 
-
 _CTRL_Z, _ESC = b"\x1a", b"\x1b"
 
 
-@dataclass(frozen=True)
-class ModemSettings:
-    """How to reach and set up one modem (built by ``smsd.config``)."""
-
-    url: str
-    name: str = "modem0"
-    baudrate: int = 115200
-    rtscts: bool = False
-    pin: str | None = None
-    storage: str = "SM"
-    cnmi: str = "AT+CNMI=2,1,0,2,0"
-    command_timeout: float = 10.0
-    send_timeout: float = 90.0
-    prompt_timeout: float = 10.0
-    extra_init: tuple[str, ...] = ()
-    status_reports: bool = True
-
-
-class Modem(ModemOperations):
+class Modem:
     """Owns one serial port: reader thread, command lock, URC callback, counters."""
 
     SIM_READY_TIMEOUT = 30.0
@@ -78,24 +59,20 @@ class Modem(ModemOperations):
         on_lost: Callable[[str], None] | None = None,
     ):
         self.settings = settings
-        self._on_urc = on_urc
-        self._on_lost = on_lost  # called once from the reader thread when the port goes away
-        self._parser = AtParser()
-        self._parser_lock = threading.Lock()  # parser state; held briefly by both threads
         self._lock = threading.Lock()  # THE command lock: one exchange at a time
-        self._replies: queue.SimpleQueue[tuple[int, Event | None]] = queue.SimpleQueue()
-        self._generation = 0
         self._port: serial.SerialBase | None = None
-        self._reader: threading.Thread | None = None
-        self._closing = threading.Event()
-        self._last_rx = 0.0
         self._dirty = False
         self._log = log.bind(modem=settings.name)
-        self.lost = threading.Event()
-        self.lost_reason: str | None = None
         self.counters: dict[str, int] = {
             "commands": 0, "urcs": 0, "garbage": 0, "timeouts": 0, "stale": 0,
         }  # fmt: skip
+        self._reader = PortReader(settings.name, self.counters, on_urc, on_lost)
+        self.lost = self._reader.lost  # set when the reader ended; see lost_reason
+
+    @property
+    def lost_reason(self) -> str | None:
+        """Why the reader ended ("closed" after :meth:`close`), None while it runs."""
+        return self._reader.lost_reason
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -107,15 +84,8 @@ class Modem(ModemOperations):
         port = open_port(s.url, baudrate=s.baudrate, rtscts=s.rtscts, timeout=self.READ_TIMEOUT)
         if hasattr(port, "cancel_read"):
             port.timeout = self.IDLE_READ_TIMEOUT
-        self._parser = AtParser()
-        self._closing.clear()
-        self.lost.clear()
-        self.lost_reason = None
         self._port = port
-        self._reader = threading.Thread(
-            target=self._read_loop, args=(port,), name=f"modem-reader-{s.name}", daemon=True
-        )
-        self._reader.start()
+        self._reader.start(port)
         # A process that died between AT+CMGS and Ctrl-Z leaves the modem reading PDU input:
         # ESC cancels it, CR ends any half-typed line. Whatever they provoke arrives later, so
         # the first exchange resynchronises first.
@@ -130,79 +100,14 @@ class Modem(ModemOperations):
 
     def close(self) -> None:
         """Stop the reader and close the port; safe to call twice."""
-        self._closing.set()
-        port, reader = self._port, self._reader
-        if port is not None and hasattr(port, "cancel_read"):
-            # Best effort: if cancelling fails, the short read timeout ends the loop anyway.
-            with contextlib.suppress(Exception):
-                port.cancel_read()
-        if reader is not None and reader is not threading.current_thread():
-            reader.join(timeout=5.0)
+        port = self._port
+        self._reader.stop(port)
         if port is not None:
             try:
                 port.close()
             except (serial.SerialException, OSError):
                 self._log.debug("port_close_failed")
         self._port = None
-        self._reader = None
-
-    def _read_loop(self, port: serial.SerialBase) -> None:
-        reason = "closed"
-        try:
-            while not self._closing.is_set():
-                try:
-                    data = read_some(port)
-                except PortClosed as exc:
-                    reason = str(exc)
-                    break
-                if data:
-                    self._last_rx = time.monotonic()
-                    self._feed(data)
-        except Exception as exc:  # a bug in the parser must still end in "lost", not silence
-            reason = f"reader failed: {exc!r}"
-            self._log.exception("modem_reader_failed")
-        finally:
-            self._connection_lost(reason)
-
-    def _connection_lost(self, reason: str) -> None:
-        closing = self._closing.is_set()
-        self.lost_reason = "closed" if closing else reason
-        self.lost.set()
-        self._replies.put((-1, None))  # wake a waiting command at once
-        if self._on_lost is not None and not closing:
-            try:
-                self._on_lost(reason)
-            except Exception:  # the owner's callback must not hide the loss itself
-                self._log.exception("on_lost_failed")
-        if closing:
-            self._log.info("modem_closed")
-        else:
-            self._log.error("modem_lost", reason=reason)
-
-    def _feed(self, data: bytes) -> None:
-        events: list[Event] = []
-        with self._parser_lock:
-            self._parser.feed(data)
-            generation = self._generation
-            while not isinstance(event := self._parser.next_event(), NeedData):
-                events.append(event)
-        for event in events:
-            self._dispatch(generation, event)
-
-    def _dispatch(self, generation: int, event: Event) -> None:
-        if isinstance(event, Urc):
-            self.counters["urcs"] += 1
-            if self._on_urc is None:
-                return
-            try:
-                self._on_urc(event)
-            except Exception:  # user code: log it, keep reading (the port is fine)
-                self._log.exception("urc_handler_failed", urc=event.name)
-        elif isinstance(event, Garbage):
-            self.counters["garbage"] += 1
-            self._log.warning("garbage_received", reason=event.reason, size=len(event.data))
-        else:
-            self._replies.put((generation, event))
 
     # -- exchanges ---------------------------------------------------------------------------
 
@@ -226,12 +131,9 @@ class Modem(ModemOperations):
             self._await_prompt(cmd, generation, prompt_deadline)
             self._write(hex_pdu.encode("ascii") + _CTRL_Z)
             lines = self._finish(cmd, generation, time.monotonic() + send_budget)
-        for line in lines:
-            if line.upper().startswith("+CMGS:"):
-                reference = line[6:].split(",")[0].strip()
-                if reference.isdigit():
-                    return int(reference) % 256
-        raise AtError(cmd, "no +CMGS: <mr> in the reply")
+        if (reference := parse_cmgs(lines)) is None:
+            raise AtError(cmd, "no +CMGS: <mr> in the reply")
+        return reference
 
     def probe(self, timeout: float | None = None) -> bool:
         """True if the modem answers ``AT`` in time (or a command is in flight: it has its own
@@ -249,7 +151,7 @@ class Modem(ModemOperations):
 
     @contextmanager
     def _exclusive(self, deadline: float) -> Iterator[None]:
-        if threading.current_thread() is self._reader:
+        if self._reader.in_reader_thread():
             # Replies are read by this very thread: waiting here would deadlock until timeout.
             raise RuntimeError("on_urc must not call the modem: queue the URC and return")
         if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
@@ -275,7 +177,7 @@ class Modem(ModemOperations):
     def _resync(self, deadline: float) -> None:
         """Let a late reply land before the next command: AT, its final, then a quiet spell."""
         self._exchange_probe(deadline)
-        while (quiet := self._last_rx + self.RESYNC_QUIET - time.monotonic()) > 0:
+        while (quiet := self._reader.last_rx + self.RESYNC_QUIET - time.monotonic()) > 0:
             if self.lost.is_set():
                 raise PortClosed(self.lost_reason or "port lost")
             if time.monotonic() >= deadline:
@@ -302,16 +204,13 @@ class Modem(ModemOperations):
     def _drain(self) -> None:
         while True:
             try:
-                self._replies.get_nowait()
+                self._reader.replies.get_nowait()
             except queue.Empty:
                 return
             self.counters["stale"] += 1
 
     def _begin(self, cmd: str) -> int:
-        with self._parser_lock:
-            self._generation += 1
-            self._parser.begin(cmd)
-            generation = self._generation
+        generation = self._reader.begin(cmd)
         try:
             self._write(cmd.encode("ascii") + b"\r")
         except PortClosed:
@@ -356,21 +255,19 @@ class Modem(ModemOperations):
                     self._log.warning("command_timed_out", command=redact(cmd).split("=")[0])
                 raise ModemTimeout(f"{redact(cmd)}: no final result in time")
             try:
-                tag, event = self._replies.get(timeout=min(remaining, 0.5))
+                tag, event = self._reader.replies.get(timeout=min(remaining, 0.5))
             except queue.Empty:
                 tag, event = -1, None
             if isinstance(event, Info | Final | Prompt):
                 if tag == generation:
                     return event
                 self.counters["stale"] += 1
-            if self.lost.is_set() and self._replies.empty():
+            if self.lost.is_set() and self._reader.replies.empty():
                 raise PortClosed(self.lost_reason or "port lost")
 
     def _abandon(self, generation: int) -> None:
         """Give up on ``generation``: its late reply must not reach anyone."""
-        with self._parser_lock:
-            if self._generation == generation:
-                self._parser.end()
+        self._reader.abandon(generation)
         self._dirty = True
 
     def _write(self, data: bytes) -> None:
@@ -387,3 +284,36 @@ class Modem(ModemOperations):
             if self._port is None or self.lost.is_set():
                 raise PortClosed(self.lost_reason or "modem not open")
             self._resync(deadline)
+
+    # -- operations over command() (modem.operations, modem.status) ---------------------------
+
+    def initialise(self) -> None:
+        """Echo off, verbose errors, SIM PIN (never a refused one), PDU mode, storage, CNMI."""
+        operations.initialise(
+            self.command,
+            self.settings,
+            wait_ready=self.wait_ready,
+            pause=self.lost.wait,
+            ready_timeout=self.SIM_READY_TIMEOUT,
+            retry_interval=self.SIM_RETRY_INTERVAL,
+        )
+
+    def status(self) -> ModemStatus:
+        """Identity, SIM state, registration, operator, signal (dBm) and storage use."""
+        return gather_status(self.command)
+
+    def list_stored(self) -> list[StoredMessage]:
+        """Every message in the selected storage (AT+CMGL=4, PDU mode)."""
+        return operations.list_stored(self.command)
+
+    def read_stored(self, index: int) -> StoredMessage | None:
+        """The message at ``index`` (AT+CMGR), or None if the slot is empty."""
+        return operations.read_stored(self.command, index)
+
+    def delete_stored(self, index: int) -> None:
+        """Delete one stored message (AT+CMGD=<index>); there is deliberately no bulk delete."""
+        operations.delete_stored(self.command, index)
+
+    def ack(self) -> None:
+        """Acknowledge a directly delivered +CMT/+CDS (AT+CNMA), as phase 2+ modems require."""
+        operations.ack(self.command)

@@ -19,7 +19,7 @@ import structlog
 from modem.errors import AtError, CmeError, CmsError, ModemTimeout, PinError
 from modem.status import Commander, reply_fields
 
-__all__ = ["InitPlan", "run_initialise", "unlock_sim"]
+__all__ = ["InitPlan", "Pause", "run_initialise", "unlock_sim"]
 
 log = structlog.get_logger()
 

@@ -1,23 +1,28 @@
-"""The Modem's operations on top of ``command()``: initialise, status, stored messages.
+"""What a modem does over its command interface: initialise, stored messages, acknowledge.
 
-A mixin so that ``modem.modem`` stays about the port, the reader and the lock; everything here
-goes through ``self.command`` and needs no port internals.
+Functions of a :class:`~modem.status.Commander` (``Modem.command``), as :mod:`modem.status`
+and :mod:`modem.modem_init` are; :class:`~modem.modem.Modem` exposes each as a method.
+Nothing here touches the port, the reader or the lock.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from modem.errors import CmsError, PinError
 from modem.guards import check_index
-from modem.modem_init import InitPlan, run_initialise
-from modem.status import ModemStatus, StoredMessage, gather_status, parse_cmgl, parse_cmgr
+from modem.modem_init import InitPlan, Pause, run_initialise
+from modem.settings import ModemSettings
+from modem.status import Commander, StoredMessage, parse_cmgl, parse_cmgr
 
-if TYPE_CHECKING:
-    from modem.modem import ModemSettings
-
-__all__ = ["ModemOperations", "forget_refused_pins"]
+__all__ = [
+    "ack",
+    "delete_stored",
+    "forget_refused_pins",
+    "initialise",
+    "list_stored",
+    "read_stored",
+]
 
 _REFUSED_PINS: set[tuple[str, str]] = set()  # (url, pin) pairs a SIM refused in this process
 
@@ -27,68 +32,58 @@ def forget_refused_pins() -> None:
     _REFUSED_PINS.clear()
 
 
-class ModemOperations:
-    """initialise/status/list_stored/read_stored/delete_stored/ack for :class:`Modem`."""
+def initialise(
+    command: Commander,
+    settings: ModemSettings,
+    *,
+    wait_ready: Callable[[], None],
+    pause: Pause,
+    ready_timeout: float,
+    retry_interval: float,
+) -> None:
+    """ATE0, AT+CMEE=1, SIM PIN (once), AT+CMGF=0, AT+CPMS, AT+CNMI, AT+CSMP?, extras.
 
-    # Provided by Modem:
-    settings: ModemSettings
-    lost: threading.Event
-    SIM_READY_TIMEOUT: float
-    SIM_RETRY_INTERVAL: float
+    A PIN the SIM refused is remembered for the whole process (per port URL): reconnects
+    and new Modem objects raise PinError without sending it again, since three wrong
+    tries lock the SIM."""
+    key = (settings.url, settings.pin or "")
+    if key in _REFUSED_PINS:
+        raise PinError("this PIN was refused before; fix the configuration and restart")
+    wait_ready()
+    plan = InitPlan(
+        pin=settings.pin,
+        storage=settings.storage,
+        cnmi=settings.cnmi,
+        extra_init=settings.extra_init,
+        ready_timeout=ready_timeout,
+        retry_interval=retry_interval,
+        on_pin_refused=lambda: _REFUSED_PINS.add(key),
+    )
+    run_initialise(command, plan, pause)
 
-    def command(self, cmd: str, timeout: float | None = None) -> list[str]:
-        """Run one AT command (implemented by Modem)."""
-        raise NotImplementedError
 
-    def wait_ready(self, timeout: float | None = None) -> None:
-        """Wait until the modem answers AT (implemented by Modem)."""
-        raise NotImplementedError
+def list_stored(command: Commander) -> list[StoredMessage]:
+    """Every message in the selected storage (AT+CMGL=4, PDU mode)."""
+    return parse_cmgl(command("AT+CMGL=4"))
 
-    def initialise(self) -> None:
-        """ATE0, AT+CMEE=1, SIM PIN (once), AT+CMGF=0, AT+CPMS, AT+CNMI, AT+CSMP?, extras.
 
-        A PIN the SIM refused is remembered for the whole process (per port URL): reconnects
-        and new Modem objects raise PinError without sending it again, since three wrong
-        tries lock the SIM."""
-        s = self.settings
-        key = (s.url, s.pin or "")
-        if key in _REFUSED_PINS:
-            raise PinError("this PIN was refused before; fix the configuration and restart")
-        self.wait_ready()
-        plan = InitPlan(
-            pin=s.pin,
-            storage=s.storage,
-            cnmi=s.cnmi,
-            extra_init=s.extra_init,
-            ready_timeout=self.SIM_READY_TIMEOUT,
-            retry_interval=self.SIM_RETRY_INTERVAL,
-            on_pin_refused=lambda: _REFUSED_PINS.add(key),
-        )
-        run_initialise(self.command, plan, self.lost.wait)
+def read_stored(command: Commander, index: int) -> StoredMessage | None:
+    """The message at ``index`` (AT+CMGR), or None if the slot is empty."""
+    check_index(index)
+    try:
+        return parse_cmgr(command(f"AT+CMGR={index}"), index)
+    except CmsError as exc:
+        if exc.code == 321:  # invalid memory index: nothing stored there
+            return None
+        raise
 
-    def status(self) -> ModemStatus:
-        """Identity, SIM state, registration, operator, signal (dBm) and storage use."""
-        return gather_status(self.command)
 
-    def list_stored(self) -> list[StoredMessage]:
-        """Every message in the selected storage (AT+CMGL=4, PDU mode)."""
-        return parse_cmgl(self.command("AT+CMGL=4"))
+def delete_stored(command: Commander, index: int) -> None:
+    """Delete one stored message (AT+CMGD=<index>); there is deliberately no bulk delete."""
+    check_index(index)
+    command(f"AT+CMGD={index}")
 
-    def read_stored(self, index: int) -> StoredMessage | None:
-        """The message at ``index`` (AT+CMGR), or None if the slot is empty."""
-        check_index(index)
-        try:
-            return parse_cmgr(self.command(f"AT+CMGR={index}"), index)
-        except CmsError as exc:
-            if exc.code == 321:  # invalid memory index: nothing stored there
-                return None
-            raise
 
-    def delete_stored(self, index: int) -> None:
-        """Delete one stored message (AT+CMGD=<index>); there is deliberately no bulk delete."""
-        check_index(index)
-        self.command(f"AT+CMGD={index}")
-
-    def ack(self) -> None:
-        """Acknowledge a directly delivered +CMT/+CDS (AT+CNMA), as phase 2+ modems require."""
-        self.command("AT+CNMA")
+def ack(command: Commander) -> None:
+    """Acknowledge a directly delivered +CMT/+CDS (AT+CNMA), as phase 2+ modems require."""
+    command("AT+CNMA")

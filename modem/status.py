@@ -19,6 +19,7 @@ __all__ = [
     "gather_status",
     "parse_cmgl",
     "parse_cmgr",
+    "parse_cmgs",
     "reply_fields",
     "rssi_to_dbm",
     "split_fields",
@@ -126,6 +127,16 @@ def parse_cmgr(lines: Sequence[str], index: int) -> StoredMessage | None:
             return None
         pdu = lines[position + 1].strip()
         return StoredMessage(index, status, pdu.upper()) if pdu else None
+    return None
+
+
+def parse_cmgs(lines: Sequence[str]) -> int | None:
+    """The TP-MR (0..255) of the first ``+CMGS: <mr>`` line, or None if there is none."""
+    for line in lines:
+        if line.upper().startswith("+CMGS:"):
+            reference = line[6:].split(",")[0].strip()
+            if reference.isdigit():
+                return int(reference) % 256
     return None
 
 

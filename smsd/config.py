@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from modem.settings import ModemSettings
 from smsd.config_values import (
     Convert,
     boolean,
@@ -175,10 +176,8 @@ class Config:
         """The router's rules (see `rules_from`)."""
         return rules_from(self)
 
-    def modem_settings(self) -> list[Any]:
-        """A `modem.modem.ModemSettings` per [[modems]] entry."""
-        from modem.modem import ModemSettings  # deferred: loading config must not need pyserial
-
+    def modem_settings(self) -> list[ModemSettings]:
+        """A `modem.settings.ModemSettings` per [[modems]] entry."""
         return [
             ModemSettings(
                 url=m.url,

@@ -28,7 +28,7 @@ from typing import Any
 
 import structlog
 
-from modem.modem import ModemSettings
+from modem.settings import ModemSettings
 from smsd.diskguard import PageLimitKnob, StoreGuard
 from smsd.ingest import Ingest
 from smsd.notify import Notifier

@@ -37,7 +37,8 @@ import structlog
 
 from modem.at import Urc
 from modem.errors import AtError, ModemError, ModemTimeout, PinError, PortClosed
-from modem.modem import Modem, ModemSettings
+from modem.modem import Modem
+from modem.settings import ModemSettings
 from smsd.diskguard import StoreGuard
 from smsd.ingest import Ingest
 from smsd.sender import Sender

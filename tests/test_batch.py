@@ -13,7 +13,8 @@ from gatewaykit import StatementLog, make_db, rows, texts_to
 from notifysock import notify_socket
 
 from modem.at import Urc
-from modem.modem import Modem, ModemSettings
+from modem.modem import Modem
+from modem.settings import ModemSettings
 from modem.sim import SimModem
 from smsd.ingest import Ingest
 from smsd.numbers import normalize_sender

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import _register, cli
+from cli.main import cli
 from store import OptinDraft, Plan, Store
 from store.broadcast import quiet_release
 
@@ -98,7 +98,6 @@ def test_cli_summary_json(store: Store, tmp_path: Path) -> None:
     """`smsd broadcast --json` reports queued, skipped and capped."""
     config = tmp_path / "smsd.toml"
     config.write_text("[limits]\nbroadcast_daily_cap = 2\n")
-    _register()
     result = CliRunner().invoke(cli, ["--db", str(store.path), "--config", str(config),
                                       "broadcast", "Pizza Place", "Sale", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -108,6 +107,5 @@ def test_cli_summary_json(store: Store, tmp_path: Path) -> None:
 
 def test_cli_unknown_business_exits_1(store: Store) -> None:
     """An unknown business is a one-line error."""
-    _register()
     result = CliRunner().invoke(cli, ["--db", str(store.path), "broadcast", "Nope", "x"])
     assert result.exit_code == 1 and result.stderr.startswith("Error: no business")

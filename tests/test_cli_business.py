@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import _register, cli
+from cli.main import cli
 from store import OptinDraft, Plan, RequestDraft, Store
 
 T0 = datetime(2026, 9, 7, 12, 0, tzinfo=UTC)
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.usefixtures("fast_hashes")
 
 def run(db: Path, *args: str, input: str | None = None) -> Result:
     """Invoke `smsd --db DB ARGS...`."""
-    _register()
     return CliRunner().invoke(cli, ["--db", str(db), *args], input=input)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from prometheus_client.parser import text_string_to_metric_families
 
-from cli.main import _register, cli
+from cli.main import cli
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
 from store.store import Store
@@ -25,7 +25,6 @@ def _db(tmp_path: Path) -> Path:
 
 
 def _run(db: Path, *args: str) -> Result:
-    _register()
     return CliRunner().invoke(cli, ["--db", str(db), *args])
 
 

@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import _register, cli
+from cli.main import cli
 from modem.sim import SimModem
-
-_register()
 
 
 @pytest.fixture(params=["generic", "huawei", "simcom", "quectel", "telit"])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import _register, cli
+from cli.main import cli
 from store import Store
 
 T0 = datetime(2026, 9, 7, 12, 0, tzinfo=UTC)
@@ -34,7 +34,6 @@ def db(tmp_path: Path) -> Path:
 
 def run(db: Path, *args: str) -> Result:
     """Invoke `smsd --db DB ARGS...`."""
-    _register()
     return CliRunner().invoke(cli, ["--db", str(db), *args])
 
 

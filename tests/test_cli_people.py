@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import _register, cli
+from cli.main import cli
 from store import OptinDraft, Plan, RequestDraft, Store
 from store.passwords import HashParameters, use_parameters
 
@@ -64,7 +64,6 @@ def code_of(db: Path, phone: str = PHONE) -> str:
 
 def run(db: Path, *args: str, input: str | None = None) -> Result:
     """Invoke `smsd --db DB ARGS...`."""
-    _register()
     return CliRunner().invoke(cli, ["--db", str(db), *args], input=input, env={"USER": "op"})
 
 

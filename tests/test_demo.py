@@ -14,10 +14,8 @@ import pytest
 from click.testing import CliRunner
 from daemonproc import ROOT
 
-from cli.main import _register, cli
+from cli.main import cli
 from modem.sim import SimModem
-
-_register()
 
 
 def test_demo_shows_code_and_reply() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modem import gsm7
+from modem.pdu import gsm7
 
 EXTENSION_CHARS = "€[]{}~^\\|\f"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import _register, cli
+from cli.main import cli
 from store import InvalidInput, Plan, RequestDraft, Store
 from store.invoices import month_bounds
 
@@ -47,7 +47,6 @@ def run(db: Path, tmp_path: Path, *args: str) -> Result:
     config = tmp_path / "smsd.toml"
     config.write_text('[billing]\nprice_per_request = "0.015"\n'
                       'price_per_broadcast_part = "0.04"\ncurrency = "eur"\n')  # fmt: skip
-    _register()
     return CliRunner().invoke(cli, ["--db", str(db), "--config", str(config), *args])
 
 

@@ -13,8 +13,10 @@ from structlog.testing import capture_logs
 
 from modem.at import Urc
 from modem.errors import AtError, CmeError, CmsError, ModemTimeout, PinError, PortClosed
-from modem.modem import Modem, ModemSettings, ModemStatus, StoredMessage
+from modem.modem import Modem
 from modem.operations import forget_refused_pins
+from modem.settings import ModemSettings
+from modem.status import ModemStatus, StoredMessage
 from modem.transport import open_port
 
 OK = b"\r\nOK\r\n"

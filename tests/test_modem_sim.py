@@ -10,8 +10,9 @@ import pytest
 
 from modem.at import Urc
 from modem.errors import CmsError, ModemTimeout
-from modem.modem import Modem, ModemSettings
+from modem.modem import Modem
 from modem.pdu import SmsDeliver, SmsStatusReport, decode_pdu, encode_submit
+from modem.settings import ModemSettings
 from modem.sim import SimModem
 
 PROFILES = ["generic", "huawei", "simcom", "quectel", "telit"]

@@ -18,8 +18,7 @@ from gsmmodem import pdu as gm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modem import gsm7
-from modem.pdu import SmsDeliver, decode_pdu, decode_submit, encode_deliver, encode_submit
+from modem.pdu import SmsDeliver, decode_pdu, decode_submit, encode_deliver, encode_submit, gsm7
 from modem.pdu import split_message as our_split
 
 GSM_CHARS = gsm7.BASIC.replace("\x1b", "") + "€[]{}~^\\|"

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modem import gsm7
 from modem.errors import PduError
 from modem.pdu import (
     SmsDeliver,
@@ -19,6 +18,7 @@ from modem.pdu import (
     encode_deliver,
     encode_status_report,
     encode_submit,
+    gsm7,
     split_message,
 )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import _register, cli
+from cli.main import cli
 from store import OptinDraft, Plan, RequestDraft, Store
 from store.business_view import BUSINESS_VIEWS
 
@@ -60,7 +60,6 @@ def db(tmp_path: Path) -> Path:
 
 def run(db: Path, *args: str, input: str | None = None, config: Path | None = None) -> Result:
     """Invoke `smsd --db DB ARGS...` as operator 'op'."""
-    _register()
     head = ["--db", str(db)] + ([] if config is None else ["--config", str(config)])
     return CliRunner().invoke(cli, [*head, *args], input=input, env={"USER": "op"})
 

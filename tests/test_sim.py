@@ -150,7 +150,7 @@ def test_multipart_send_is_reassembled(sim: SimModem, wire: Wire) -> None:
 
 def test_mr_wraps_after_255(sim: SimModem, wire: Wire) -> None:
     """TP-MR is 0..255 and wraps."""
-    sim.network._mr = 255
+    sim.network.next_mr = 255
     pdu = encode_submit("+447700900123", "x")[0]
     assert b"+CMGS: 255" in send_pdu(wire, pdu.hex, pdu.tpdu_length)
     assert b"+CMGS: 0\r" in send_pdu(wire, pdu.hex, pdu.tpdu_length)

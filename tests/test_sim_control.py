@@ -15,8 +15,7 @@ import serial
 from test_sim import DEADLINE, Wire, open_wire, send_pdu
 
 from modem.pdu import encode_submit
-from modem.sim import SimModem, SimNotRunning, control_request
-from modem.sim_profiles import PROFILES
+from modem.sim import PROFILES, SimModem, SimNotRunning, control_request
 
 
 @pytest.fixture

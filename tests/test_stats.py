@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import _register, cli
+from cli.main import cli
 from store import InvalidInput, Plan, RequestDraft, Store
 from store.stats import OTHER, suppress
 
@@ -82,7 +82,6 @@ def seeded(tmp_path: Path) -> Path:
 
 def stats(db: Path, *args: str) -> dict[str, object]:
     """`smsd stats --json ARGS` as a dict."""
-    _register()
     result = CliRunner().invoke(cli, ["--db", str(db), "stats", "--json", *args])
     assert result.exit_code == 0, result.output
     doc: dict[str, object] = json.loads(result.stdout)
@@ -105,7 +104,6 @@ def test_differencing_all_minus_one_business_reveals_nothing(tmp_path: Path) -> 
 def test_cli_table_has_bar_chart_and_suppression_note(tmp_path: Path) -> None:
     """The table shows bars and says how many cells were suppressed."""
     db = seeded(tmp_path)
-    _register()
     result = CliRunner().invoke(cli, ["--db", str(db), "stats", "--by", "hour"])
     assert result.exit_code == 0, result.output
     assert "#" in result.stdout and "suppressed" in result.stdout
@@ -115,6 +113,5 @@ def test_cli_table_has_bar_chart_and_suppression_note(tmp_path: Path) -> None:
 
 def test_cli_min_people_one_is_a_usage_error(tmp_path: Path) -> None:
     """--min-people 1 exits 2."""
-    _register()
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "stats", "--min-people", "1"])
     assert result.exit_code == 2

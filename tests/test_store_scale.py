@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from gatewaykit import StatementLog
 
-from cli.main import _register, cli
+from cli.main import cli
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
 from store import HistoryRow, Store
@@ -260,7 +260,6 @@ def test_cli_history_shows_latest_page_unless_all(tmp_path: Path) -> None:
     with Store.open(path) as opened:
         _populate(opened)
         full = opened.routing.history("Biz 0")
-    _register()
     runner = CliRunner()
 
     def rows(*args: str) -> list[dict[str, str]]:

@@ -1,48 +1,29 @@
 """``smsd user``: register, update, show, erase people, and check a password.
 
-Passwords never come from argv: a hidden prompt with confirmation, or ``--password-stdin``.
-Every command that reveals or changes a person's data writes an audit record.
+Passwords never come from argv (see `cli.prompts`). Every command that reveals or changes a
+person's data writes an audit record.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
-from cli.commands_privacy import operator_name
-from cli.main import Context, command_edge, pass_ctx
+from cli.context import Context, command_edge, pass_ctx
+from cli.lookup import e164, resolve_who
+from cli.operator import operator_name
 from cli.output import echo_json, echo_table
+from cli.prompts import ask_password, read_password
 
-__all__ = ["read_password", "register", "resolve_who"]
+__all__ = ["user"]
 
-
-def read_password(from_stdin: bool, prompt: bool) -> str | None:
-    """The new password from stdin (first line) or a hidden, confirmed prompt; else None."""
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    if prompt:
-        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
-    return None
+F = TypeVar("F", bound=Callable[..., object])
 
 
-def resolve_who(ctx: Context, store: Any, who: str) -> Any:
-    """A person from a phone number (normalised to E.164) or a user code."""
-    cleaned = who.strip()
-    digits = "".join(ch for ch in cleaned if ch.isdigit())
-    if cleaned.startswith("+") or len(digits) >= 7:
-        from smsd.numbers import InvalidNumber, to_e164
-        from store.errors import InvalidInput
-
-        try:
-            cleaned = to_e164(cleaned, ctx.config().gateway.default_region)
-        except InvalidNumber as exc:
-            raise InvalidInput(str(exc)) from exc
-    return store.accounts.resolve_person(cleaned)
-
-
-def _profile_options(func: Any) -> Any:
+def _profile_options(func: F) -> F:
     options = [
         click.option("--first-name"),
         click.option("--surname"),
@@ -80,7 +61,7 @@ def user() -> None:
 @pass_ctx
 @command_edge
 def user_register(
-    ctx: Context, phone: str, user_code: str, password_stdin: bool, **fields: str | None
+    ctx: Context, /, phone: str, user_code: str, password_stdin: bool, **fields: str | None
 ) -> None:
     """Register the person texting from PHONE, proven by the user code they were sent.
 
@@ -91,18 +72,12 @@ def user_register(
       smsd user register +447700900123 --code K7M2QX --first-name Ann --surname Lee \\
           --email ann@example.com --postal-code "SW1A 1AA"
     """
-    from smsd.numbers import InvalidNumber, to_e164
-    from store.errors import InvalidInput
-
-    try:
-        e164 = to_e164(phone, ctx.config().gateway.default_region)
-    except InvalidNumber as exc:
-        raise InvalidInput(str(exc)) from exc
+    number = e164(ctx, phone)
     store = ctx.store()
     store.directory.get_person(user_code)  # an unknown code fails before the password prompt
     password = read_password(password_stdin, prompt=True)
     profile = store.accounts.register_person(
-        e164, user_code, fields, password=password, actor=operator_name()
+        number, user_code, fields, password=password, actor=operator_name()
     )
     click.echo(f"registered {profile.user_code}")
 
@@ -116,6 +91,7 @@ def user_register(
 @command_edge
 def user_update(
     ctx: Context,
+    /,
     user_code: str,
     password_stdin: bool,
     ask_password: bool,
@@ -148,10 +124,7 @@ def user_login_check(ctx: Context, user_code: str, password_stdin: bool) -> None
     Example:
       printf '%s\\n' "$PW" | smsd user login-check K7M2QX --password-stdin
     """
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = str(click.prompt("Password", hide_input=True))
+    password = ask_password(password_stdin)
     if not ctx.store().accounts.check_person_password(user_code, password):
         click.echo("Error: wrong user code or password", err=True)
         sys.exit(1)
@@ -230,8 +203,3 @@ def user_erase(ctx: Context, user_code: str, reason: str, yes: bool) -> None:
         click.confirm(f"Erase {user_code.upper()} for good?", abort=True)
     person = ctx.store().accounts.erase_everywhere(user_code, actor=operator_name(), reason=reason)
     click.echo(f"erased {person.user_code}; its history stays under that code")
-
-
-def register(group: click.Group) -> None:
-    """Add ``user`` to the top-level group."""
-    group.add_command(user)

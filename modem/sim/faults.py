@@ -22,18 +22,18 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
-if TYPE_CHECKING:
-    from modem.sim_commands import AtEngine
-    from modem.sim_network import Network
-    from modem.sim_port import PtyPort
-    from modem.sim_profiles import Profile
-    from modem.sim_storage import SmsStorage
+from modem.sim.commands import AtEngine
+from modem.sim.network import Network
+from modem.sim.port import PtyPort
+from modem.sim.profiles import Profile
+from modem.sim.storage import SmsStorage
+from modem.sim.wire import Wire
 
-__all__ = ["FAULTS", "FaultsMixin"]
+__all__ = ["FAULTS", "Faults"]
 
 log = structlog.get_logger(__name__)
 
@@ -53,83 +53,61 @@ FAULTS = (
 )
 
 
-class FaultsMixin:
-    """The simulator's power cycle (boot lines, idle noise) and ``fault(name, **kw)``."""
+class Faults:
+    """The simulator's power cycle (boot lines, idle noise) and :meth:`inject`."""
 
-    # Provided by SimModem:
-    _lock: threading.RLock
-    _port: PtyPort
-    _rng: Any
-    storage: SmsStorage
-    network: Network
-    hung: bool
-    cmgs_delay: float
-    profile: Profile
-    engine: AtEngine
-    noise: bool
-    _epoch: int
-    _booting: bool
-    _busy: bool
-    _pdu: bytearray | None
-    _noise_rng: random.Random
-    booted: threading.Event
-    _inbuf: bytearray
-    _line: bytearray
-    _held: list[bytes]
-    _counts: Any
-
-    def _count_urc(self, name: str) -> None: ...  # pragma: no cover - SimModem's
-
-    def _init_faults(self) -> None:
-        self._cms_faults: list[int] = []
-        self._prompt_faults = 0
-        self._hang_timer: Any = None
-        self._hang_on: str | None = None
+    def __init__(
+        self,
+        lock: threading.RLock,
+        wire: Wire,
+        engine: AtEngine,
+        network: Network,
+        storage: SmsStorage,
+        booted: threading.Event,
+        *,
+        noise_rng: random.Random,
+    ) -> None:
+        self._lock = lock
+        self._port: PtyPort = wire.port
+        self._profile: Profile = wire.profile
+        self.wire, self.engine, self.network, self.storage = wire, engine, network, storage
+        self.booted = booted  # set after the boot lines, cleared by a power cycle
+        self._noise_rng = noise_rng  # idle noise timing, apart from the wire's randomness
         self._garbage_rng = random.Random(7)  # garbage differs from run to run never
 
-    def _power_up(self) -> None:
+    def power_up(self) -> None:
         """Power-on state; input is ignored until the boot lines were sent."""
-        self._epoch += 1
+        epoch = self.wire.power_up()
         self.engine.power_up()
         self.network.power_cycled()
-        self._booting, self._busy, self.hung = True, False, False
         self.booted.clear()
-        self._inbuf.clear()
-        self._line.clear()
-        self._pdu = None
-        self._held.clear()
-        epoch = self._epoch
-        self._port.call_later(self.profile.boot_delay, lambda: self._booted(epoch))
+        self._port.call_later(self._profile.boot_delay, lambda: self._booted(epoch))
 
     def _booted(self, epoch: int) -> None:
-        if epoch != self._epoch:
+        if epoch != self.wire.epoch:
             return
-        self._booting = False
         self.booted.set()
-        for line in self.profile.boot_lines:
-            if line == "+CPIN: READY" and self.engine.sim_state != "READY":
-                line = f"+CPIN: {self.engine.sim_state}"
-            self._count_urc(line)
-            self._port.write(f"\r\n{line}\r\n".encode())
-        self._port.write(b"".join(self._held))  # URCs that came up during the boot
-        self._held.clear()
-        if self.noise and self.profile.noise_interval > 0:
+        lines = list(self._profile.boot_lines)
+        if self.engine.sim_state != "READY":
+            lines = [f"+CPIN: {self.engine.sim_state}" if x == "+CPIN: READY" else x for x in lines]
+        self.wire.booted(lines)
+        if self.wire.noise and self._profile.noise_interval > 0:
             self._schedule_noise(epoch)
 
     def _schedule_noise(self, epoch: int) -> None:
-        delay = self._noise_rng.expovariate(1 / self.profile.noise_interval)
+        delay = self._noise_rng.expovariate(1 / self._profile.noise_interval)
         self._port.call_later(delay, lambda: self._idle_noise(epoch))
 
     def _idle_noise(self, epoch: int) -> None:
-        if epoch != self._epoch:
+        if epoch != self.wire.epoch:
             return
-        if not self.hung and self._pdu is None and not self._busy:
-            line = self._noise_rng.choice(self.profile.noise_lines)
-            self._count_urc(line)
+        if self.wire.idle:
+            line = self._noise_rng.choice(self._profile.noise_lines)
+            self.wire.count_urc(line)
             self._port.write(f"\r\n{line}\r\n".encode())
         self._schedule_noise(epoch)
 
-    def fault(self, name: str, **kw: Any) -> None:
+    def inject(self, name: str, **kw: Any) -> None:
         """Inject the named fault (see the module docstring); ``ValueError`` if unknown."""
         handler = getattr(self, f"_fault_{name}", None) if name in FAULTS else None
         if handler is None:
@@ -139,33 +117,16 @@ class FaultsMixin:
         log.info("sim_fault_injected", fault=name, **kw)
 
     def _fault_reboot(self) -> None:
-        self._power_up()
+        self.power_up()
 
     def _fault_hang(self, seconds: float | None = None) -> None:
-        self.hung = True
-        if self._hang_timer is not None:
-            self._hang_timer.cancel()
-            self._hang_timer = None
-        if seconds is not None:
-            self._hang_timer = self._port.call_later(float(seconds), self._fault_unhang)
+        self.wire.hang(seconds)
 
     def _fault_hang_on(self, command: str) -> None:
-        self._hang_on = command.strip().upper()
-
-    def _hang_on_hit(self, name: str) -> bool:
-        """Called for each command received: True (and hung from now) if it is the trigger."""
-        if self._hang_on is None or name.upper() != self._hang_on:
-            return False
-        self._hang_on = None
-        self._counts["unanswered"] += 1
-        self._fault_hang()
-        log.info("sim_hung_on_command", command=name)
-        return True
+        self.wire.hang_on = command.strip().upper()
 
     def _fault_unhang(self) -> None:
-        self.hung = False
-        self._line.clear()  # what was typed into the hung modem is gone
-        self._hang_timer = None
+        self.wire.unhang()
 
     def _fault_unplug(self) -> None:
         self._port.close_pty()
@@ -174,7 +135,7 @@ class FaultsMixin:
         if self._port.is_open:
             self._port.close_pty()
         self._port.open_pty()
-        self._power_up()
+        self.power_up()
 
     def _fault_garbage(self, count: int = 64) -> None:
         rng = self._garbage_rng
@@ -186,7 +147,7 @@ class FaultsMixin:
         self._port.write(data)
 
     def _fault_cms_error(self, code: int = 500, count: int = 1) -> None:
-        self._cms_faults.extend([int(code)] * int(count))
+        self.wire.cms_errors.extend([int(code)] * int(count))
 
     def _fault_storage_full(self, on: bool = True) -> None:
         self.storage.full_override = bool(on)
@@ -197,7 +158,7 @@ class FaultsMixin:
         self._fault_storage_full(on=False)
 
     def _fault_slow_send(self, seconds: float = 5.0) -> None:
-        self.cmgs_delay = float(seconds)
+        self.wire.cmgs_delay = float(seconds)
 
     def _fault_prompt_timeout(self, count: int = 1) -> None:
-        self._prompt_faults += int(count)
+        self.wire.withhold_prompts += int(count)

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from modem.sim_profiles import Profile
-from modem.sim_storage import SmsStorage
+from modem.sim.profiles import Profile
+from modem.sim.storage import SmsStorage
 
 __all__ = ["AtEngine", "Hooks", "Reply", "command_name"]
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import click
 
-from cli.main import command_edge
+from cli.context import command_edge
 from cli.output import echo_json, echo_table
+from modem.sim import SimModem, control_request
 
-__all__ = ["DEFAULT_LINK", "register"]
+__all__ = ["DEFAULT_LINK", "sim"]
 
 DEFAULT_LINK = "/tmp/smsd-sim0"
 PROFILES = ("generic", "huawei", "simcom", "quectel", "telit")
@@ -22,8 +23,6 @@ def _control(link: str) -> str:
 
 
 def _request(link: str, request: dict[str, Any]) -> dict[str, Any]:
-    from modem.sim import control_request
-
     return control_request(_control(link), request)
 
 
@@ -52,8 +51,6 @@ def sim(ctx: click.Context, link: str, profile: str, cmgs_delay: float, storage_
     """
     if ctx.invoked_subcommand is not None:
         return
-    from modem.sim import SimModem
-
     modem = SimModem(profile, link=link, cmgs_delay=cmgs_delay, storage_size=storage_size)
     path = modem.start()
     click.echo(f"simulated {profile} modem on {path} (link {link}, control {modem.control_path})")
@@ -99,8 +96,3 @@ def sent(link: str, as_json: bool) -> None:
         echo_json(messages)
         return
     echo_table(messages, ["to", "parts", "text"], empty="nothing sent yet")
-
-
-def register(group: click.Group) -> None:
-    """Add ``sim`` to the top-level group."""
-    group.add_command(sim)

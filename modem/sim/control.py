@@ -9,7 +9,7 @@ Each request is one JSON object on one line, answered by one JSON object on one 
     {"op": "nonsense"}                                            -> {"ok": false, "error": "..."}
 
 A connection may carry any number of requests. :class:`ControlServer` only moves lines;
-what each ``op`` does is the handler's business (:meth:`modem.sim.SimModem.handle_control`).
+what each ``op`` does is the handler's business (:func:`dispatch` on a :class:`Controllable`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ class Controllable(Protocol):
     """What :func:`dispatch` needs of the simulator (:class:`modem.sim.SimModem`)."""
 
     link: str | None
-    forbidden: list[str]
 
     def deliver(
         self, sender: str, text: str, *, direct: bool = False, order: list[int] | None = None
@@ -49,6 +48,8 @@ class Controllable(Protocol):
     def status_report(
         self, outcome: str = "delivered", *, reference: int | None = None, status: int | None = None
     ) -> None: ...
+    @property
+    def forbidden(self) -> list[str]: ...
     @property
     def stats(self) -> dict[str, int]: ...
     @property

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from modem import gsm7
 from modem.errors import PduError
-from modem.pdu_types import TON_ALPHANUMERIC, TON_INTERNATIONAL, Address, Concat, Encoding
+from modem.pdu import gsm7
+from modem.pdu.types import TON_ALPHANUMERIC, TON_INTERNATIONAL, Address, Concat, Encoding
 
 __all__ = [
     "DcsInfo",

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import click
 
-from cli.main import Context, command_edge, pass_ctx
+from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json
+from store.business_view import BusinessView
 
-__all__ = ["register"]
+__all__ = ["broadcast"]
 
 
 @click.command()
@@ -28,8 +29,6 @@ def broadcast(ctx: Context, company_name: str, text: str, as_json: bool) -> None
     """
     limits = ctx.config().limits
     store = ctx.store()
-    from store.business_view import BusinessView
-
     local_tz = datetime.now().astimezone().tzinfo or UTC
     opted_in = BusinessView(store.directory, company_name).optin_counts()["in"]
     with click.progressbar(length=opted_in, label="queueing", file=sys.stderr) as bar:
@@ -55,8 +54,3 @@ def broadcast(ctx: Context, company_name: str, text: str, as_json: bool) -> None
         f"queued {result.queued}, skipped opted-out {result.skipped_opted_out},"
         f" capped {result.capped}; due {result.due_at:%Y-%m-%d %H:%M} UTC"
     )
-
-
-def register(group: click.Group) -> None:
-    """Add ``broadcast`` to the top-level group."""
-    group.add_command(broadcast)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from modem import gsm7
 from modem.errors import PduError
-from modem.pdu_fields import (
+from modem.pdu import gsm7
+from modem.pdu.fields import (
     Reader,
     build_concat_udh,
     check_number,
@@ -28,9 +28,8 @@ from modem.pdu_fields import (
     parse_udh,
     read_smsc,
 )
-from modem.pdu_split import split_message
-from modem.pdu_types import (
-    Address,
+from modem.pdu.split import split_message
+from modem.pdu.types import (
     Concat,
     EncodedPdu,
     Encoding,
@@ -40,18 +39,11 @@ from modem.pdu_types import (
 )
 
 __all__ = [
-    "Address",
-    "Concat",
-    "EncodedPdu",
-    "SmsDeliver",
-    "SmsStatusReport",
-    "SmsSubmit",
     "decode_pdu",
     "decode_submit",
     "encode_deliver",
     "encode_status_report",
     "encode_submit",
-    "split_message",
 ]
 
 _MTI_DELIVER, _MTI_SUBMIT, _MTI_STATUS_REPORT = 0, 1, 2

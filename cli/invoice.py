@@ -2,42 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from cli.main import Context, command_edge, pass_ctx
+from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, echo_table
+from store.invoices import Invoice
 
-__all__ = ["register"]
+__all__ = ["invoice"]
 
 
-def _document(invoice: Any) -> dict[str, Any]:
+def _lines(invoice: Invoice) -> list[dict[str, object]]:
+    return [
+        {
+            "kind": line.kind,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": str(line.unit_price),
+            "amount": str(line.amount),
+        }
+        for line in invoice.lines
+    ]
+
+
+def _document(invoice: Invoice) -> dict[str, object]:
     return {
         "number": invoice.number,
         "business": invoice.business,
         "month": invoice.month,
         "currency": invoice.currency,
-        "lines": [
-            {
-                "kind": line.kind,
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": str(line.unit_price),
-                "amount": str(line.amount),
-            }
-            for line in invoice.lines
-        ],
+        "lines": _lines(invoice),
         "total": str(invoice.total),
         "created_at": invoice.created_at,
     }
 
 
-def _print(invoice: Any) -> None:
-    doc = _document(invoice)
-    click.echo(f"{doc['number']}  {doc['business']}  {doc['month']}  ({doc['currency']})")
-    echo_table(doc["lines"], ["description", "quantity", "unit_price", "amount"])
-    click.echo(f"total: {doc['total']} {doc['currency']}")
+def _print(invoice: Invoice) -> None:
+    click.echo(f"{invoice.number}  {invoice.business}  {invoice.month}  ({invoice.currency})")
+    echo_table(_lines(invoice), ["description", "quantity", "unit_price", "amount"])
+    click.echo(f"total: {invoice.total} {invoice.currency}")
 
 
 @click.group()
@@ -118,8 +120,3 @@ def invoice_show(ctx: Context, number: str, as_json: bool) -> None:
         echo_json(_document(found))
     else:
         _print(found)
-
-
-def register(group: click.Group) -> None:
-    """Add ``invoice`` to the top-level group."""
-    group.add_command(invoice)

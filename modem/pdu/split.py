@@ -10,9 +10,9 @@ outside the BMP is a surrogate pair, costs 2 units and is never split.
 
 from __future__ import annotations
 
-from modem import gsm7
 from modem.errors import PduError
-from modem.pdu_types import Encoding
+from modem.pdu import gsm7
+from modem.pdu.types import Encoding
 
 __all__ = ["MAX_PARTS", "part_limits", "split_message"]
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import click
 
-from cli.main import Context, command_edge, pass_ctx
+from cli.context import Context, command_edge, pass_ctx
+from modem.settings import ModemSettings
+from modem.sim import SimModem
+from smsd.config import Config
+from smsd.daemon import Daemon, DaemonOptions
+from smsd.logs import configure_logging
 
-__all__ = ["register"]
+__all__ = ["run"]
 
 
-def _modem_settings(config: Any, devices: tuple[str, ...], pin: str | None) -> list[Any]:
-    from modem.modem import ModemSettings
-
+def _modem_settings(
+    config: Config, devices: tuple[str, ...], pin: str | None
+) -> list[ModemSettings]:
     if not devices:
         return list(config.modem_settings())
     return [ModemSettings(url=url, name=f"modem{i}", pin=pin) for i, url in enumerate(devices)]
@@ -72,9 +76,6 @@ def run(
       smsd run --device /dev/serial/by-id/usb-HUAWEI_...-if00-port0
       smsd run --config /etc/smsd/smsd.toml                  # modems from the config
     """
-    from smsd.daemon import Daemon, DaemonOptions
-    from smsd.logs import configure_logging
-
     if config_path:
         ctx.config_path = config_path
     config = ctx.config()
@@ -82,8 +83,6 @@ def run(
     os.umask(0o077)
     sim = None
     if "sim" in devices:
-        from modem.sim import SimModem
-
         sim = SimModem(sim_profile, link=sim_link)
         path = sim.start()
         devices = tuple(path if d == "sim" else d for d in devices)
@@ -106,8 +105,3 @@ def run(
         if sim is not None:
             sim.stop()
     raise SystemExit(code)
-
-
-def register(group: click.Group) -> None:
-    """Add ``run`` to the top-level group."""
-    group.add_command(run)

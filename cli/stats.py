@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import click
 
-from cli.main import Context, command_edge, pass_ctx
+from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json
+from store.stats import OTHER, WEEKDAYS
 
-__all__ = ["register"]
+__all__ = ["stats"]
 
 _BAR_WIDTH = 30
 _BY = ("hour", "weekday", "code", "sector", "age", "gender", "country")
@@ -43,8 +44,6 @@ def stats(ctx: Context, company_name: str | None, by: str, min_people: int, as_j
     Example:
       smsd stats --company "Pizza Place" --by hour
     """
-    from store.stats import OTHER, WEEKDAYS
-
     breakdown = ctx.store().stats.breakdown(by, business=company_name, min_people=min_people)
     cells = [
         {
@@ -89,8 +88,3 @@ def _chart(cells: list[dict[str, object]]) -> None:
             f"{str(c['label']).ljust(width)}  {bar.ljust(_BAR_WIDTH)}  {people:>6} people"
             f"  {c['requests']!s:>7} requests  {share:5.1f}%"
         )
-
-
-def register(group: click.Group) -> None:
-    """Add ``stats`` to the top-level group."""
-    group.add_command(stats)

@@ -1,4 +1,4 @@
-"""The simulator's wire: a pseudo-terminal served by one thread, plus that thread's timers.
+"""The simulator's port: a pseudo-terminal served by one thread, plus that thread's timers.
 
 The slave side of the pty is the "device" the daemon opens with pyserial. The master side
 is read and written here, non-blocking, so a daemon that is not reading can never block a

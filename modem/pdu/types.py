@@ -1,7 +1,7 @@
-"""Frozen dataclasses of the PDU codec (docs/ARCHITECTURE.md, "modem/pdu.py").
+"""Frozen dataclasses of the PDU codec (docs/ARCHITECTURE.md, "modem/pdu/").
 
 Import them from :mod:`modem.pdu`; they live here so that the field helpers in
-:mod:`modem.pdu_fields` can build them without a circular import.
+:mod:`modem.pdu.fields` can build them without a circular import.
 """
 
 from __future__ import annotations

@@ -27,9 +27,9 @@ from modem.pdu import (
     encode_status_report,
     split_message,
 )
-from modem.sim_commands import AtEngine
-from modem.sim_port import PtyPort, Timer
-from modem.sim_storage import SmsStorage, StoredPdu
+from modem.sim.commands import AtEngine
+from modem.sim.port import PtyPort, Timer
+from modem.sim.storage import SmsStorage, StoredPdu
 
 __all__ = ["OUTCOMES", "Network", "SentPart", "deliver_pdus", "reassemble"]
 
@@ -82,7 +82,7 @@ class Network:
         self.sent: list[SentPart] = []
         self._direct_queue: deque[_Direct] = deque()
         self._awaiting: tuple[_Direct, Timer] | None = None
-        self._mr = 0
+        self.next_mr = 0  # the TP-MR the next accepted SUBMIT gets (0..255, wraps)
 
     # -- incoming ------------------------------------------------------------------------
 
@@ -194,7 +194,7 @@ class Network:
         if cms_fault is not None:
             self.counts["cms_errors"] += 1
             return None, None, f"+CMS ERROR: {cms_fault}"
-        mr, self._mr = self._mr, (self._mr + 1) % 256  # TP-MR wraps after 255
+        mr, self.next_mr = self.next_mr, (self.next_mr + 1) % 256  # TP-MR wraps after 255
         return submit, mr, "OK"
 
     def accepted(self, pdu: str, submit: SmsSubmit, mr: int) -> None:

@@ -1,0 +1,160 @@
+"""``smsd company``: businesses, with their contact details, codes and opt-in counts."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import Context, command_edge, pass_ctx
+from cli.output import echo_json, echo_table, to_jsonable
+from cli.prompts import read_password
+from store.business_view import BusinessView
+
+__all__ = ["company"]
+
+
+@click.group()
+def company() -> None:
+    """Businesses: add, update, show and list them.
+
+    \b
+    Example:
+      smsd company add "Pizza Place" --sector restaurants
+      smsd company show "Pizza Place"
+    """
+
+
+@company.command("add")
+@click.argument("name")
+@click.option("--daily-cap", type=click.IntRange(min=0), help="Broadcast messages per day.")
+@click.option("--first-name", help="Contact's first name.")
+@click.option("--surname", help="Contact's surname.")
+@click.option("--email", help="Contact's email address.")
+@click.option("--sector", help="Market sector, e.g. restaurants.")
+@click.option("--password-stdin", is_flag=True, help="Read the account password from stdin.")
+@click.option("--password", "ask_password", is_flag=True, help="Prompt for a password.")
+@pass_ctx
+@command_edge
+def company_add(
+    ctx: Context,
+    /,
+    name: str,
+    daily_cap: int | None,
+    password_stdin: bool,
+    ask_password: bool,
+    **fields: str | None,
+) -> None:
+    """Add a business called NAME, with its contact details (one transaction).
+
+    \b
+    Example:
+      smsd company add "Pizza Place" --first-name Bo --surname Chan --email bo@pizza.example \\
+          --sector restaurants --password-stdin < pw.txt
+    """
+    password = read_password(password_stdin, ask_password)
+    store = ctx.store()
+    changes = {k: v for k, v in fields.items() if v is not None}
+    with store.transaction():
+        business = store.directory.add_business(name, daily_cap=daily_cap)
+        if changes or password is not None:
+            store.accounts.update_business(business.id, changes, password=password)
+    click.echo(f"added business {business.name!r} (id {business.id})")
+
+
+@company.command("update")
+@click.argument("name")
+@click.option("--daily-cap", type=click.IntRange(min=0), help="Broadcast messages per day.")
+@click.option("--first-name", help="Contact's first name.")
+@click.option("--surname", help="Contact's surname.")
+@click.option("--email", help="Contact's email address.")
+@click.option("--sector", help="Market sector.")
+@click.option("--password-stdin", is_flag=True, help="Read a new password from stdin.")
+@click.option("--password", "ask_password", is_flag=True, help="Prompt for a new password.")
+@click.option(
+    "--modem",
+    "modem_name",
+    help='Send this business\'s messages through this [[modems]] name while it is up ("" clears).',
+)
+@pass_ctx
+@command_edge
+def company_update(
+    ctx: Context,
+    /,
+    name: str,
+    daily_cap: int | None,
+    password_stdin: bool,
+    ask_password: bool,
+    modem_name: str | None,
+    **fields: str | None,
+) -> None:
+    """Change a business's contact details, sector, daily cap, password or preferred modem.
+
+    \b
+    Example:
+      smsd company update "Pizza Place" --email orders@pizza.example --daily-cap 500
+      smsd company update "Pizza Place" --modem modem1
+    """
+    password = read_password(password_stdin, ask_password)
+    changes = {k: v for k, v in fields.items() if v is not None}
+    store = ctx.store()
+    with store.transaction():
+        profile = store.accounts.update_business(
+            name, changes, password=password, daily_cap=daily_cap
+        )
+        if modem_name is not None:
+            store.modems.set_business_modem(name, modem_name.strip() or None)
+    click.echo(f"updated business {profile.name!r}")
+
+
+@company.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_ctx
+@command_edge
+def company_show(ctx: Context, name: str, as_json: bool) -> None:
+    """A business: its details, codes with requests and requesters, people opted in.
+
+    \b
+    Example:
+      smsd company show "Pizza Place" --json
+    """
+    store = ctx.store()
+    profile = store.accounts.business_profile(name)
+    view = BusinessView(store.directory, profile.id)
+    codes = [
+        {"code": c.keyword, "paused": c.paused, "requests": c.requests, "people": c.people}
+        for c in view.code_counts()
+    ]
+    optins = view.optin_counts()
+    document = {
+        "business": to_jsonable(profile),
+        "codes": codes,
+        "opted_in": optins["in"],
+        "opted_out": optins["out"],
+    }
+    if as_json:
+        echo_json(document)
+        return
+    for key in ("name", "first_name", "surname", "email", "sector", "daily_cap", "created_at"):
+        value = document["business"][key]
+        click.echo(f"{key}: {'' if value is None else value}")
+    click.echo(f"opted in: {optins['in']}  opted out: {optins['out']}")
+    echo_table(codes, ["code", "paused", "requests", "people"], empty="no codes")
+
+
+@company.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_ctx
+@command_edge
+def company_list(ctx: Context, as_json: bool) -> None:
+    """List the businesses.
+
+    \b
+    Example:
+      smsd company list --json
+    """
+    businesses = ctx.store().directory.list_businesses()
+    rows = [{"id": b.id, "name": b.name} for b in businesses]
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_table(rows, ["id", "name"], empty="no businesses yet")

@@ -1,0 +1,123 @@
+"""What every command shares: the typed `Context`, the command edge and the exit codes.
+
+A leaf: it imports Click and nothing of ours at run time. Exit codes: 0 ok, 1 user error (bad
+value, unknown name, duplicate), 2 usage (Click's own), 3 cannot reach the database or the
+modem. Errors print one line on stderr.
+
+Start-up cost: `Config` and `Store` are imported where they are first used (`config()`,
+`store()`) and the error classes only when an error reaches the edge, so `smsd sim ...` and
+`smsd --help` never load the store. This is not a circle dodge: none of those modules imports
+`cli`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from smsd.config import Config
+    from store.store import Store
+
+__all__ = [
+    "DEFAULT_DB",
+    "EXIT_OK",
+    "EXIT_UNAVAILABLE",
+    "EXIT_USER",
+    "Context",
+    "command_edge",
+    "exit_code_for",
+    "fail",
+    "pass_ctx",
+]
+
+EXIT_OK = 0
+EXIT_USER = 1
+EXIT_UNAVAILABLE = 3
+DEFAULT_DB = "/var/lib/smsd/smsd.db"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str, code: int = EXIT_USER) -> NoReturn:
+    """Print one line on stderr and exit with ``code``."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def exit_code_for(exc: Exception) -> int | None:
+    """The exit code for a library error, or None when it is not one the edge translates."""
+    from modem.errors import ModemError
+    from smsd.errors import ConfigError, SmsdError
+    from store.errors import Conflict, InvalidInput, NotFound, StoreError, StoreUnavailable
+
+    if isinstance(exc, NotFound | Conflict | InvalidInput | ConfigError):
+        return EXIT_USER
+    if isinstance(exc, StoreUnavailable | ModemError | ConnectionError | FileNotFoundError):
+        return EXIT_UNAVAILABLE
+    if isinstance(exc, StoreError | SmsdError):
+        return EXIT_USER
+    return None
+
+
+def _message(exc: Exception, code: int) -> str:
+    if code == EXIT_UNAVAILABLE:
+        return str(exc) or type(exc).__name__
+    return str(exc)
+
+
+def command_edge(func: Callable[P, R]) -> Callable[P, R]:
+    """Translate library errors into one line and an exit code, at the command's edge only."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            code = exit_code_for(exc)
+            if code is None:
+                raise
+            fail(_message(exc, code), code)
+
+    return wrapper
+
+
+class Context:
+    """Where the database and the config are; opens them on demand."""
+
+    def __init__(self, db: str | None, config: str | None) -> None:
+        self._db = db
+        self.config_path = config
+
+    @property
+    def db(self) -> str:
+        """The database path: --db, then SMSD_DB, then the config file, then the default."""
+        if self._db:
+            return self._db
+        if os.environ.get("SMSD_DB"):
+            return os.environ["SMSD_DB"]
+        return str(self.config().database_path)
+
+    def config(self) -> Config:
+        """The loaded configuration (TOML + SMSD_* overrides)."""
+        from smsd.config import load_config
+
+        return load_config(self.config_path)
+
+    def store(self) -> Store:
+        """Open the store (creates and migrates it on first use)."""
+        from store.store import Store
+
+        os.umask(0o077)  # the database and its WAL/SHM files are private to the service user
+        return Store.open(self.db)
+
+
+pass_ctx = click.make_pass_decorator(Context)

@@ -1,0 +1,108 @@
+"""``smsd doctor``: is the installation healthy? Config, database, device, SIM, signal."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from cli.context import EXIT_UNAVAILABLE, EXIT_USER, Context, command_edge, pass_ctx
+from cli.modem import modem_settings, query_modem
+from cli.output import echo_json
+from modem.settings import ModemSettings
+from smsd.config import Config
+
+__all__ = ["Check", "doctor"]
+
+
+@dataclass
+class Check:
+    """One line of ``smsd doctor``."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def _check_config(ctx: Context) -> tuple[Check, Config | None]:
+    try:
+        config = ctx.config()
+    except Exception as exc:  # any failure here is the finding itself
+        return Check("config", False, str(exc)), None
+    return Check("config", True, ctx.config_path or "defaults / $SMSD_CONFIG"), config
+
+
+def _check_database(ctx: Context) -> Check:
+    try:
+        store = ctx.store()
+        store.data_version()
+        store.close()
+    except Exception as exc:
+        return Check("database", False, f"{ctx.db}: {exc}")
+    mode = stat.S_IMODE(os.stat(ctx.db).st_mode)
+    if mode & 0o077:
+        return Check("database", False, f"{ctx.db} is {oct(mode)}: should be 0600")
+    return Check("database", True, f"{ctx.db} writable, mode 0600")
+
+
+def _check_modem(settings: ModemSettings) -> list[Check]:
+    name = settings.name
+    url = settings.url
+    if "://" not in url and not Path(url).exists():
+        return [Check(f"{name} device", False, f"{url} does not exist (see ls /dev/serial/by-id)")]
+    try:
+        status = query_modem(settings)
+    except Exception as exc:
+        return [Check(f"{name} answers AT", False, f"{url}: {exc}")]
+    checks = [
+        Check(f"{name} answers AT", True, f"{status.manufacturer} {status.model}"),
+        Check(f"{name} SIM", status.sim == "READY", str(status.sim)),
+        Check(
+            f"{name} registered",
+            bool(status.registration) and str(status.registration).startswith(("home", "roaming")),
+            f"{status.registration} {status.operator or ''}".strip(),
+        ),
+    ]
+    dbm = status.signal_dbm
+    checks.append(
+        Check(
+            f"{name} signal",
+            dbm is not None and dbm >= -105,
+            "unknown" if dbm is None else f"{dbm} dBm",
+        )
+    )
+    return checks
+
+
+@click.command()
+@click.option("--device", metavar="PATH|URL", help="Check this port instead of the config's.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@pass_ctx
+@command_edge
+def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
+    """Check an installation: config, database, device, modem, SIM, registration, signal.
+
+    Run it with the daemon stopped (the modem port is exclusive). Exit code 0 when every
+    check passes, 1 when a check fails, 3 when the modem cannot be reached.
+
+    \b
+    Example:
+      sudo -u smsd /opt/smsd/venv/bin/smsd --config /etc/smsd/smsd.toml doctor
+    """
+    config_check, config = _check_config(ctx)
+    checks = [config_check]
+    if config is not None:
+        checks.append(_check_database(ctx))
+        for settings in modem_settings(ctx, device, None):
+            checks.extend(_check_modem(settings))
+    if as_json:
+        echo_json([c.__dict__ for c in checks])
+    else:
+        for c in checks:
+            click.echo(f"{'ok ' if c.ok else 'FAIL'}  {c.name:<20} {c.detail}")
+    if not all(c.ok for c in checks):
+        unreachable = any(c.name.endswith(("answers AT", "device")) and not c.ok for c in checks)
+        raise SystemExit(EXIT_UNAVAILABLE if unreachable else EXIT_USER)

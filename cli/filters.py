@@ -1,0 +1,31 @@
+"""The request filters `smsd history` and `smsd export` share: --code, --since, --until."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import click
+
+__all__ = ["history_filters", "utc"]
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A naive --since/--until value read as UTC."""
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def history_filters(func: F) -> F:
+    """Add --code, --since and --until to a command."""
+    for option in reversed(
+        [
+            click.option("--code", "keyword", help="Only requests for this code."),
+            click.option("--since", type=click.DateTime(), help="From this date/time (UTC)."),
+            click.option("--until", type=click.DateTime(), help="Before this date/time (UTC)."),
+        ]
+    ):
+        func = option(func)
+    return func

@@ -1,0 +1,31 @@
+"""Who is at the terminal, and the private files they write.
+
+`operator_name()` is who the audit trail records: ``$SUDO_USER`` (the human behind sudo),
+else ``$USER``, else the login name.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+__all__ = ["operator_name", "write_private"]
+
+
+def operator_name() -> str:
+    """The human operator for the audit trail."""
+    for var in ("SUDO_USER", "USER"):
+        if os.environ.get(var):
+            return os.environ[var]
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no passwd entry (containers)
+        return f"uid:{os.getuid()}"
+
+
+def write_private(path: str, text: str) -> None:
+    """Write `text` to a new or truncated file readable by its owner only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
