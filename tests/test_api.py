@@ -259,3 +259,25 @@ def test_metrics_served_over_http(world: dict[str, object]) -> None:
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/plain")
     assert "smsd_messages_received_total 14.0" in got.text.replace('{modem=""}', "")
     assert "smsd_webhook_backlog 0.0" in got.text
+
+
+def test_integrations_from_config_take_policy_and_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Integrations.from_config` (as smsd web builds it) reads the cap, region and env knobs."""
+    from smsd.config import load_config
+    from smsd.errors import ConfigError
+    from smsd.integrations.app import Integrations
+
+    config = load_config(None, env={"SMSD_LIMITS_BROADCAST_DAILY_CAP": "7",
+                                    "SMSD_GATEWAY_DEFAULT_REGION": "IE"})  # fmt: skip
+    monkeypatch.setenv("SMSD_WEBHOOKS_RETRY_BASE_S", "0.5")
+    with Store.open(tmp_path / "cfg.db") as store:
+        parts = Integrations.from_config(store, config)
+        assert parts.api.policy.broadcast_daily_cap == 7
+        assert parts.api.policy.default_region == "IE"
+        assert parts.deliverer.settings.retry_base_s == 0.5
+        assert parts.deliverer.settings.max_age_h == 24
+        monkeypatch.setenv("SMSD_WEBHOOKS_CONCURRENCY", "lots")
+        with pytest.raises(ConfigError):
+            Integrations.from_config(store, config)

@@ -18,6 +18,7 @@ import structlog
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
+from smsd.config import Config
 from smsd.integrations.api import Api
 from smsd.integrations.delivery import Deliverer
 from smsd.integrations.metrics import metrics_response, registry_for
@@ -48,6 +49,13 @@ class Integrations:
         self.api = Api(store, policy, clock=clock)
         self.registry = registry_for(store)
         self.deliverer = Deliverer(store, settings, clock=clock)
+
+    @classmethod
+    def from_config(cls, store: Store, config: Config) -> Integrations:
+        """As `smsd web` builds it: the config's policy, `SMSD_WEBHOOKS_*` settings."""
+        return cls(
+            store, policy=Policy.from_config(config), settings=IntegrationSettings().with_env()
+        )
 
     def routes(self) -> list[BaseRoute]:
         """`/api/v1/...` (a sub-application with its own problem documents) and `/metrics`."""
