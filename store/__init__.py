@@ -2,9 +2,9 @@
 
 The only package that speaks SQL. `Store.open(path)` returns a migrated database whose parts
 (`store.directory`, `store.inbox`, `store.outbox`, `store.routing`, `store.accounts`,
-`store.audit`, `store.broadcasts`, `store.invoices`, `store.stats`, `store.modems`) hold the
-methods; rows come back as the frozen dataclasses of `store.models`; errors are the tree in
-`store.errors`.
+`store.audit`, `store.broadcasts`, `store.invoices`, `store.stats`, `store.modems`,
+`store.tokens`, `store.webhooks`, `store.events`) hold the methods; rows come back as the
+frozen dataclasses of `store.models`; errors are the tree in `store.errors`.
 """
 
 from store.accounts import Accounts
@@ -12,6 +12,7 @@ from store.audit import Audit
 from store.broadcast import Broadcasts
 from store.directory import Directory
 from store.errors import Conflict, InvalidInput, NotFound, StoreError, StoreUnavailable
+from store.events import Events
 from store.inbox import Inbox
 from store.invoices import Invoices
 from store.models import (
@@ -37,6 +38,8 @@ from store.outbox import Outbox
 from store.routing import Applied, Routing
 from store.stats import Stats
 from store.store import Store
+from store.tokens import Tokens
+from store.webhooks import Webhooks
 
 __all__ = [
     "ALL_BUSINESSES",
@@ -51,6 +54,7 @@ __all__ = [
     "Code",
     "Conflict",
     "Directory",
+    "Events",
     "HistoryRow",
     "Inbox",
     "Incoming",
@@ -72,4 +76,6 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "Tokens",
+    "Webhooks",
 ]
