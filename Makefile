@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m smsd.demo
+	$(BIN)/smsd demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,16 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import (
-    DaemonProc,
-    Report,
-    TimedSim,
-    handset,
-    parse_args,
-    scratch_dir,
-    seed_db,
-    wait_until,
-)
+from benchmarks.common import Report, TimedSim, daemon_running, handset, parse_args, scratch_dir
+from smsd.testing import make_db, wait_until
 
 __all__ = ["main", "measure"]
 
@@ -41,12 +33,11 @@ def measure(count: int) -> Report:
     report = Report("burst", quick=count < 1000)
     with scratch_dir("burst") as tmp:
         db = tmp / "smsd.db"
-        seed_db(db)
+        make_db(db)
         sim = TimedSim("generic", noise=False, storage_size=count + 20)
         sim.start()
         try:
-            with DaemonProc(tmp, db, [sim.device_path]) as daemon:
-                daemon.start()
+            with daemon_running(tmp, db, [sim.device_path]) as daemon:
                 rss_start = daemon.rss_kb()
                 cpu_start = daemon.cpu()
                 figures = _burst(sim, db, count)

@@ -12,20 +12,17 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from modem.sim import SimModem
+from smsd.testing import DaemonProcess, notify_socket
 
 __all__ = [
     "RESULTS",
@@ -35,6 +32,7 @@ __all__ = [
     "Report",
     "TimedSim",
     "cpu_seconds",
+    "daemon_running",
     "handset",
     "machine",
     "median",
@@ -43,8 +41,6 @@ __all__ = [
     "proc_status_kb",
     "quiet_logs",
     "scratch_dir",
-    "seed_db",
-    "wait_until",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,18 +172,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str, poll: float = 0.01) -> Any:
-    """Poll ``predicate`` until truthy; raise TimeoutError at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(poll)  # a poll interval on a deadline, not synchronisation
-
-
 @contextmanager
 def scratch_dir(prefix: str) -> Iterator[Path]:
     """A temporary directory with a short path (unix socket paths are limited to 108 bytes)."""
@@ -220,50 +204,9 @@ class TimedSim(SimModem):
             self.cmgs_at.append(time.perf_counter())
 
 
-class DaemonProc:
-    """``python -m cli --db DB run --device ...`` as a child, with a systemd notify socket."""
-
-    def __init__(self, workdir: Path, db: Path, devices: list[str]) -> None:
-        self.workdir, self.db, self.devices = workdir, db, devices
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._sock_path = str(workdir / "notify.sock")
-        self._sock.bind(self._sock_path)
-        self.log_path = workdir / "daemon.log"
-
-    @property
-    def pid(self) -> int:
-        """The daemon's process id."""
-        assert self.proc is not None
-        return self.proc.pid
-
-    def start(self, ready_timeout: float = 60.0) -> float:
-        """Start the daemon, wait for READY=1; return the seconds it took."""
-        argv = [sys.executable, "-m", "cli", "--db", str(self.db), "run"]
-        for device in self.devices:
-            argv += ["--device", device]
-        env = {
-            **os.environ,
-            "SMSD_LOG_FORMAT": "json",
-            "PYTHONPATH": str(ROOT),
-            "NOTIFY_SOCKET": self._sock_path,
-        }
-        started = time.perf_counter()
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(argv, env=env, stdout=log, stderr=log, cwd=ROOT)
-        deadline = time.monotonic() + ready_timeout
-        while (left := deadline - time.monotonic()) > 0:
-            self._sock.settimeout(min(left, 1.0))
-            try:
-                data = self._sock.recv(65536)
-            except TimeoutError:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            if b"READY=1" in data.split(b"\n"):
-                return time.perf_counter() - started
-        tail = self.log_path.read_text(errors="replace")[-2000:]
-        raise RuntimeError(f"daemon not ready within {ready_timeout}s; log tail:\n{tail}")
+class DaemonProc(DaemonProcess):
+    """The harness's daemon (``smsd run``, READY over a notify socket) with what benchmarks
+    read from /proc: resident memory and CPU time."""
 
     def rss_kb(self) -> dict[str, int | None]:
         """VmRSS (now) and VmHWM (peak) of the daemon, in kB."""
@@ -274,42 +217,17 @@ class DaemonProc:
         """CPU seconds (user + system) the daemon has used so far."""
         return cpu_seconds(self.pid)
 
-    def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM and wait (SIGKILL if it does not stop); return the exit code."""
-        code: int | None = None
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                code = self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._sock.close()
-        return code
 
-    def __enter__(self) -> DaemonProc:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def seed_db(path: Path, known_people: tuple[str, ...] | list[str] = ()) -> None:
-    """A database with one business and its code PIZZA; ``known_people`` exist already."""
-    from datetime import UTC, datetime
-
-    from store.store import Store
-
-    store = Store.open(path)
-    try:
-        store.directory.add_business("Pizza Place")
-        store.directory.add_code("Pizza Place", "PIZZA", "Pizza: 2-for-1, show {user_code}")
-        now = datetime.now(UTC)
-        with store.transaction():
-            for phone in known_people:
-                store.directory.create_person(phone, now)
-    finally:
-        store.close()
+@contextmanager
+def daemon_running(workdir: Path, db: Path, devices: list[str]) -> Iterator[DaemonProc]:
+    """A started (READY) daemon, stopped with SIGTERM at the end (SIGKILL if it hangs)."""
+    with notify_socket(workdir) as listener:
+        daemon = DaemonProc(workdir, db, devices)
+        try:
+            daemon.start(listener)
+            yield daemon
+        finally:
+            daemon.stop()
 
 
 def handset(i: int) -> str:

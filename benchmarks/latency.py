@@ -13,17 +13,16 @@ from __future__ import annotations
 import sys
 
 from benchmarks.common import (
-    DaemonProc,
     Report,
     TimedSim,
+    daemon_running,
     handset,
     median,
     parse_args,
     percentile,
     scratch_dir,
-    seed_db,
-    wait_until,
 )
+from smsd.testing import make_db, wait_until
 
 __all__ = ["main", "measure"]
 
@@ -34,12 +33,12 @@ def measure(count: int) -> Report:
     senders = [handset(i + 1) for i in range(count)]
     with scratch_dir("latency") as tmp:
         db = tmp / "smsd.db"
-        seed_db(db, senders)
+        make_db(db, known_people=senders)
         sim = TimedSim("generic", noise=False, storage_size=50)
         sim.start()
         try:
-            with DaemonProc(tmp, db, [sim.device_path]) as daemon:
-                report.figures["daemon_start_s"] = round(daemon.start(), 3)
+            with daemon_running(tmp, db, [sim.device_path]) as daemon:
+                report.figures["daemon_start_s"] = round(daemon.ready_after or 0.0, 3)
                 latencies = _run(sim, senders)
         finally:
             sim.stop()

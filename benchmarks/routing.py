@@ -1,8 +1,8 @@
 """Routing + store in process (no modem): the store work of the daemon's ingest, per batch.
 
 Exactly the calls `smsd.ingest.Ingest.take_stored` makes after decoding the PDUs and before/after
-deleting them from the SIM: ``store.inbox.record_incoming_many`` (one transaction), then
-``store.inbox.release_locations`` and ``smsd.pipeline.process_many`` together (one transaction, a
+deleting them from the SIM: ``Store.record_incoming_many`` (one transaction), then
+``smsd.pipeline.Pipeline.route`` with the deleted copies to release (one transaction, a
 SAVEPOINT per message): two fsync'd commits per batch. Measured with batches of 1 (a lone
 ``+CMTI``: the per-message figure) and of 20 and 50
 (a sweep of a full SIM, or +CMTI that queued up: the per-burst figures). The database is a real
@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.common import Report, handset, median, parse_args, scratch_dir
-from smsd.pipeline import process_many
-from smsd.router import Rules
+from smsd.pipeline import DeletedCopies, Pipeline
+from smsd.settings import Rules
 from store import IncomingDraft
 from store.store import Store
 
@@ -102,7 +102,7 @@ def _traffic(count: int, returning: int, keywords: list[str]) -> list[tuple[str,
 
 def _run(store: Store, traffic: list[tuple[str, str]], batch: int) -> float:
     """Seconds for the daemon's store work on `traffic`, taken `batch` messages at a time."""
-    rules = Rules()
+    pipeline = Pipeline(store, Rules())
     started = time.perf_counter()
     for first in range(0, len(traffic), batch):
         now = datetime.now(UTC)
@@ -113,9 +113,8 @@ def _run(store: Store, traffic: list[tuple[str, str]], batch: int) -> float:
         ]  # fmt: skip
         ids = store.inbox.record_incoming_many(drafts)
         # (here the daemon deletes each copy from the SIM: AT+CMGD, no store work)
-        with store.transaction():  # as Ingest._release_and_route: one commit for both
-            store.inbox.release_locations("modem0", "SM", [d.storage_index for d in drafts])
-            routed = process_many(store, [i for i in ids if i is not None], now, rules)
+        deleted = DeletedCopies("modem0", "SM", tuple(d.storage_index for d in drafts))
+        routed = pipeline.route([i for i in ids if i is not None], release=deleted)
         assert len(routed.processed) == len(drafts)
     return time.perf_counter() - started
 
@@ -181,7 +180,7 @@ def _trim(text: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m benchmarks.routing [--quick]``."""
     args = parse_args(argv, __doc__ or "")
-    print("routing: record_incoming_many + release_locations + process_many, in process")
+    print("routing: record_incoming_many + Pipeline.route (release + route), in process")
     report = measure(1000, 1, 500) if args.quick else measure(5000, 3, 2000)
     report.save()
     for line in report.figures["profile_tottime"][:14]:

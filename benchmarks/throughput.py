@@ -14,15 +14,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from benchmarks.common import (
-    DaemonProc,
-    Report,
-    TimedSim,
-    handset,
-    parse_args,
-    scratch_dir,
-    seed_db,
-)
+from benchmarks.common import Report, TimedSim, daemon_running, handset, parse_args, scratch_dir
+from smsd.testing import make_db
 from store.store import Store
 
 __all__ = ["main", "measure", "run_modems"]
@@ -36,7 +29,7 @@ def run_modems(modems: int, window: float) -> dict[str, object]:
     per_modem_queue = int(window / CMGS_DELAY * 1.3) + 10
     with scratch_dir(f"tput{modems}") as tmp:
         db = tmp / "smsd.db"
-        seed_db(db)
+        make_db(db)
         store = Store.open(db)
         now = datetime.now(UTC)
         with store.transaction():
@@ -53,8 +46,7 @@ def run_modems(modems: int, window: float) -> dict[str, object]:
         for sim in sims:
             sim.start()
         try:
-            with DaemonProc(tmp, db, [s.device_path for s in sims]) as daemon:
-                daemon.start()
+            with daemon_running(tmp, db, [s.device_path for s in sims]) as daemon:
                 time.sleep(window + CMGS_DELAY * 2)  # the measurement window itself
                 cpu = daemon.cpu()
         finally:

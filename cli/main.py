@@ -28,6 +28,7 @@ COMMANDS = {
         " quiet hours.",
         "code": "Codes (keywords) that people text: add, list, pause.",
         "company": "Businesses: add, update, show and list them.",
+        "demo": "Show the gateway end to end on a simulated modem, in a temporary folder.",
         "disclose": "Export everything held on a person as JSON (a subject access request),"
         " audited.",
         "doctor": "Check an installation: config, database, device, modem, SIM, registration,"

@@ -8,7 +8,6 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from modem.settings import ModemSettings
-from modem.sim import SimModem
 from smsd.config import Config
 from smsd.daemon import Daemon, DaemonOptions
 from smsd.logs import configure_logging
@@ -83,6 +82,9 @@ def run(
     os.umask(0o077)
     sim = None
     if "sim" in devices:
+        # Only with --device sim: a daemon on real modems never loads the simulator (idle RSS).
+        from modem.sim import SimModem
+
         sim = SimModem(sim_profile, link=sim_link)
         path = sim.start()
         devices = tuple(path if d == "sim" else d for d in devices)

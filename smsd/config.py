@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from modem.settings import ModemSettings
 from smsd.config_values import (
@@ -36,7 +36,7 @@ from smsd.config_values import (
     log_format as format_value,
 )
 from smsd.errors import ConfigError
-from smsd.router import Rules
+from smsd.settings import RetryPolicy, Rules, WorkerTimers
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_PATH = Path("/etc/smsd/smsd.toml")
+_T = TypeVar("_T")
 _ALIASES = {"SMSD_DB": ("database", "path"), "SMSD_DEFAULT_REGION": ("gateway", "default_region")}
 
 
@@ -195,10 +196,8 @@ class Config:
             for m in self.modems
         ]
 
-    def retry_policy(self) -> Any:
+    def retry_policy(self) -> RetryPolicy:
         """The sender's `RetryPolicy` from [outgoing]."""
-        from smsd.sender import RetryPolicy  # deferred: the sender imports the modem layer
-
         out = self.outgoing
         return RetryPolicy(
             max_attempts=out.max_attempts,
@@ -208,10 +207,8 @@ class Config:
             status_reports=out.status_reports,
         )
 
-    def worker_timers(self) -> Any:
+    def worker_timers(self) -> WorkerTimers:
         """The modem worker's timers (no configuration keys yet: its defaults)."""
-        from smsd.worker import WorkerTimers  # deferred, as above
-
         return WorkerTimers()
 
 
@@ -277,7 +274,7 @@ _MODEM_SCHEMA: dict[str, Convert] = {
 }
 
 
-def _build(section: str, cls: type[Any], schema: Mapping[str, Convert], raw: Any) -> Any:
+def _build(section: str, cls: type[_T], schema: Mapping[str, Convert], raw: object) -> _T:
     if not isinstance(raw, dict):
         raise ConfigError(f"{section}: expected a table, got {raw!r}")
     unknown = sorted(set(raw) - set(schema))

@@ -22,9 +22,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import FrameType
-from typing import Any
 
 import structlog
 
@@ -32,10 +31,10 @@ from modem.settings import ModemSettings
 from smsd.diskguard import PageLimitKnob, StoreGuard
 from smsd.ingest import Ingest
 from smsd.notify import Notifier
-from smsd.numbers import normalize_sender
-from smsd.pipeline import process_expired_partials, process_many, process_unrouted
-from smsd.sender import RetryPolicy, Sender
-from smsd.worker import ModemWorker, WorkerTimers
+from smsd.pipeline import Pipeline
+from smsd.sender import Sender
+from smsd.settings import RetryPolicy, Rules, WorkerTimers
+from smsd.worker import ModemWorker
 from store.errors import StoreError
 from store.store import Store
 
@@ -51,7 +50,7 @@ class DaemonOptions:
 
     db_path: str
     modems: list[ModemSettings]
-    rules_loader: Callable[[], Any]
+    rules_loader: Callable[[], Rules]  # called at start and on SIGHUP
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timers: WorkerTimers = field(default_factory=WorkerTimers)
     partial_timeout: timedelta = timedelta(hours=1)
@@ -67,9 +66,15 @@ class Daemon:
         self.stop_event = threading.Event()
         self.reload_requested = threading.Event()
         self.store = Store.open(options.db_path)
-        self.rules = options.rules_loader()
+        self.pipeline = Pipeline(
+            self.store,
+            options.rules_loader(),
+            default_region=options.default_region,
+            partial_timeout=options.partial_timeout,
+            listener=self,
+        )
         self.sender = Sender(self.store.outbox, options.policy, healthy=self._healthy_modems)
-        self.ingest = Ingest(self.store, self._process, self.wake_all, self._normalize)
+        self.ingest = Ingest(self.store, self.pipeline)
         self.guard = StoreGuard()
         self.page_limit = PageLimitKnob.from_env(self.store)
         self.workers = [
@@ -89,18 +94,9 @@ class Daemon:
         self._alarm_shown = False
 
     # -- callbacks -------------------------------------------------------------------------
-    def _process(self, ids: list[int]) -> bool:
-        """Route stored messages in one transaction; True when any queued replies."""
-        return process_many(self.store, ids, datetime.now(UTC), self.rules).queued
-
-    def _normalize(self, raw: str, ton: int) -> tuple[str, str]:
-        address, kind = normalize_sender(
-            raw,
-            ton,
-            self.options.default_region,
-            short_code_max_len=getattr(self.rules, "short_code_max_len", 6),
-        )
-        return address, str(kind)
+    def replies_queued(self) -> None:
+        """The pipeline queued replies: wake every worker (`smsd.pipeline.QueueListener`)."""
+        self.wake_all()
 
     def _on_ready(self, name: str) -> None:
         with self._ready_lock:
@@ -133,7 +129,7 @@ class Daemon:
     def recover(self) -> None:
         """Finish what a crashed predecessor left: claimed sends and unrouted messages."""
         requeued = self.store.outbox.requeue_stale_claims()
-        reprocessed = process_unrouted(self.store, datetime.now(UTC), self.rules)
+        reprocessed = self.pipeline.route_left()
         log.info("daemon_recovered", requeued=requeued, reprocessed=len(reprocessed))
 
     def run(self) -> int:
@@ -181,29 +177,20 @@ class Daemon:
 
     def _route_leftovers(self) -> None:
         """Route messages committed while the store refused the routing transaction."""
-        if not self.ingest.unrouted.is_set():
+        if not self.pipeline.unrouted:
             return
-        self.ingest.unrouted.clear()
         try:
-            done = process_unrouted(self.store, datetime.now(UTC), self.rules)
+            done = self.pipeline.route_left()
         except StoreError as exc:
-            self.ingest.unrouted.set()
             log.warning("reroute_failed", error=str(exc))
             return
         log.info("messages_rerouted", count=len(done))
-        if done:
-            self.wake_all()
 
     def _expire_partials(self) -> None:
         try:
-            done = process_expired_partials(
-                self.store, datetime.now(UTC), self.rules, self.options.partial_timeout
-            )
+            self.pipeline.expire_partials()
         except StoreError as exc:
             log.warning("partials_not_expired", error=str(exc))
-            return
-        if done:
-            self.wake_all()
 
     def _report_status(self, previous: str) -> str:
         up = sum(1 for w in self.workers if w.healthy)
@@ -230,7 +217,7 @@ class Daemon:
         self.reload_requested.clear()
         self.notifier.reloading()
         try:
-            self.rules = self.options.rules_loader()
+            self.pipeline.reload(self.options.rules_loader())
             log.info("config_reloaded")
         except Exception as exc:
             log.error("config_reload_failed", error=str(exc))

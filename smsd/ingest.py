@@ -7,20 +7,20 @@ dropped.
 Group commit: what is waiting together — a sweep (``AT+CMGL=4`` lists them all) or several
 ``+CMTI`` queued while the worker was busy (each read with ``AT+CMGR`` first) — is recorded in
 ONE transaction, then each copy is deleted, the locations released in one transaction, and the
-batch routed in one more (a SAVEPOINT per message: `smsd.pipeline.process_many`). One fsync per
+batch routed in one more (a SAVEPOINT per message: `smsd.pipeline.Pipeline.route`). One fsync per
 step instead of per message, and still no delete before its commit.
 
+Routing, and normalising senders, go through the daemon's :class:`smsd.pipeline.Pipeline`.
 A store error before the commit leaves the batch on the SIM (the caller raises the store alarm
 and sweeps again later); a store error while routing, or a modem error while deleting, leaves
-committed messages in state 'new' and sets :attr:`Ingest.unrouted`, so the daemon routes them
+committed messages in state 'new' and marks the pipeline `unrouted`, so the daemon routes them
 once the store is back. A message whose routing raises anything else is rolled back alone and
-stays 'new' until `process_unrouted` at the next start.
+stays 'new' until `Pipeline.route_left` at the next start.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -30,7 +30,7 @@ from modem.at import Urc
 from modem.errors import PduError
 from modem.modem import Modem, StoredMessage
 from modem.pdu import SmsDeliver, SmsStatusReport, decode_pdu
-from store.errors import StoreError
+from smsd.pipeline import DeletedCopies, Pipeline
 from store.models import IncomingDraft
 from store.store import Store
 
@@ -58,21 +58,16 @@ class Ingest:
     def __init__(
         self,
         store: Store,
-        process: Callable[[list[int]], bool],
-        on_enqueued: Callable[[], None],
-        normalize: Callable[[str, int], tuple[str, str]],
+        pipeline: Pipeline,
         *,
         storage: str = "SM",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
-        self.normalize = normalize
+        self.pipeline = pipeline
         self.storage = storage
-        self.process = process
-        self.on_enqueued = on_enqueued
         self.clock = clock
         self.received = 0
-        self.unrouted = threading.Event()  # a committed message could not be routed yet
 
     def sweep(self, modem: Modem, modem_name: str) -> int:
         """Take every message in the modem's storage as one batch; return how many."""
@@ -109,7 +104,7 @@ class Ingest:
             for message in stored:
                 modem.delete_stored(message.index)  # after the commit; a crash: dedupe catches it
         except BaseException:
-            self.unrouted.set()  # committed, not routed: the daemon routes them meanwhile
+            self.pipeline.mark_unrouted()  # committed, not routed: the daemon routes them
             raise
         self._release_and_route(modem_name, [m.index for m in stored], ids)
 
@@ -127,25 +122,7 @@ class Ingest:
         the next start) and the next sweep releases keys of slots it finds empty.
         """
         storage = self.storage if any(i is not None for i in indexes) else None
-        try:
-            with self.store.transaction():
-                self.store.inbox.release_locations(modem_name, storage, indexes)
-                self._route(ids)
-        except StoreError:
-            self.unrouted.set()
-            raise
-
-    def _route(self, ids: list[int]) -> None:
-        """Route committed messages; on a store error leave them 'new' for the daemon."""
-        if not ids:
-            return
-        try:
-            queued = self.process(ids)
-        except StoreError:
-            self.unrouted.set()
-            raise
-        if queued:
-            self.on_enqueued()
+        self.pipeline.route(ids, release=DeletedCopies(modem_name, storage, tuple(indexes)))
 
     def _record_many(self, modem_name: str, copies: Sequence[tuple[int | None, str]]) -> list[int]:
         """Commit PDUs in one transaction; return the ids of the messages to route now."""
@@ -186,7 +163,7 @@ class Ingest:
     def _draft(
         self, modem_name: str, index: int | None, pdu: str, sms: SmsDeliver, now: datetime
     ) -> IncomingDraft:
-        sender, kind = self.normalize(sms.sender.number, sms.sender.ton)
+        sender, kind = self.pipeline.normalize_sender(sms.sender.number, sms.sender.ton)
         concat = sms.concat
         return IncomingDraft(
             sender=sender,
@@ -226,7 +203,9 @@ class Ingest:
         matched = self.store.outbox.match_status_report(
             modem=modem_name,
             mr=report.reference,
-            recipient=self.normalize(report.recipient.number, report.recipient.ton)[0],
+            recipient=self.pipeline.normalize_sender(report.recipient.number, report.recipient.ton)[
+                0
+            ],
             state=report.state,
             when=report.discharge,
             status=report.status,

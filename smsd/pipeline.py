@@ -1,22 +1,28 @@
 """Glue between the store and the router: load state, route, write the result at once.
 
-The daemon calls `process_many` after `store.inbox.record_incoming_many` (one message or a
-burst: one transaction, a SAVEPOINT per message), `process_expired_partials` from its
-housekeeping tick, and `process_unrouted` at start (messages recorded before a crash but
-not yet routed). Loading, routing and writing share one store transaction, so two threads
-handling messages from the same new number cannot both send a user code.
+:class:`Pipeline` is the one way in for the daemon, its ingest and the benchmarks: it holds the
+store, the current rules (replaced on SIGHUP) and whether committed messages still wait for
+routing, and names what can be done: route these ids (`Pipeline.route`, after
+`record_incoming_many`: one transaction, a SAVEPOINT per message), route what is left
+(`Pipeline.route_left`: at start, and once the store takes writes again), expire partial
+multipart messages (`Pipeline.expire_partials`) and normalise a sender
+(`Pipeline.normalize_sender`). The functions below are its steps.
+
+Loading, routing and writing share one store transaction, so two threads handling messages
+from the same new number cannot both send a user code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import cast, get_args
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, cast, get_args
 
 import structlog
 
-from smsd.numbers import SenderKind
+from smsd.numbers import SenderKind, normalize_sender
 from smsd.router import (
     ALL,
     Action,
@@ -28,15 +34,19 @@ from smsd.router import (
     OptOut,
     RecordRequest,
     Reply,
-    Rules,
     State,
     lookup_word,
     route,
 )
+from smsd.settings import Rules
 from store import Incoming, OptinDraft, Plan, ReplyDraft, RequestDraft, Store, StoreUnavailable
+from store.errors import StoreError
 
 __all__ = [
+    "DeletedCopies",
+    "Pipeline",
     "Processed",
+    "QueueListener",
     "Routed",
     "load_state",
     "plan_from",
@@ -231,3 +241,111 @@ def process_unrouted(store: Store, now: datetime, rules: Rules) -> list[Processe
     """Route every message recorded but not routed yet (after a crash), oldest first."""
     done = (process_incoming(store, i, now, rules) for i in store.inbox.unrouted())
     return [p for p in done if p is not None]
+
+
+class QueueListener(Protocol):
+    """Told when routing queued replies (the daemon wakes its modem workers)."""
+
+    def replies_queued(self) -> None:
+        """Replies were committed to the outbox."""
+
+
+@dataclass(frozen=True)
+class DeletedCopies:
+    """Copies just deleted from a modem (or acknowledged): their dedupe keys are released."""
+
+    modem: str
+    storage: str | None  # None for messages delivered directly (+CMT), never stored
+    indexes: tuple[int | None, ...]
+
+
+class Pipeline:
+    """Routing as one object: the store, the current rules, and what still waits for routing.
+
+    Used from the workers' threads and the daemon's main thread; `reload` swaps the rules in
+    one assignment, so a message is routed with either the old rules or the new ones.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        rules: Rules,
+        *,
+        default_region: str = "GB",
+        partial_timeout: timedelta = timedelta(hours=1),
+        listener: QueueListener | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self._rules = rules
+        self.default_region = default_region
+        self.partial_timeout = partial_timeout
+        self.listener = listener
+        self.clock = clock
+        self._unrouted = threading.Event()
+
+    @property
+    def rules(self) -> Rules:
+        """The rules messages are routed with now."""
+        return self._rules
+
+    def reload(self, rules: Rules) -> None:
+        """Route with `rules` from now on (SIGHUP)."""
+        self._rules = rules
+
+    @property
+    def unrouted(self) -> bool:
+        """Whether committed messages wait for routing (the store refused it): `route_left`."""
+        return self._unrouted.is_set()
+
+    def mark_unrouted(self) -> None:
+        """Committed messages could not be routed yet (a store or modem error after the commit)."""
+        self._unrouted.set()
+
+    def normalize_sender(self, raw: str, ton: int | None) -> tuple[str, SenderKind]:
+        """(address, kind) of a sender or recipient as a PDU gives it: E.164 for numbers."""
+        return normalize_sender(
+            raw, ton, self.default_region, short_code_max_len=self._rules.short_code_max_len
+        )
+
+    def route(self, ids: Sequence[int], *, release: DeletedCopies | None = None) -> Routed:
+        """Route stored messages in ONE commit (see `process_many`); with `release`, the
+        deleted copies' keys are released in that same commit (one fsync for both).
+
+        A `StoreError` leaves the messages 'new' and `unrouted` set, and is raised.
+        """
+        try:
+            with self.store.transaction():
+                if release is not None:
+                    self.store.inbox.release_locations(
+                        release.modem, release.storage, release.indexes
+                    )
+                routed = process_many(self.store, ids, self.clock(), self._rules)
+        except StoreError:
+            self.mark_unrouted()
+            raise
+        self._notify(routed.processed)
+        return routed
+
+    def route_left(self) -> list[Processed]:
+        """Route every message recorded but not routed yet, oldest first (after a crash, or
+        once the store takes writes again); `StoreError` sets `unrouted` again and is raised."""
+        self._unrouted.clear()
+        try:
+            done = process_unrouted(self.store, self.clock(), self._rules)
+        except StoreError:
+            self.mark_unrouted()
+            raise
+        self._notify(done)
+        return done
+
+    def expire_partials(self) -> list[Processed]:
+        """Route multipart messages whose parts stopped arriving `partial_timeout` ago, as
+        they are."""
+        done = process_expired_partials(self.store, self.clock(), self._rules, self.partial_timeout)
+        self._notify(done)
+        return done
+
+    def _notify(self, done: Sequence[Processed]) -> None:
+        if self.listener is not None and any(p.outgoing_ids for p in done):
+            self.listener.replies_queued()

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from smsd.numbers import SenderKind
+from smsd.settings import Rules
 from store.models import Code, OutgoingKind, Person
 
 __all__ = [
@@ -87,33 +88,6 @@ class State:
     recent_texts: tuple[str, ...] = ()  # earlier texts from this number within the loop window
     loop_marked: bool = False  # a loop was already flagged within the window
     own_number: bool = False
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Settings from the configuration; texts may use {gateway} and {contact}."""
-
-    gateway_name: str = "smsactive"
-    contact: str = ""
-    help_text: str = (
-        "{gateway}: text a business's code to get its reply. Help: {contact}. "
-        "Msg & data rates may apply. Text STOP to stop all messages, STOP <CODE> for one."
-    )
-    user_code_text: str = (
-        "{gateway}: welcome! Your personal code is {user_code}. "
-        "Businesses see this code, never your number."
-    )
-    unknown_text: str = "{gateway}: we don't know that code. Text HELP for help."
-    stop_all_text: str = (
-        "{gateway}: you will get no more messages. Text START to opt back in. Help: {contact}"
-    )
-    stop_one_text: str = "{gateway}: no more messages from {business}. Text {code} to opt back in."
-    start_text: str = "{gateway}: you are opted back in. Text STOP to opt out."
-    own_number: str | None = None
-    replies_per_hour: int = 10
-    short_code_max_len: int = 6
-    loop_threshold: int = 3
-    loop_window: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,8 @@ store alarm (:mod:`smsd.diskguard`).
 
 from __future__ import annotations
 
-import random
 import threading
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -27,10 +25,11 @@ import structlog
 from modem.errors import AtError, CmsError, ModemTimeout, PduError, PortClosed
 from modem.modem import Modem
 from modem.pdu import encode_submit
+from smsd.settings import RetryPolicy
 from store.errors import StoreError
 from store.outbox import Outbox
 
-__all__ = ["PERMANENT_CMS", "RetryPolicy", "Sender"]
+__all__ = ["PERMANENT_CMS", "Sender"]
 
 log = structlog.get_logger()
 
@@ -38,22 +37,6 @@ log = structlog.get_logger()
 PERMANENT_CMS = frozenset(
     {1, 8, 10, 21, 27, 28, 29, 30, 38, 50, 96, 97, 98, 99, 111, 127, 304, 305}
 )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard we try before giving up on an outgoing message."""
-
-    max_attempts: int = 8
-    backoff_base_s: float = 5.0
-    backoff_max_s: float = 900.0
-    validity: timedelta = timedelta(hours=24)
-    status_reports: bool = True
-
-    def delay(self, attempts: int) -> float:
-        """Exponential back-off with full jitter in [0.5, 1.0] of the step."""
-        step = min(self.backoff_base_s * 2.0 ** max(attempts - 1, 0), self.backoff_max_s)
-        return step * random.uniform(0.5, 1.0)
 
 
 class Sender:

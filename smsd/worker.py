@@ -29,7 +29,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,24 +42,16 @@ from modem.settings import ModemSettings
 from smsd.diskguard import StoreGuard
 from smsd.ingest import Ingest
 from smsd.sender import Sender
+from smsd.settings import WorkerTimers
 from store.errors import StoreError
 
-__all__ = ["ModemWorker", "WorkerTimers"]
+__all__ = ["ModemWorker"]
 
 log = structlog.get_logger()
 _WAKE = object()
 # Lines a modem prints only after power-up. Not Huawei's ^BOOT: it repeats as a keep-alive.
 _REBOOT_URCS = frozenset({"RDY", "SMS Ready", "Call Ready"})
 _ALARM_SWEEP_S = 2.0  # after a URC ignored during a store alarm
-
-
-@dataclass(frozen=True)
-class WorkerTimers:
-    """How often the worker does its slow chores (seconds)."""
-
-    sweep_interval: float = 600.0
-    backoff_initial: float = 1.0
-    backoff_max: float = 60.0
 
 
 class ModemWorker:

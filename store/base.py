@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-import sqlite_utils
 import structlog
 
+from store.connection import Database
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 from store.migrations import run_migrations
 
@@ -96,11 +96,11 @@ def fetch_rows(store: StoreBase, sql: str, params: Sequence[Any] = ()) -> list[d
 class StoreBase:
     """Connection owner: open, close, `transaction()`, `savepoint()`, `backup()`."""
 
-    db: sqlite_utils.Database
+    db: Database
     path: Path
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.db = sqlite_utils.Database(conn)
+        self.db = Database(conn)
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
@@ -147,7 +147,7 @@ class StoreBase:
         self.close()
 
     @contextlib.contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[sqlite_utils.Database]:
+    def transaction(self, *, write: bool = True) -> Iterator[Database]:
         """Hold the lock and one SQLite transaction; nested calls join the outer one.
 
         `write=True` takes the write lock at once (`BEGIN IMMEDIATE`) so a read-then-write
@@ -180,7 +180,7 @@ class StoreBase:
                 self._depth = 0
 
     @contextlib.contextmanager
-    def savepoint(self) -> Iterator[sqlite_utils.Database]:
+    def savepoint(self) -> Iterator[Database]:
         """A SAVEPOINT inside the current (or a new) transaction: if the block raises, only
         its own writes are undone and the exception goes on; the outer transaction stays open.
 

@@ -12,9 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 from store.errors import InvalidInput
 
 __all__ = [
@@ -53,6 +50,10 @@ def use_parameters(params: HashParameters) -> None:
 
 
 def _current() -> Any:
+    # argon2-cffi (and cffi) load on the first hash: the daemon, which never hashes, and
+    # commands that do not touch passwords never pay for them.
+    from argon2 import PasswordHasher, Type
+
     global _hasher
     if _hasher is None:
         _hasher = PasswordHasher(
@@ -82,6 +83,8 @@ def verify_password(stored_hash: str | None, password: str) -> tuple[bool, str |
     """(matches, new hash to store or None); a missing or corrupt hash never matches."""
     if not stored_hash:
         return False, None
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     hasher = _current()
     try:
         hasher.verify(stored_hash, password)

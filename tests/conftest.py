@@ -58,6 +58,6 @@ def fast_hashes() -> Iterator[None]:
 def _no_leftover_daemons() -> Iterator[None]:
     """Whatever a test does, no daemon subprocess it started survives it."""
     yield
-    from daemonproc import kill_leftovers
+    from smsd.testing import kill_leftovers
 
     kill_leftovers()

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from webkit import serving
 
 from smsd.integrations.api import Api
 from smsd.integrations.app import create_app
 from smsd.integrations.openapi import document
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
+from smsd.testing import serving
 from store.store import Store
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -8,18 +8,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from daemonproc import DaemonProcess, wait_until
-from gatewaykit import StatementLog, make_db, rows, texts_to
-from notifysock import notify_socket
 
 from modem.at import Urc
 from modem.modem import Modem
 from modem.settings import ModemSettings
 from modem.sim import SimModem
 from smsd.ingest import Ingest
-from smsd.numbers import normalize_sender
-from smsd.pipeline import process_many, process_unrouted
-from smsd.router import Rules
+from smsd.pipeline import Pipeline, process_many, process_unrouted
+from smsd.settings import Rules
+from smsd.testing import (
+    DaemonProcess,
+    StatementLog,
+    make_db,
+    notify_socket,
+    rows,
+    texts_to,
+    wait_until,
+)
 from store import IncomingDraft, InvalidInput, Store
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -29,11 +34,6 @@ RULES = Rules()
 def number(i: int) -> str:
     """The i-th handset of a burst."""
     return f"+44770092{i:04d}"
-
-
-def _normalize(raw: str, ton: int) -> tuple[str, str]:
-    address, kind = normalize_sender(raw, ton, "GB")
-    return address, str(kind)
 
 
 @pytest.fixture
@@ -85,12 +85,8 @@ def open_modem(sim: SimModem, on_urc: Callable[[Urc], None] | None = None) -> It
 
 
 def _ingest(store: Store) -> Ingest:
-    """An Ingest wired as the daemon wires it: route with `process_many`."""
-
-    def route(ids: list[int]) -> bool:
-        return process_many(store, ids, datetime.now(UTC), RULES).queued
-
-    return Ingest(store, route, lambda: None, _normalize)
+    """An Ingest wired as the daemon wires it: routing through a `Pipeline`."""
+    return Ingest(store, Pipeline(store, RULES))
 
 
 def _check_one_batch(store: Store, statements: list[str], count: int) -> None:

@@ -1,30 +1,25 @@
-"""``make demo`` and the ``smsd sim`` commands, run as a person would run them."""
+"""``make demo`` (``smsd demo``) and the ``smsd sim`` commands, run as a person would run them."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from daemonproc import ROOT
 
 from cli.main import cli
 from modem.sim import SimModem
+from smsd.testing import smsd_command
 
 
 def test_demo_shows_code_and_reply() -> None:
     """The demo prints the handset's user code, the reply, and a history by user code."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "smsd.demo"],
-        cwd=ROOT,
-        env=env,
+        [*smsd_command(), "demo"],
         capture_output=True,
         text=True,
         timeout=120,

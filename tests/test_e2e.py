@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from daemonproc import DaemonProcess, running_daemon, wait_until
-from gatewaykit import make_db, rows, texts_to
-from notifysock import notify_socket
 
 from modem.sim import SimModem
+from smsd.testing import (
+    DaemonProcess,
+    make_db,
+    notify_socket,
+    rows,
+    running_daemon,
+    texts_to,
+    wait_until,
+)
 
 HANDSET = "+447700900123"
 # Status reports move rows on from 'sent' to 'delivered' at any moment: count both.

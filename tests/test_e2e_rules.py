@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemonproc import ROOT, DaemonProcess, running_daemon, wait_until
-from gatewaykit import make_db, texts_to
 
 from modem.sim import SimModem
+from smsd.testing import DaemonProcess, make_db, running_daemon, texts_to, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ALICE, BOB, CAROL = "+447700900001", "+447700900002", "+447700900003"
 
@@ -38,6 +39,9 @@ def config(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     return path
 
 
+NEW = "SELECT count(*) FROM incoming WHERE state = 'new'"
+
+
 def count(db: Path, sql: str) -> int:
     """One integer from the SQLite file."""
     with sqlite3.connect(db) as conn:
@@ -50,6 +54,8 @@ def converse(sim: SimModem, db: Path, number: str, text: str, expect: int) -> li
     incoming = count(db, "SELECT count(*) FROM incoming")
     sim.deliver(number, text)
     wait_until(lambda: count(db, "SELECT count(*) FROM incoming") > incoming, what="stored")
+    # Stored and routed are two commits (the SIM copy is deleted between them): wait for both.
+    wait_until(lambda: count(db, NEW) == 0, what="routed")
     wait_until(
         lambda: (
             count(db, "SELECT count(*) FROM outgoing WHERE state IN ('queued', 'sending')") == 0

@@ -6,11 +6,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from daemonproc import DaemonProcess, running_daemon, wait_until
-from gatewaykit import make_db, rows, texts_to, write_config
-from notifysock import notify_socket
 
 from modem.sim import SimModem
+from smsd.testing import (
+    DaemonProcess,
+    make_db,
+    notify_socket,
+    rows,
+    running_daemon,
+    texts_to,
+    wait_until,
+    write_config,
+)
 
 HANDSET = "+447700900123"
 SENT = "SELECT count(*) FROM outgoing WHERE state = 'sent'"

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from modem.at import NEED_DATA, AtParser, Final, Garbage, Info, Prompt, Urc
 from modem.pdu import Concat, encode_deliver, encode_status_report
 from smsd.ingest import Ingest
-from smsd.numbers import normalize_sender
+from smsd.pipeline import Pipeline
+from smsd.settings import Rules
 from store.store import Store
 
 SCTS = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -53,16 +54,11 @@ def mutated_pdus(draw: st.DrawFn) -> str:
     return bytes(raw).hex().upper()
 
 
-def _normalize(raw: str, ton: int) -> tuple[str, str]:
-    address, kind = normalize_sender(raw, ton, "GB")
-    return address, str(kind)
-
-
 def _check_ingest(pdus: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "fuzz.db"
         store = Store.open(db)
-        ingest = Ingest(store, lambda _ids: False, lambda: None, _normalize)
+        ingest = Ingest(store, Pipeline(store, Rules()))
         half = len(pdus) // 2
         for index, pdu in enumerate(pdus[:half]):
             ingest._record_many("modem0", [(index, pdu)])  # one +CMTI: between CMGR and CMGD

@@ -9,10 +9,10 @@ from contextlib import redirect_stderr
 from pathlib import Path
 
 import structlog
-from daemonproc import running_daemon, wait_until
 
 from modem.sim import SimModem
 from smsd.logs import configure_logging
+from smsd.testing import running_daemon, wait_until
 from store.store import Store
 
 SECRET_TEXT = "PIZZA margherita please"

@@ -9,11 +9,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from daemonproc import ROOT, running_daemon, wait_until
-from gatewaykit import make_db, rows, sent_by, write_config
-
 from modem.sim import SimModem
+from smsd.testing import make_db, rows, running_daemon, sent_by, wait_until, write_config
 from store.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SENT = "SELECT count(*) FROM outgoing WHERE state = 'sent'"
 

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from notifysock import notify_socket
 from structlog.testing import capture_logs
 
 from smsd.notify import Notifier
+from smsd.testing import notify_socket
 
 NotifierFactory = Callable[[Mapping[str, str]], Notifier]
 

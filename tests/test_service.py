@@ -8,11 +8,10 @@ import signal
 import subprocess
 from pathlib import Path
 
-from daemonproc import ROOT, wait_until
-from gatewaykit import make_db, texts_to, write_config
-from notifysock import notify_socket
-
 from modem.sim import SimModem
+from smsd.testing import make_db, notify_socket, texts_to, wait_until, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 UNIT = ROOT / "systemd" / "smsd.service"
 HANDSET = "+447700900123"

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from daemonproc import DaemonProcess, wait_until
-from gatewaykit import make_db, rows, write_config
-from notifysock import notify_socket
 
 from modem.sim import SimModem
+from smsd.testing import DaemonProcess, make_db, notify_socket, rows, wait_until, write_config
 
 
 @dataclass

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from gatewaykit import StatementLog
 
 from cli.main import cli
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
+from smsd.testing import StatementLog
 from store import HistoryRow, Store
 from store.business_view import BUSINESS_VIEWS, DIMENSIONS, BusinessView, CodeCount
 from store.stats import _to_suppress, suppress

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemonproc import wait_until
-from webkit import Receiver, serving
 
 from smsd.integrations.app import create_app
 from smsd.integrations.delivery import next_attempt
 from smsd.integrations.settings import IntegrationSettings
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
+from smsd.testing import Receiver, serving, wait_until
 from store.events import Delivery, emit
 from store.store import Store
 
@@ -204,7 +203,7 @@ def test_back_off_meets_the_schedule() -> None:
 
 def test_unreachable_receiver_records_the_error_and_stays_pending(db: Path) -> None:
     """A refused connection is a failed attempt with its reason; the delivery stays pending."""
-    from webkit import free_socket
+    from smsd.testing import free_socket
 
     sock = free_socket()  # bound, never listening: connections are refused
     try:

@@ -6,11 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from daemonproc import running_daemon, wait_until
-from gatewaykit import make_db, rows
-from webkit import Receiver, WebProcess
-
 from modem.sim import SimModem
+from smsd.testing import Receiver, WebProcess, make_db, rows, running_daemon, wait_until
 from store.store import Store
 
 FAST = {

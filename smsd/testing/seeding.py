@@ -1,9 +1,12 @@
-"""Shared pieces for the daemon fault, multi-modem, service and soak tests."""
+"""Seeding a database, writing a config, and reading what came out (the SQLite file as an
+auditor reads it, what the simulated network delivered)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from modem.sim import SimModem
@@ -17,15 +20,23 @@ def make_db(
     *,
     pizza_reply: str = "Pizza: 2-for-1, show {user_code}",
     with_coffee: bool = False,
+    known_people: Sequence[str] = (),
 ) -> Path:
-    """A database with the business Pizza Place and its code PIZZA (and Coffee Corner/COFFEE)."""
+    """A database with the business Pizza Place and its code PIZZA (and Coffee Corner/COFFEE);
+    the numbers in ``known_people`` have texted before (they have their user codes)."""
     store = Store.open(path)
-    store.directory.add_business("Pizza Place")
-    store.directory.add_code("Pizza Place", "PIZZA", pizza_reply)
-    if with_coffee:
-        store.directory.add_business("Coffee Corner")
-        store.directory.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
-    store.close()
+    try:
+        store.directory.add_business("Pizza Place")
+        store.directory.add_code("Pizza Place", "PIZZA", pizza_reply)
+        if with_coffee:
+            store.directory.add_business("Coffee Corner")
+            store.directory.add_code("Coffee Corner", "COFFEE", "Coffee: 5th cup free")
+        now = datetime.now(UTC)
+        with store.transaction():
+            for phone in known_people:
+                store.directory.create_person(phone, now)
+    finally:
+        store.close()
     return path
 
 

@@ -1,4 +1,4 @@
-"""A fake systemd notify socket for tests: a real AF_UNIX datagram socket that collects messages.
+"""A systemd notify socket for tests: a real AF_UNIX datagram socket that collects messages.
 
 Usage::
 
