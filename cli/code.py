@@ -1,4 +1,9 @@
-"""``smsd code``: the codes (keywords) people text, per business; add, list, pause."""
+"""``smsd code``: the codes (keywords) people text, per business; add, update, remove, list, pause.
+
+Reply texts are checked when saved: an unknown or unclosed placeholder (``{usercode}``,
+``{user_code``) is refused with one line naming the field. A removed code is retired, never
+deleted: its keyword stays taken so no other business receives texts meant for it.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,17 @@ from datetime import UTC, datetime
 import click
 
 from cli.context import Context, command_edge, pass_ctx
+from cli.operator import operator_name
 from cli.output import echo_json, echo_table
+from smsd.templates import REPLY_FIELDS, check
+from store.code_admin import KEEP, Keep
 
 __all__ = ["code"]
 
 
 @click.group()
 def code() -> None:
-    """Codes (keywords) that people text: add, list, pause.
+    """Codes (keywords) that people text: add, update, remove, list, pause.
 
     \b
     Example:
@@ -56,6 +64,7 @@ def code_add(
     ends_at = None if ends is None else ends.replace(tzinfo=UTC)
     if starts_at and ends_at and ends_at <= starts_at:
         raise click.BadParameter("--ends must be after --starts", param_hint="--ends")
+    check("reply", reply, REPLY_FIELDS)
     added = ctx.store().directory.add_code(
         company_name, keyword, reply, description, aliases, starts_at=starts_at, ends_at=ends_at
     )
@@ -104,3 +113,73 @@ def code_pause(ctx: Context, keyword: str, resume: bool) -> None:
     """
     changed = ctx.store().directory.set_code_paused(keyword, not resume)
     click.echo(f"code {changed.keyword} {'paused' if changed.paused else 'active'}")
+
+
+@code.command("update")
+@click.argument("keyword", metavar="CODE")
+@click.option("--reply", help="New reply text; {user_code}, {business}, {code} are filled in.")
+@click.option("--description", help='New description ("" clears it).')
+@click.option("--alias", "aliases", multiple=True, help="Replace the aliases with these.")
+@click.option("--no-aliases", is_flag=True, help="Remove every alias.")
+@click.option("--starts", type=click.DateTime(), help="Active from this date/time (UTC).")
+@click.option("--ends", type=click.DateTime(), help="Active until this date/time (UTC).")
+@click.option("--no-dates", is_flag=True, help="Clear --starts and --ends.")
+@pass_ctx
+@command_edge
+def code_update(
+    ctx: Context, keyword: str, reply: str | None, description: str | None,
+    aliases: tuple[str, ...], no_aliases: bool, starts: datetime | None, ends: datetime | None,
+    no_dates: bool,
+) -> None:  # fmt: skip
+    """Change CODE's reply, description, aliases or dates (only the options given).
+
+    \b
+    Example:
+      smsd code update PIZZA --reply "3-for-2 today, show {user_code}" --alias PIE --alias PIZZAS
+    """
+    if reply is not None:
+        check("reply", reply, REPLY_FIELDS)
+    if no_dates and (starts or ends):
+        raise click.BadParameter("--no-dates with --starts/--ends", param_hint="--no-dates")
+    new_aliases: tuple[str, ...] | Keep = () if no_aliases else (aliases or KEEP)
+    starts_at: datetime | Keep | None = None if no_dates else KEEP
+    ends_at: datetime | Keep | None = None if no_dates else KEEP
+    if starts is not None:
+        starts_at = starts.replace(tzinfo=UTC)
+    if ends is not None:
+        ends_at = ends.replace(tzinfo=UTC)
+    store = ctx.store()
+    store.code_admin.update(
+        keyword,
+        reply=KEEP if reply is None else reply,
+        description=KEEP if description is None else (description or None),
+        aliases=new_aliases,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    changed = store.directory.get_code(keyword)
+    click.echo(f"updated code {changed.keyword}")
+
+
+@code.command("remove")
+@click.argument("keyword", metavar="CODE")
+@click.option("--reason", help="Why (kept in the audit trail).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+@command_edge
+def code_remove(ctx: Context, keyword: str, reason: str | None, yes: bool) -> None:
+    """Retire CODE for good: it stops answering and its keyword is never given to another business.
+
+    \b
+    Example:
+      smsd code remove XMAS --reason "campaign over" --yes
+    """
+    store = ctx.store()
+    found = store.directory.get_code(keyword)
+    if not yes:
+        click.confirm(f"Retire {found.keyword} of {found.business_name} for good?", abort=True)
+    with store.transaction():
+        store.code_admin.retire(found.keyword, now=datetime.now(UTC), actor=operator_name(),
+                                reason=reason)  # fmt: skip
+        store.audit.record_audit(operator_name(), "code_remove", found.keyword, reason)
+    click.echo(f"retired code {found.keyword}")

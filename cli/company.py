@@ -74,6 +74,15 @@ def company_add(
     "modem_name",
     help='Send this business\'s messages through this [[modems]] name while it is up ("" clears).',
 )
+@click.option(
+    "--double-opt-in/--single-opt-in",
+    "double_opt_in",
+    default=None,
+    help="A first code text is answered 'reply YES to confirm'; only YES opts in.",
+)
+@click.option(
+    "--frequency", help='Stated message frequency, e.g. "Up to 4 msgs/month" ("" resets).'
+)
 @pass_ctx
 @command_edge
 def company_update(
@@ -84,14 +93,17 @@ def company_update(
     password_stdin: bool,
     ask_password: bool,
     modem_name: str | None,
+    double_opt_in: bool | None,
+    frequency: str | None,
     **fields: str | None,
 ) -> None:
-    """Change a business's contact details, sector, daily cap, password or preferred modem.
+    """Change a business's details, daily cap, password, preferred modem or consent policy.
 
     \b
     Example:
       smsd company update "Pizza Place" --email orders@pizza.example --daily-cap 500
       smsd company update "Pizza Place" --modem modem1
+      smsd company update "Pizza Place" --double-opt-in --frequency "Up to 4 msgs/month"
     """
     password = read_password(password_stdin, ask_password)
     changes = {k: v for k, v in fields.items() if v is not None}
@@ -102,6 +114,11 @@ def company_update(
         )
         if modem_name is not None:
             store.modems.set_business_modem(name, modem_name.strip() or None)
+        if double_opt_in is not None or frequency is not None:
+            store.consent.set_policy(
+                profile.id, double_opt_in=double_opt_in,
+                frequency=None if frequency is None else frequency.strip(),
+            )  # fmt: skip
     click.echo(f"updated business {profile.name!r}")
 
 

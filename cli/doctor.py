@@ -35,6 +35,14 @@ def _check_config(ctx: Context) -> tuple[Check, Config | None]:
     return Check("config", True, ctx.config_path or "defaults / $SMSD_CONFIG"), config
 
 
+def _check_contact(config: Config) -> Check:
+    """HELP and opt-out replies must tell people how to reach a human (CTIA, carriers)."""
+    contact = config.gateway.contact
+    if not contact:
+        return Check("contact", False, "[gateway] contact is unset: HELP replies need one")
+    return Check("contact", True, contact)
+
+
 def _check_database(ctx: Context) -> Check:
     try:
         store = ctx.store()
@@ -85,6 +93,8 @@ def _check_modem(settings: ModemSettings) -> list[Check]:
 def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     """Check an installation: config, database, device, modem, SIM, registration, signal.
 
+    Also fails while ``[gateway] contact`` is unset (HELP replies must carry a contact).
+
     Run it with the daemon stopped (the modem port is exclusive). Exit code 0 when every
     check passes, 1 when a check fails, 3 when the modem cannot be reached.
 
@@ -95,6 +105,7 @@ def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     config_check, config = _check_config(ctx)
     checks = [config_check]
     if config is not None:
+        checks.append(_check_contact(config))
         checks.append(_check_database(ctx))
         for settings in modem_settings(ctx, device, None):
             checks.extend(_check_modem(settings))

@@ -26,8 +26,10 @@ COMMANDS = {
         "backup": "Copy the live database to a new file PATH (0600), consistently, while it runs.",
         "broadcast": "Queue TEXT to every person opted in to COMPANY, within its daily cap and"
         " quiet hours.",
-        "code": "Codes (keywords) that people text: add, list, pause.",
+        "code": "Codes (keywords) that people text: add, update, remove, list, pause.",
         "company": "Businesses: add, update, show and list them.",
+        "consent": "Consent records: export every opt-in and opt-out, as a regulator would ask"
+        " for them.",
         "demo": "Show the gateway end to end on a simulated modem, in a temporary folder.",
         "disclose": "Export everything held on a person as JSON (a subject access request),"
         " audited.",
@@ -40,6 +42,7 @@ COMMANDS = {
         "metrics": "Messages, outbox, modems, route latency and webhooks in the Prometheus text"
         " format.",
         "modem": "The GSM modem: status and signal.",
+        "poll": "Polls by keyword: create, results, close.",
         "outbox": "Outgoing messages, newest first; `outbox retry ID` requeues a failed one.",
         "run": "Run the gateway daemon until SIGTERM.",
         "send": "Queue TEXT to NUMBER (normalised to E.164); the daemon sends it within a second.",

@@ -96,6 +96,8 @@ def run(
         timers=config.worker_timers(),
         partial_timeout=config.partial_timeout,
         default_region=config.gateway.default_region,
+        broadcast=config.broadcast_policy(),
+        broadcast_loader=lambda: ctx.config().broadcast_policy(),
     )
     if not options.modems:
         raise click.UsageError("no modem: give --device or [[modems]] in the config")

@@ -1,7 +1,9 @@
 """``smsd send``: queue one message to a number; the running daemon sends it.
 
 The daemon notices new rows through ``PRAGMA data_version``, so nothing else is needed here.
-This is the command scripts call in a loop: keep its imports to what it uses.
+A number that opted out is refused unless ``--force`` (audited); texts over ``[outgoing]
+max_parts`` are refused. This is the command scripts call in a loop: keep its imports to what
+it uses.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.lookup import e164
+from cli.operator import operator_name
+from smsd.operator import check_parts, check_recipient
 
 __all__ = ["send"]
 
@@ -19,9 +23,10 @@ __all__ = ["send"]
 @click.command()
 @click.argument("number")
 @click.argument("text")
+@click.option("--force", is_flag=True, help="Send even though the number opted out (audited).")
 @pass_ctx
 @command_edge
-def send(ctx: Context, number: str, text: str) -> None:
+def send(ctx: Context, number: str, text: str, force: bool) -> None:
     """Queue TEXT to NUMBER (normalised to E.164); the daemon sends it within a second.
 
     \b
@@ -29,5 +34,12 @@ def send(ctx: Context, number: str, text: str) -> None:
       smsd send "07700 900123" "Your table is ready"
     """
     recipient = e164(ctx, number)
-    new_id = ctx.store().broadcasts.queue_manual(recipient, text, now=datetime.now(UTC))
-    click.echo(f"queued message {new_id} to {recipient}")
+    parts = check_parts(text, ctx.config().outgoing.max_parts)
+    store = ctx.store()
+    with store.transaction():
+        if check_recipient(store, recipient, force=force):
+            person = store.directory.find_person(recipient)
+            subject = person.user_code if person is not None else "unregistered number"
+            store.audit.record_audit(operator_name(), "send_forced", subject, "opted out")
+        new_id = store.broadcasts.queue_manual(recipient, text, now=datetime.now(UTC))
+    click.echo(f"queued message {new_id} to {recipient} ({parts} part{'s' if parts > 1 else ''})")

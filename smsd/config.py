@@ -19,6 +19,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from modem.settings import ModemSettings
+from smsd.config_rules import (
+    KEYWORDS_SCHEMA,
+    TEXTS_SCHEMA,
+    KeywordsConfig,
+    TextsConfig,
+    gateway_text,
+    time_zone,
+    vocabulary,
+)
 from smsd.config_values import (
     Convert,
     boolean,
@@ -36,7 +45,7 @@ from smsd.config_values import (
     log_format as format_value,
 )
 from smsd.errors import ConfigError
-from smsd.settings import RetryPolicy, Rules, WorkerTimers
+from smsd.settings import BroadcastPolicy, RetryPolicy, Rules, WorkerTimers
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -92,6 +101,8 @@ class GatewayConfig:
     own_number: str | None = None
     default_region: str = "GB"
     short_code_max_len: int = 6
+    frequency: str = "Msg frequency varies"  # stated in opt-in and HELP texts (CTIA)
+    time_zone: str | None = None  # IANA zone for quiet hours of numbers with no clear zone
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,7 @@ class LimitsConfig:
     loop_window_minutes: int = 10
     broadcast_daily_cap: int = 1000
     quiet_hours: tuple[time, time] | None = None
+    broadcast_repeat_hours: int = 24  # the same broadcast again within this needs --force
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,7 @@ class OutgoingConfig:
     backoff_max_s: float = 3600.0
     validity_hours: int = 24
     status_reports: bool = True
+    max_parts: int = 10  # longer texts are refused by send and broadcast
 
 
 @dataclass(frozen=True)
@@ -152,6 +165,8 @@ class Config:
     multipart: MultipartConfig = field(default_factory=MultipartConfig)
     billing: BillingConfig = field(default_factory=BillingConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    texts: TextsConfig = field(default_factory=TextsConfig)
+    keywords: KeywordsConfig = field(default_factory=KeywordsConfig)
 
     @property
     def database_path(self) -> Path:
@@ -176,6 +191,17 @@ class Config:
     def rules(self) -> Rules:
         """The router's rules (see `rules_from`)."""
         return rules_from(self)
+
+    def broadcast_policy(self) -> BroadcastPolicy:
+        """Quiet hours, caps, repeat window and part cap for broadcasts."""
+        limits = self.limits
+        return BroadcastPolicy(
+            quiet_hours=limits.quiet_hours,
+            time_zone=self.gateway.time_zone,
+            default_cap=limits.broadcast_daily_cap,
+            repeat_window=timedelta(hours=limits.broadcast_repeat_hours),
+            max_parts=self.outgoing.max_parts,
+        )
 
     def modem_settings(self) -> list[ModemSettings]:
         """A `modem.settings.ModemSettings` per [[modems]] entry."""
@@ -219,10 +245,12 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
         {
             "name": text,
             "contact": lambda k, v: "" if v == "" else text(k, v),
-            "help_text": optional_text,
+            "help_text": gateway_text("help_text"),
             "own_number": optional_text,
             "default_region": region,
             "short_code_max_len": integer(0),
+            "frequency": text,
+            "time_zone": time_zone,
         },
     ),
     "limits": (
@@ -233,6 +261,7 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
             "loop_window_minutes": integer(1),
             "broadcast_daily_cap": integer(0),
             "quiet_hours": quiet_hours,
+            "broadcast_repeat_hours": integer(0),
         },
     ),
     "outgoing": (
@@ -243,9 +272,12 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
             "backoff_max_s": number,
             "validity_hours": integer(1),
             "status_reports": boolean,
+            "max_parts": integer(1),
         },
     ),
     "multipart": (MultipartConfig, {"timeout_minutes": integer(1)}),
+    "texts": (TextsConfig, TEXTS_SCHEMA),
+    "keywords": (KeywordsConfig, KEYWORDS_SCHEMA),
     "log": (
         LogConfig,
         {"level": choice("debug", "info", "warning", "error"), "format": format_value},
@@ -350,10 +382,13 @@ def rules_from(config: Config) -> Rules:
     """The router's `Rules` from the configuration (texts keep the router's defaults)."""
     gateway, limits = config.gateway, config.limits
     defaults = Rules()
+    texts = {"help_text": gateway.help_text or defaults.help_text, **config.texts.overrides()}
     return Rules(
         gateway_name=gateway.name,
         contact=gateway.contact,
-        help_text=gateway.help_text or defaults.help_text,
+        frequency=gateway.frequency,
+        vocabulary=vocabulary(config.keywords),
+        **texts,
         own_number=gateway.own_number,
         replies_per_hour=limits.replies_per_hour,
         short_code_max_len=gateway.short_code_max_len,

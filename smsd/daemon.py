@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import structlog
@@ -32,8 +32,9 @@ from smsd.diskguard import PageLimitKnob, StoreGuard
 from smsd.ingest import Ingest
 from smsd.notify import Notifier
 from smsd.pipeline import Pipeline
+from smsd.scheduler import Scheduler
 from smsd.sender import Sender
-from smsd.settings import RetryPolicy, Rules, WorkerTimers
+from smsd.settings import BroadcastPolicy, RetryPolicy, Rules, WorkerTimers
 from smsd.worker import ModemWorker
 from store.errors import StoreError
 from store.store import Store
@@ -55,6 +56,8 @@ class DaemonOptions:
     timers: WorkerTimers = field(default_factory=WorkerTimers)
     partial_timeout: timedelta = timedelta(hours=1)
     default_region: str = "GB"
+    broadcast: BroadcastPolicy = field(default_factory=BroadcastPolicy)
+    broadcast_loader: Callable[[], BroadcastPolicy] | None = None  # on SIGHUP, when given
 
 
 class Daemon:
@@ -76,6 +79,7 @@ class Daemon:
         self.sender = Sender(self.store.outbox, options.policy, healthy=self._healthy_modems)
         self.ingest = Ingest(self.store, self.pipeline)
         self.guard = StoreGuard()
+        self.scheduler = Scheduler(self.store, options.broadcast)
         self.page_limit = PageLimitKnob.from_env(self.store)
         self.workers = [
             ModemWorker(
@@ -147,7 +151,8 @@ class Daemon:
             if self.reload_requested.is_set():
                 self._reload()
             self.page_limit.poll()
-            version = self._notice_writes(version)
+            previous, version = version, self._notice_writes(version)
+            self._run_schedules(changed=version != previous)
             self._route_leftovers()
             now = time.monotonic()
             if now - last_partials >= 60:
@@ -168,6 +173,16 @@ class Daemon:
         if current != version:
             self.wake_all()
         return current
+
+    def _run_schedules(self, *, changed: bool) -> None:
+        """Queue scheduled broadcasts that are due (in the store's transactions)."""
+        try:
+            queued = self.scheduler.tick(datetime.now(UTC), changed=changed)
+        except StoreError as exc:
+            log.warning("schedules_not_run", error=str(exc))
+            return
+        if queued:
+            self.wake_all()
 
     def _alarm_changed(self) -> bool:
         alarm = self.guard.alarm is not None
@@ -218,6 +233,8 @@ class Daemon:
         self.notifier.reloading()
         try:
             self.pipeline.reload(self.options.rules_loader())
+            if self.options.broadcast_loader is not None:
+                self.scheduler.policy = self.options.broadcast_loader()
             log.info("config_reloaded")
         except Exception as exc:
             log.error("config_reload_failed", error=str(exc))

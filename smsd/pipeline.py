@@ -22,6 +22,8 @@ from typing import Protocol, cast, get_args
 
 import structlog
 
+from smsd.consent_actions import apply_consent, rules_state
+from smsd.keywords import first_word
 from smsd.numbers import SenderKind, normalize_sender
 from smsd.router import (
     ALL,
@@ -73,10 +75,14 @@ class Processed:
 def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> State:
     """Everything the router needs to know about `message`'s sender, read from the store.
 
-    Three statements: the person with their opt-in status, the code, the sender's activity.
+    Four statements: the person with their opt-in status, the code, the code's policy and
+    poll, the sender's activity; a YES also reads the codes awaiting confirmation.
     """
     person, optins = store.routing.person_and_optins(message.sender)
-    word = lookup_word(message.text)
+    word = lookup_word(message.text, rules.vocabulary)
+    code = store.directory.find_code(word) if word else None
+    confirming = first_word(message.text) in rules.vocabulary.start_words
+    policy, poll, pending = rules_state(store, code, person, confirming=confirming)
     activity = store.routing.sender_activity(
         message.sender,
         replies_since=now - _RATE_WINDOW,
@@ -85,12 +91,15 @@ def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> 
     )
     return State(
         person=person,
-        code=store.directory.find_code(word) if word else None,
+        code=code,
         optins=optins,
         replies_in_window=activity.replies,
         recent_texts=activity.recent_texts,
         loop_marked=activity.loop_marked,
         own_number=rules.own_number is not None and message.sender == rules.own_number,
+        policy=policy,
+        poll=poll,
+        pending=pending,
     )
 
 
@@ -167,6 +176,7 @@ def _route_one(store: Store, incoming_id: int, now: datetime, rules: Rules) -> _
     applied = store.routing.apply(
         incoming_id, plan_from(actions), now, loaded=(message, state.person)
     )
+    apply_consent(store, message, applied.person, actions, now)
     limited = state.replies_in_window >= rules.replies_per_hour and not applied.outgoing_ids
     processed = Processed(incoming_id, tuple(actions), applied.outgoing_ids)
     return _Outcome(processed, message.sender_type, limited)

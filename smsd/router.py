@@ -1,37 +1,49 @@
 """The router: what to do with one incoming message. Pure: no I/O, no clock, no randomness.
 
 `route(message, state, now, rules) -> list[Action]`. The pipeline loads `State` from the store
-and writes the actions back in one transaction. Decisions, in order:
+and writes the actions back in one transaction. Words are folded first (NFKC, accents
+removed, case folded: `smsd.keywords`). Decisions, in order:
 
 1. Never answer alphanumeric senders, short codes or our own number: `Ignore(reason)`.
 2. Binary (8-bit, text None): `Ignore("binary")`, the message stays stored.
 3. Auto-reply loops: the same text `loop_threshold` times within the window, or a text that
    looks like one of our own replies -> `MarkLoop()` (first time only) and `Ignore("loop")`.
 4. No word at all (empty, whitespace, emoji or punctuation only): `Ignore("no_keyword")`.
-5. STOP words: alone (or followed by something that is not a code) -> opt out of every
-   business; `STOP <CODE>` -> that code's business only. Confirmation always sent, even when
-   not subscribed, and even over the rate limit (it is the last message they get from us).
-6. START/YES/UNSTOP -> opt back in where they had opted out; HELP/INFO -> the help text.
-7. A code (keyword or alias, first word, case-insensitive, punctuation trimmed): record the
-   request, opt in unless already in (texting a code after STOP is an explicit opt-in), reply.
-   A paused code or one outside its dates is treated as unknown.
+5. Opt-out: a STOP word first (any language in the vocabulary), or a short text with an
+   opt-out phrase ("stop texting me") -> every business; `STOP <CODE>` -> that code's business.
+   One confirmation, always (not subscribed, over the rate limit): no marketing in it.
+6. START/YES/UNSTOP: confirm pending double opt-ins (the code's reply follows), and opt back in
+   where they had opted out; HELP/INFO -> the help text (frequency, rates, contact, STOP).
+7. A code (keyword or alias, first word): a poll takes a vote (`VOTE B`, once per person, a new
+   vote replaces the old); otherwise record the request, and if not opted in yet, opt in with
+   a confirmation before the reply, or, for a double opt-in business, ask for YES and send
+   nothing else. A paused code or one outside its dates is treated as unknown.
 8. Anything else: the short "unknown code" help reply.
 
-First contact (no person yet, any answered message except a STOP word): `CreatePerson()` and
-the user-code reply before the answer. Over `replies_per_hour` replies to this number in the
-last hour: everything is recorded, no reply is queued.
+First contact (no person yet, any answered message except an opt-out): `CreatePerson()` and
+the first-contact text (user code, who we are, how to stop, frequency, rates); when the same
+message opts in, that text is the opt-in confirmation too. Over `replies_per_hour` replies in
+the last hour: everything is recorded, no reply is queued (an opt-out confirmation excepted).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from smsd.keywords import is_optout_phrase, is_stop, words
 from smsd.numbers import SenderKind
-from smsd.settings import Rules
+from smsd.settings import (
+    DEFAULT_HELP_WORDS,
+    DEFAULT_START_WORDS,
+    DEFAULT_STOP_WORDS,
+    Rules,
+    Vocabulary,
+)
+from smsd.templates import fill
 from store.models import Code, OutgoingKind, Person
+from store.rules_models import BusinessPolicy, Poll
 
 __all__ = [
     "ALL",
@@ -39,7 +51,10 @@ __all__ = [
     "START_WORDS",
     "STOP_WORDS",
     "Action",
+    "AwaitConfirm",
+    "ConfirmPending",
     "CreatePerson",
+    "GatewayConsent",
     "Ignore",
     "MarkLoop",
     "Message",
@@ -49,21 +64,18 @@ __all__ = [
     "Reply",
     "Rules",
     "State",
+    "Vote",
     "lookup_word",
     "route",
     "words",
 ]
 
-STOP_WORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-)
-START_WORDS = frozenset({"START", "YES", "UNSTOP"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
+STOP_WORDS = DEFAULT_STOP_WORDS
+START_WORDS = DEFAULT_START_WORDS
+HELP_WORDS = DEFAULT_HELP_WORDS
 
 #: `OptOut.business_ids` / `OptIn.business_id` value meaning every relevant business.
 ALL: Literal["ALL"] = "ALL"
-
-_EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,9 @@ class State:
     recent_texts: tuple[str, ...] = ()  # earlier texts from this number within the loop window
     loop_marked: bool = False  # a loop was already flagged within the window
     own_number: bool = False
+    policy: BusinessPolicy | None = None  # the code's business's consent policy
+    poll: Poll | None = None  # the poll the code belongs to, if any
+    pending: tuple[Code, ...] = ()  # codes awaiting this person's YES (double opt-in)
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,38 @@ class OptOut:
 
 
 @dataclass(frozen=True)
+class AwaitConfirm:
+    """Double opt-in: the person texted `code_id`; record it as pending until they say YES."""
+
+    code_id: int
+    business_id: int
+    keyword: str
+
+
+@dataclass(frozen=True)
+class ConfirmPending:
+    """The person said YES: their pending double opt-in with `business_id` is confirmed."""
+
+    business_id: int
+
+
+@dataclass(frozen=True)
+class GatewayConsent:
+    """A STOP or START that named no business: kept by number, even with no person yet."""
+
+    kind: Literal["in", "out"]
+    keyword: str
+
+
+@dataclass(frozen=True)
+class Vote:
+    """Count (or replace) the person's vote in `poll_id`."""
+
+    poll_id: int
+    option: str
+
+
+@dataclass(frozen=True)
 class Ignore:
     """Store the message as 'ignored' with `reason`; nothing is sent."""
 
@@ -140,29 +187,39 @@ class MarkLoop:
     """Flag the sender as an auto-reply loop (emitted once per loop)."""
 
 
-Action = CreatePerson | Reply | RecordRequest | OptIn | OptOut | Ignore | MarkLoop
+Action = (
+    CreatePerson
+    | Reply
+    | RecordRequest
+    | OptIn
+    | OptOut
+    | AwaitConfirm
+    | ConfirmPending
+    | GatewayConsent
+    | Vote
+    | Ignore
+    | MarkLoop
+)
 
 
-def words(text: str) -> list[str]:
-    """Upper-case words of `text`, trimmed of punctuation; emoji-only tokens vanish."""
-    trimmed = (_EDGE_PUNCTUATION.sub("", token) for token in text.split())
-    return [word.upper() for word in trimmed if word]
-
-
-def lookup_word(text: str | None) -> str | None:
+def lookup_word(text: str | None, vocabulary: Vocabulary | None = None) -> str | None:
     """The word to look a code up by: the first, or the second after a STOP word."""
+    vocab = vocabulary or Vocabulary()
     found = words(text or "")
-    if len(found) > 1 and found[0] in STOP_WORDS:
+    if len(found) > 1 and is_stop(vocab, found[0]):
         return found[1]
     return found[0] if found else None
 
 
-def _fill(template: str, rules: Rules, **values: str) -> str:
-    # str.replace, not str.format: business texts may contain braces of their own.
-    out = template.replace("{gateway}", rules.gateway_name).replace("{contact}", rules.contact)
-    for name, value in values.items():
-        out = out.replace("{" + name + "}", value)
-    return out
+def _values(rules: Rules, policy: BusinessPolicy | None = None, **more: str) -> dict[str, str]:
+    frequency = policy.frequency if policy is not None and policy.frequency else rules.frequency
+    return {"gateway": rules.gateway_name, "contact": rules.contact, "frequency": frequency, **more}
+
+
+def _gateway_text(
+    template: str, rules: Rules, policy: BusinessPolicy | None = None, **more: str
+) -> str:
+    return fill(template, _values(rules, policy, **more), optional=True)
 
 
 def _normal(text: str) -> str:
@@ -201,14 +258,31 @@ def route(message: Message, state: State, now: datetime, rules: Rules) -> list[A
     found = words(message.text)
     if not found:
         return [Ignore("no_keyword")]
-    if found[0] in STOP_WORDS:
+    vocab = rules.vocabulary
+    if is_stop(vocab, found[0]):
         return _stop(found, state, rules)
-    actions = _answer(found[0], state, now, rules)
+    if is_optout_phrase(vocab, message.text):
+        return _stop(["STOP"], state, rules)
+    actions = _answer(found, state, now, rules)
     if state.person is None:
-        actions = [CreatePerson(), Reply(_fill(rules.user_code_text, rules), "user_code"), *actions]
+        actions = [CreatePerson(), *_first_contact(actions, state, rules)]
     if state.replies_in_window >= rules.replies_per_hour:
         actions = [a for a in actions if not isinstance(a, Reply)]
     return actions
+
+
+def _first_contact(actions: list[Action], state: State, rules: Rules) -> list[Action]:
+    """Put the first-contact text first; it doubles as the opt-in confirmation when there is one."""
+    confirm = next((a for a in actions if isinstance(a, Reply) and a.kind == "confirm"), None)
+    code = state.code
+    if confirm is not None and code is not None and any(isinstance(a, OptIn) for a in actions):
+        text = _gateway_text(
+            rules.first_optin_text, rules, state.policy,
+            business=code.business_name, code=code.keyword,
+        )  # fmt: skip
+        rest = [a for a in actions if a is not confirm]
+        return [Reply(text, "user_code", code.business_id), *rest]
+    return [Reply(_gateway_text(rules.user_code_text, rules), "user_code"), *actions]
 
 
 def _stop(found: list[str], state: State, rules: Rules) -> list[Action]:
@@ -217,26 +291,90 @@ def _stop(found: list[str], state: State, rules: Rules) -> list[Action]:
     if code is None:
         if state.person is not None:
             actions.append(OptOut(ALL, found[0]))
-        actions.append(Reply(_fill(rules.stop_all_text, rules), "confirm"))
+        actions.append(GatewayConsent("out", found[0]))
+        actions.append(Reply(_gateway_text(rules.stop_all_text, rules), "confirm"))
         return actions
     if state.person is not None:
         actions.append(OptOut((code.business_id,), f"{found[0]} {code.keyword}"))
-    text = _fill(rules.stop_one_text, rules, business=code.business_name, code=code.keyword)
+    text = _gateway_text(rules.stop_one_text, rules, business=code.business_name, code=code.keyword)
     actions.append(Reply(text, "confirm", code.business_id))
     return actions
 
 
-def _answer(word: str, state: State, now: datetime, rules: Rules) -> list[Action]:
-    if word in START_WORDS:
-        actions: list[Action] = [] if state.person is None else [OptIn(ALL, word)]
-        return [*actions, Reply(_fill(rules.start_text, rules), "confirm")]
-    if word in HELP_WORDS:
-        return [Reply(_fill(rules.help_text, rules), "help")]
+def _answer(found: list[str], state: State, now: datetime, rules: Rules) -> list[Action]:
+    word, vocab = found[0], rules.vocabulary
+    if word in vocab.start_words:
+        return _start(word, state, rules)
+    if word in vocab.help_words:
+        return [Reply(_gateway_text(rules.help_text, rules), "help")]
     code = _matches(state.code, word)
     if code is None or not code.is_active(now):
-        return [Reply(_fill(rules.unknown_text, rules), "help")]
-    actions = [RecordRequest(code.id, code.business_id)]
-    if state.optins.get(code.business_id) is not True:
-        actions.append(OptIn(code.business_id, code.keyword))
-    text = _fill(code.reply, rules, business=code.business_name, code=code.keyword)
-    return [*actions, Reply(text, "reply", code.business_id)]
+        return [Reply(_gateway_text(rules.unknown_text, rules), "help")]
+    if state.poll is not None and state.poll.code_id == code.id:
+        return _vote(found, code, state.poll, now, rules)
+    if state.optins.get(code.business_id) is True:
+        return [RecordRequest(code.id, code.business_id), _code_reply(code, rules)]
+    if state.policy is not None and state.policy.double_opt_in:
+        text = _gateway_text(
+            rules.confirm_request_text, rules, state.policy,
+            business=code.business_name, code=code.keyword,
+        )  # fmt: skip
+        return [
+            AwaitConfirm(code.id, code.business_id, word),
+            Reply(text, "confirm", code.business_id),
+        ]
+    return [
+        RecordRequest(code.id, code.business_id),
+        OptIn(code.business_id, code.keyword),
+        _optin_confirmation(code, state.policy, rules),
+        _code_reply(code, rules),
+    ]
+
+
+def _code_reply(code: Code, rules: Rules) -> Reply:
+    text = fill(code.reply, _values(rules, business=code.business_name, code=code.keyword))
+    return Reply(text, "reply", code.business_id)
+
+
+def _optin_confirmation(code: Code, policy: BusinessPolicy | None, rules: Rules) -> Reply:
+    text = _gateway_text(
+        rules.optin_text, rules, policy, business=code.business_name, code=code.keyword
+    )
+    return Reply(text, "confirm", code.business_id)
+
+
+def _start(word: str, state: State, rules: Rules) -> list[Action]:
+    """YES/START: confirm pending double opt-ins, and opt back in where they had opted out."""
+    actions: list[Action] = []
+    pending = {code.business_id for code in state.pending}
+    left = [b for b, is_in in sorted(state.optins.items()) if not is_in and b not in pending]
+    if state.person is not None and left:
+        # With something pending, name the others: ALL would also write the pending one.
+        actions += [OptIn(b, word) for b in left] if pending else [OptIn(ALL, word)]
+    for code in state.pending:
+        actions += [
+            ConfirmPending(code.business_id),
+            RecordRequest(code.id, code.business_id),
+            OptIn(code.business_id, word),
+            _optin_confirmation(code, None, rules),
+            _code_reply(code, rules),
+        ]
+    if not pending:
+        actions.append(GatewayConsent("in", word))
+        actions.append(Reply(_gateway_text(rules.start_text, rules), "confirm"))
+    return actions
+
+
+def _vote(found: list[str], code: Code, poll: Poll, now: datetime, rules: Rules) -> list[Action]:
+    values = _values(rules, business=code.business_name, code=code.keyword)
+    if not poll.is_open(now):
+        return [Reply(fill(rules.poll_closed_text, values), "reply", code.business_id)]
+    option = found[1] if len(found) > 1 else None
+    if option is None or option not in poll.options:
+        text = fill(rules.vote_invalid_text, {**values, "options": ", ".join(poll.options)})
+        return [Reply(text, "reply", code.business_id)]
+    return [
+        RecordRequest(code.id, code.business_id),
+        Vote(poll.id, option),
+        Reply(fill(rules.vote_text, {**values, "option": option}), "reply", code.business_id),
+    ]

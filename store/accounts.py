@@ -341,6 +341,10 @@ class Accounts(Part):
                 "UPDATE outgoing SET recipient = ?, text = ? WHERE person_id = ? OR recipient = ?",
                 (_ERASED, _ERASED, person.id, phone or _ERASED),
             )
+            db.execute(  # gateway-wide STOP/START records (issue 16) stay, without the number
+                "UPDATE gateway_consent SET phone = ? WHERE person_id = ? OR phone = ?",
+                (_ERASED, person.id, phone or _ERASED),
+            )
             self._audit.record_audit(actor, "user_erase", person.user_code, reason, now=at)
             return self._directory.get_person(person.user_code)
 

@@ -71,8 +71,12 @@ class Broadcasts(Part):
         quiet: tuple[time, time] | None = None,
         tz: tzinfo = UTC,
         progress: Callable[[int], None] | None = None,
+        release: Callable[[str], datetime | None] | None = None,
     ) -> BroadcastResult:
-        """Queue `text` for everyone currently opted in to `business`, within cap and hours."""
+        """Queue `text` for everyone currently opted in to `business`, within cap and hours.
+
+        `release(phone)`: when a row to that number may go (its quiet hours), None for `due`.
+        """
         if not text.strip():
             raise InvalidInput("broadcast text must not be empty")
         due = quiet_release(now, quiet, tz) or now
@@ -100,7 +104,8 @@ class Broadcasts(Part):
                 ids.append(
                     self._outbox.queue_outgoing(
                         row["phone"], text, "broadcast", now=now, business_id=owner.id,
-                        person_id=row["id"], not_before=due,
+                        person_id=row["id"],
+                        not_before=(release(row["phone"]) if release else None) or due,
                     )
                 )  # fmt: skip
                 if progress is not None:

@@ -18,6 +18,7 @@ from store.models import (
     Code,
     Person,
 )
+from store.textfold import fold_keyword
 
 __all__ = ["Directory", "new_user_code", "normalize_keyword", "person_from_row"]
 
@@ -34,7 +35,7 @@ FROM codes c JOIN businesses b ON b.id = c.business_id
 
 def normalize_keyword(word: str) -> str:
     """Upper-case, validated keyword or alias; raises `InvalidInput` naming the problem."""
-    keyword = word.strip().upper()
+    keyword = fold_keyword(word.strip())
     if not keyword or not keyword.isalnum() or len(keyword) > _MAX_KEYWORD_LEN:
         raise InvalidInput(f"keyword must be 1-{_MAX_KEYWORD_LEN} letters or digits: {word!r}")
     if keyword in RESERVED_KEYWORDS:
@@ -168,7 +169,7 @@ class Directory(Part):
 
     def find_code(self, word: str) -> Code | None:
         """The code whose keyword or alias is `word` (case-insensitive), active or not."""
-        key = word.strip().upper()
+        key = fold_keyword(word.strip())
         rows = fetch_rows(
             self.core,
             _CODE_SELECT + " WHERE c.keyword = ?1"  # noqa: S608 - constant SQL, bound values

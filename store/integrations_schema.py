@@ -162,7 +162,8 @@ CREATE TRIGGER event_optin_changed AFTER INSERT ON optin_events
 WHEN {_subscribed("NEW.business_id")} BEGIN
     INSERT INTO events (kind, business_id, payload) VALUES ('optin.changed', NEW.business_id,
         json_object('user_code', {_USER_CODE}, 'state', NEW.kind,
-            'channel', CASE WHEN NEW.incoming_id IS NULL THEN 'operator' ELSE 'sms' END,
+            'channel', coalesce(NEW.channel,
+                CASE WHEN NEW.incoming_id IS NULL THEN 'operator' ELSE 'sms' END),
             'keyword', NEW.keyword, 'at', NEW.at));
 END;
 CREATE TRIGGER event_message_received AFTER INSERT ON incoming

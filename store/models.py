@@ -52,6 +52,18 @@ RESERVED_KEYWORDS = frozenset(
         "UNSTOP",
         "HELP",
         "INFO",
+        # Opt-out words of AWS's list and other languages (smsd.keywords.DEFAULT_STOP_WORDS).
+        "ARRET",
+        "REMOVE",
+        "TD",
+        "BAJA",
+        "PARAR",
+        "STOPP",
+        "HALT",
+        "ABMELDEN",
+        "AFMELDEN",
+        "ANNULLA",
+        "SAIR",
     }
 )
 

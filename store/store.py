@@ -14,6 +14,10 @@ small class with a reference to the core (as sqlite-utils' `Database` hands out 
     store.invoices    monthly invoices                   (store/invoices.py)
     store.stats       suppressed breakdowns, dossiers    (store/stats.py)
     store.modems      modem reports and preferences      (store/modems.py)
+    store.consent     consent policy, double opt-in, the consent record (store/consent.py)
+    store.polls       polls answered by keyword           (store/polls.py)
+    store.schedules   scheduled and recurring broadcasts  (store/schedules.py)
+    store.code_admin  updating and retiring codes         (store/code_admin.py)
     store.tokens      API tokens, idempotency keys       (store/tokens.py)
     store.webhooks    webhooks and their secrets         (store/webhooks.py)
     store.events      webhook events' delivery queue     (store/events.py)
@@ -32,13 +36,17 @@ from store.accounts import Accounts
 from store.audit import Audit
 from store.base import StoreBase
 from store.broadcast import Broadcasts
+from store.code_admin import CodeAdmin
+from store.consent import Consent
 from store.directory import Directory
 from store.events import Events
 from store.inbox import Inbox
 from store.invoices import Invoices
 from store.modems import Modems
 from store.outbox import Outbox
+from store.polls import Polls
 from store.routing import Routing
+from store.schedules import Schedules
 from store.stats import Stats
 from store.tokens import Tokens
 from store.webhooks import Webhooks
@@ -65,6 +73,10 @@ class Store(StoreBase):
         self.invoices = Invoices(self, self.directory)
         self.stats = Stats(self, self.directory, self.accounts, self.routing, self.audit)
         self.modems = Modems(self, self.directory)
+        self.consent = Consent(self)
+        self.polls = Polls(self)
+        self.schedules = Schedules(self)
+        self.code_admin = CodeAdmin(self)
         self.tokens = Tokens(self, self.directory)
         self.webhooks = Webhooks(self, self.directory)
         self.events = Events(self)

@@ -274,10 +274,31 @@ def test_integrations_from_config_take_policy_and_env(
     monkeypatch.setenv("SMSD_WEBHOOKS_RETRY_BASE_S", "0.5")
     with Store.open(tmp_path / "cfg.db") as store:
         parts = Integrations.from_config(store, config)
-        assert parts.api.policy.broadcast_daily_cap == 7
+        assert parts.api.policy.broadcast.default_cap == 7
         assert parts.api.policy.default_region == "IE"
         assert parts.deliverer.settings.retry_base_s == 0.5
         assert parts.deliverer.settings.max_age_h == 24
         monkeypatch.setenv("SMSD_WEBHOOKS_CONCURRENCY", "lots")
         with pytest.raises(ConfigError):
             Integrations.from_config(store, config)
+
+
+def test_api_follows_the_cli_broadcast_and_send_rules(world: dict[str, object]) -> None:
+    """The same text again is refused unless forced; over-long texts are refused; a forced
+    send to an opted-out number is audited."""
+    pizza, token = _biz(world, "Pizza Place"), _tok(world, "pizza_write")
+    path = f"/businesses/{pizza}/broadcasts"
+    assert _post(world, path, token, {"text": "Friday"}).status_code == 202
+    again = _post(world, path, token, {"text": "Friday"})
+    assert _assert_problem(again, 409)["type"].endswith("/repeated-broadcast")  # type: ignore[union-attr]
+    assert _post(world, path, token, {"text": "Friday", "force": True}).status_code == 202
+    _assert_problem(_post(world, path, token, {"text": "x" * 5000}), 422)
+    op = _tok(world, "operator")
+    forced = _post(world, "/messages", op, {"number": PHONES[1], "text": "hi", "force": True})
+    assert forced.status_code == 201
+    with Store.open(str(world["db"])) as store:
+        entries = store.audit.list_audit()
+    assert [(e.actor.startswith("api:token"), e.action) for e in entries][-1] == (
+        True,
+        "send_forced",
+    )

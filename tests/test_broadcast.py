@@ -98,8 +98,8 @@ def test_cli_summary_json(store: Store, tmp_path: Path) -> None:
     """`smsd broadcast --json` reports queued, skipped and capped."""
     config = tmp_path / "smsd.toml"
     config.write_text("[limits]\nbroadcast_daily_cap = 2\n")
-    result = CliRunner().invoke(cli, ["--db", str(store.path), "--config", str(config),
-                                      "broadcast", "Pizza Place", "Sale", "--json"])  # fmt: skip
+    args = ["--db", str(store.path), "--config", str(config), "broadcast", "Pizza Place", "Sale"]
+    result = CliRunner().invoke(cli, [*args, "--json", "--yes"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert (doc["queued"], doc["skipped_opted_out"], doc["capped"]) == (2, 1, 1)
@@ -107,5 +107,5 @@ def test_cli_summary_json(store: Store, tmp_path: Path) -> None:
 
 def test_cli_unknown_business_exits_1(store: Store) -> None:
     """An unknown business is a one-line error."""
-    result = CliRunner().invoke(cli, ["--db", str(store.path), "broadcast", "Nope", "x"])
+    result = CliRunner().invoke(cli, ["--db", str(store.path), "broadcast", "Nope", "x", "--yes"])
     assert result.exit_code == 1 and result.stderr.startswith("Error: no business")

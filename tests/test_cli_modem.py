@@ -65,10 +65,23 @@ def test_modem_status_missing_device_exits_3(tmp_path: Path) -> None:
 def test_doctor_all_ok(tmp_path: Path, sim: SimModem) -> None:
     """doctor passes on a fresh database (created 0600) and a healthy simulated modem."""
     db = tmp_path / "smsd.db"
-    code, out = invoke("--db", str(db), "doctor", "--device", sim.device_path)
+    config = tmp_path / "smsd.toml"
+    config.write_text('[gateway]\ncontact = "help@example.org"\n')
+    code, out = invoke(
+        "--db", str(db), "--config", str(config), "doctor", "--device", sim.device_path
+    )
     assert code == 0, out
     assert "FAIL" not in out
     assert oct(os.stat(db).st_mode & 0o777) == "0o600"
+
+
+def test_doctor_fails_without_contact(tmp_path: Path, sim: SimModem) -> None:
+    """An unset [gateway] contact is a failed check (exit 1): HELP replies need one."""
+    db = str(tmp_path / "smsd.db")
+    code, out = invoke("--db", db, "doctor", "--device", sim.device_path, "--json")
+    assert code == 1
+    failed = [c for c in json.loads(out) if not c["ok"]]
+    assert [c["name"] for c in failed] == ["contact"] and "unset" in failed[0]["detail"]
 
 
 def test_doctor_reports_missing_device(tmp_path: Path) -> None:

@@ -48,15 +48,16 @@ def test_first_contact_gets_user_code_and_reply(tmp_path: Path, sim: SimModem, d
 
 
 def test_second_business_sends_no_new_user_code(tmp_path: Path, sim: SimModem, db: Path) -> None:
-    """The same number texting another business gets only that business's reply."""
+    """Another business: its opt-in confirmation and reply, never a second user code."""
     with running_daemon(tmp_path, db, [sim.link]):
         sim.deliver(HANDSET, "PIZZA")
         wait_until(lambda: len(texts_to(sim, HANDSET)) >= 2)
         sim.deliver(HANDSET, "coffee")
-        wait_until(lambda: len(texts_to(sim, HANDSET)) >= 3)
-        wait_until(lambda: rows(db, SENT_OR_DELIVERED) == [(3,)])
+        wait_until(lambda: len(texts_to(sim, HANDSET)) >= 4)
+        wait_until(lambda: rows(db, SENT_OR_DELIVERED) == [(4,)])
     got = texts_to(sim, HANDSET)
-    assert got[2] == "Coffee: 5th cup free"
+    assert "Coffee Corner" in got[2] and "STOP COFFEE" in got[2]
+    assert got[3] == "Coffee: 5th cup free"
     assert sum("personal code" in t for t in got) == 1
     assert rows(db, "SELECT count(*) FROM people") == [(1,)]
 

@@ -58,10 +58,12 @@ def converse(sim: SimModem, db: Path, number: str, text: str, expect: int) -> li
     wait_until(lambda: count(db, NEW) == 0, what="routed")
     wait_until(
         lambda: (
-            count(db, "SELECT count(*) FROM outgoing WHERE state IN ('queued', 'sending')") == 0
+            count(db, "SELECT count(*) FROM incoming WHERE state = 'new'") == 0
+            and count(db, "SELECT count(*) FROM outgoing WHERE state IN ('queued', 'sending')") == 0
         ),
-        what="outbox drained",
+        what="routed and outbox drained",
     )
+    wait_until(lambda: len(texts_to(sim, number)) >= before + expect, what="replies delivered")
     got = texts_to(sim, number)[before:]
     assert len(got) == expect, got
     return got
@@ -78,10 +80,10 @@ def daemon(tmp_path: Path, sim: SimModem, db: Path, config: Path) -> Iterator[Da
 def test_stop_start_help_and_stop_code(sim: SimModem, db: Path, daemon: DaemonProcess) -> None:
     """First contact, STOP <CODE>, texting the code again, STOP, START and HELP."""
     converse(sim, db, ALICE, "PIZZA", 2)
-    converse(sim, db, ALICE, "coffee", 1)
+    assert "subscribed" in converse(sim, db, ALICE, "coffee", 2)[0]  # opt-in confirmation
     (stop_one,) = converse(sim, db, ALICE, "stop pizza", 1)
     assert "Pizza Place" in stop_one and "PIZZA" in stop_one
-    assert converse(sim, db, ALICE, "Pizza!", 1) == ["Pizza: 2-for-1"]  # explicit: opted in again
+    assert converse(sim, db, ALICE, "Pizza!", 2)[1] == "Pizza: 2-for-1"  # explicit: opted in again
     (stop_all,) = converse(sim, db, ALICE, "STOP", 1)
     assert "START" in stop_all
     (start,) = converse(sim, db, ALICE, "start", 1)
@@ -155,7 +157,17 @@ def test_broadcast_reaches_only_opted_in(sim: SimModem, db: Path, daemon: Daemon
     converse(sim, db, dave, "COFFEE", 2)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "--db", str(db), "broadcast", "Pizza Place", "Tonight only!"],
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "--db",
+            str(db),
+            "broadcast",
+            "Pizza Place",
+            "Tonight only!",
+            "--yes",
+        ],
         env=env,
         capture_output=True,
         text=True,

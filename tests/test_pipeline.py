@@ -51,7 +51,7 @@ class Phone:
 
 
 def test_first_contact_gets_user_code_once(store: Store) -> None:
-    """The first text brings the user code, then the answer; later texts no code."""
+    """User code once, on the first text; a new business confirms the opt-in before its reply."""
     phone = Phone(store)
     first = phone.text("PIZZA")
     person = store.directory.find_person(PHONE)
@@ -59,7 +59,8 @@ def test_first_contact_gets_user_code_once(store: Store) -> None:
     assert len(first) == 2 and person.user_code in first[0]
     assert first[1] == f"Hot pizza! Your code {person.user_code}"
     second = phone.text("books")
-    assert second == ["Read on"]
+    assert len(second) == 2 and "subscribed" in second[0] and second[1] == "Read on"
+    assert phone.text("books") == ["Read on"]
     kinds = [o.kind for o in store.outbox.list()]
     assert kinds.count("user_code") == 1
 

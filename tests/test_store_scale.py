@@ -33,8 +33,9 @@ OLD_CELL = {
     "gender": "gender",
     "country": "country",
 }
-#: Most SQL statements one routed message may cost (record + route, first contact included).
-MAX_STATEMENTS_PER_MESSAGE = 16
+#: Most SQL statements one routed message may cost (record + route, first contact included);
+#: 17 since a named code also reads its business's consent policy and its poll (issue 16).
+MAX_STATEMENTS_PER_MESSAGE = 17
 
 
 def _populate(store: Store, seed: int = 3) -> None:

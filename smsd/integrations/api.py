@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,11 +24,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smsd.errors import Refused
 from smsd.integrations.auth import Guard
 from smsd.integrations.openapi import document
 from smsd.integrations.problems import Problem, http_exception_handler, problem_handler
 from smsd.integrations.settings import Policy
 from smsd.numbers import InvalidNumber, to_e164
+from smsd.operator import check_parts, check_recipient, check_repeat
+from smsd.scheduler import queue_broadcast
 from store.business_view import BusinessView, HistoryCursor
 from store.errors import Conflict, StoreError
 from store.store import Store
@@ -36,6 +39,7 @@ from store.tokens import Stored, Token
 
 __all__ = ["Api", "dump"]
 
+T = TypeVar("T")
 _MAX_PAGE = 500
 _MIN_PEOPLE = 5
 _MAX_BODY = 64 * 1024
@@ -117,6 +121,21 @@ async def _body(request: Request) -> tuple[dict[str, Any], str]:
         raise Problem(422, "invalid-input", "the body must be a JSON object")
     digest = hashlib.sha256(request.url.path.encode() + b"\0" + raw).hexdigest()
     return data, digest
+
+
+def _flag(data: dict[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise Problem(422, "invalid-input", f"{name} must be true or false")
+    return value
+
+
+def _refused(check: Callable[[], T], status: int, slug: str) -> T:
+    """Run one of `smsd.operator`'s checks; its `Refused` becomes a problem document."""
+    try:
+        return check()
+    except Refused as exc:
+        raise Problem(status, slug, str(exc)) from exc
 
 
 def _text(data: dict[str, Any], name: str) -> str:
@@ -274,16 +293,18 @@ class Api:
         ]})  # fmt: skip
 
     async def broadcast(self, request: Request) -> Response:
-        """Queue a broadcast to everyone opted in (cap and quiet hours apply); idempotent."""
+        """Queue a broadcast to everyone opted in, by the CLI's rules; idempotent."""
         token, business_id = await self.guard.business(request, write=True)
         data, digest = await _body(request)
-        text = _text(data, "text")
-        p, now = self.policy, self.clock()
+        text, force = _text(data, "text"), _flag(data, "force")
+        policy, now = self.policy.broadcast, self.clock()
+        _refused(lambda: check_parts(text, policy.max_parts), 422, "too-long")
 
         def act() -> Stored:
-            result = self.store.broadcasts.broadcast(business_id, text, now=now,
-                                          default_cap=p.broadcast_daily_cap,
-                                          quiet=p.quiet_hours, tz=p.tz)  # fmt: skip
+            since = now - policy.repeat_window
+            _refused(lambda: check_repeat(self.store, business_id, text, since, force=force),
+                     409, "repeated-broadcast")  # fmt: skip
+            result = queue_broadcast(self.store, business_id, text, now, policy)
             return Stored(202, dump({
                 "broadcast_id": result.broadcast_id, "queued": result.queued,
                 "skipped_opted_out": result.skipped_opted_out, "capped": result.capped,
@@ -293,24 +314,25 @@ class Api:
         return await self._idempotent(request, token, digest, act)
 
     async def send(self, request: Request) -> Response:
-        """The operator sends one message; refused to a person who opted out, unless forced."""
+        """The operator sends one message; refused to a number that opted out, unless forced."""
         token = await self.guard.operator(request)
         data, digest = await _body(request)
-        text, force = _text(data, "text"), data.get("force", False)
-        if not isinstance(force, bool):
-            raise Problem(422, "invalid-input", "force must be true or false")
+        text, force = _text(data, "text"), _flag(data, "force")
         try:
             number = to_e164(_text(data, "number"), self.policy.default_region)
         except InvalidNumber as exc:
             raise Problem(422, "invalid-number", str(exc)) from exc
+        _refused(lambda: check_parts(text, self.policy.broadcast.max_parts), 422, "too-long")
         now = self.clock()
 
         def act() -> Stored:
-            person = self.store.directory.find_person(number)
-            if person is not None and not force:
-                status = self.store.routing.optin_status(person.id)
-                if status and not any(status.values()):
-                    raise Problem(409, "opted-out", "this person opted out; send force: true")
+            forced = _refused(lambda: check_recipient(self.store, number, force=force),
+                              409, "opted-out")  # fmt: skip
+            if forced:
+                person = self.store.directory.find_person(number)
+                subject = person.user_code if person is not None else "unregistered number"
+                actor = f"api:token {token.id}"
+                self.store.audit.record_audit(actor, "send_forced", subject, "opted out")
             new_id = self.store.broadcasts.queue_manual(number, text, now=now)
             return Stored(201, {"id": new_id, "state": "queued"})
 

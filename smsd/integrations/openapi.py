@@ -110,7 +110,7 @@ def _business_paths() -> dict[str, Any]:
                   "due_at": _T}),
             status="202",
             parameters=[_BUSINESS, _IDEMPOTENCY],
-            requestBody=_json_body(_obj({"text": _S}, ["text"])),
+            requestBody=_json_body(_obj({"text": _S, "force": {"type": "boolean"}}, ["text"])),
         )},
     }  # fmt: skip
 

@@ -10,35 +10,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
-from datetime import UTC, time, tzinfo
+from dataclasses import dataclass, field, fields, replace
 
 from smsd.config import Config
 from smsd.errors import ConfigError
+from smsd.settings import BroadcastPolicy
 
 __all__ = ["IntegrationSettings", "Policy"]
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The rules API requests follow, as the CLI follows them."""
+    """The rules API requests follow, as the CLI follows them: the region national numbers
+    are read in, and the broadcast policy (quiet hours, caps, repeat window, part cap)."""
 
     default_region: str = "GB"
-    broadcast_daily_cap: int = 1000
-    quiet_hours: tuple[time, time] | None = None
-    tz: tzinfo = UTC
+    broadcast: BroadcastPolicy = field(default_factory=BroadcastPolicy)
 
     @classmethod
     def from_config(cls, config: Config) -> Policy:
-        """The policy of a loaded configuration, in this host's local time zone."""
-        from datetime import datetime
-
-        return cls(
-            default_region=config.gateway.default_region,
-            broadcast_daily_cap=config.limits.broadcast_daily_cap,
-            quiet_hours=config.limits.quiet_hours,
-            tz=datetime.now().astimezone().tzinfo or UTC,
-        )
+        """The policy of a loaded configuration."""
+        return cls(config.gateway.default_region, config.broadcast_policy())
 
 
 @dataclass(frozen=True)

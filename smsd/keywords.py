@@ -1,0 +1,75 @@
+"""What a text means before any code is looked up: folded words, opt-out wording, vocabularies.
+
+Pure. Texts are folded (`store.textfold.fold`: NFKC, accents removed, case folded) before
+matching, so ``ＳＴＯＰ``, ``Arrêt`` and ``stop`` are the same word.
+
+Opt-out is recognised three ways (see docs/RULES.md for the sources):
+
+1. The first word is an opt-out keyword: the English set carriers and the FCC name (STOP,
+   QUIT, END, REVOKE, OPTOUT, CANCEL, UNSUBSCRIBE, STOPALL) plus AWS's list (ARRET, REMOVE, TD,
+   OPT-OUT) and other languages' words (BAJA, STOPP, HALT, ...). Configurable; the defaults
+   are in `smsd.settings`.
+2. The text is a short message (at most `Vocabulary.phrase_max_words` words) containing an
+   opt-out phrase as consecutive words ("stop texting me", "please unsubscribe", "remove me",
+   "no more"). Configurable. Long messages are not scanned: a review that says "no more than
+   two pizzas" is not a revocation.
+3. Anything else is not an opt-out.
+
+A false positive costs one confirmation that says how to opt back in; a missed opt-out costs
+an unwanted text to someone who asked us to stop. The defaults lean towards the first.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from smsd.settings import Vocabulary
+from store.textfold import fold, fold_keyword
+
+__all__ = ["first_word", "is_optout_phrase", "is_stop", "phrase_words", "words"]
+
+_EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+@lru_cache(maxsize=16)
+def _folded(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(fold_keyword(w).replace("-", "") for w in words)
+
+
+def is_stop(vocabulary: Vocabulary, word: str) -> bool:
+    """True for an opt-out keyword (folded both sides; hyphens ignored: OPT-OUT is OPTOUT)."""
+    return word.replace("-", "") in _folded(vocabulary.stop_words)
+
+
+def is_optout_phrase(vocabulary: Vocabulary, text: str) -> bool:
+    """True when a short `text` contains an opt-out phrase as consecutive words."""
+    found = phrase_words(text)
+    if not found or len(found) > vocabulary.phrase_max_words:
+        return False
+    padded = " " + " ".join(found) + " "
+    return any(phrase in padded for phrase in _padded_phrases(vocabulary.optout_phrases))
+
+
+@lru_cache(maxsize=16)
+def _padded_phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(" " + " ".join(phrase_words(p)) + " " for p in phrases)
+
+
+def words(text: str) -> list[str]:
+    """Folded upper-case words of `text`, trimmed of punctuation; emoji-only tokens vanish."""
+    trimmed = (_EDGE_PUNCTUATION.sub("", fold(token)) for token in text.split())
+    return [word.upper() for word in trimmed if word]
+
+
+def phrase_words(text: str) -> list[str]:
+    """Folded lower-case words for phrase matching; apostrophes vanish (``don't`` -> ``dont``)."""
+    joined = fold(text).replace("'", "").replace("\u2019", "")
+    return [w for w in _NOT_WORD.split(joined) if w and w != "_"]
+
+
+def first_word(text: str | None) -> str | None:
+    """The first folded word of `text`, or None."""
+    found = words(text or "")
+    return found[0] if found else None
