@@ -15,6 +15,7 @@ import click
 
 from cli.context import DEFAULT_DB, Context
 from cli.lazy import LazyCommand, LazyGroup
+from cli.logsetup import configure_when_imported
 
 __all__ = ["COMMANDS", "cli", "main"]
 
@@ -83,11 +84,9 @@ def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
       smsd --db /tmp/demo.db code add "Pizza Place" PIZZA --reply "10% off today"
       smsd --db /tmp/demo.db run --device sim
     """
-    # Start-up cost: structlog is loaded here, not at import, so `smsd --help` skips it.
-    from smsd.logs import configure_logging
-
     # Commands log warnings only, on stderr, so stdout stays a clean table or JSON document.
-    configure_logging(os.environ.get("SMSD_LOG_LEVEL", "warning"))
+    # Start-up cost: applied when structlog is first imported, so `smsd send` never loads it.
+    configure_when_imported(os.environ.get("SMSD_LOG_LEVEL", "warning"))
     ctx.obj = Context(db, config)
 
 

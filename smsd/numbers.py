@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-import phonenumbers
-
 __all__ = ["InvalidNumber", "SenderKind", "normalize_sender", "sender_kind", "to_e164"]
 
 SenderKind = Literal["international", "national", "alphanumeric", "shortcode"]
@@ -53,6 +51,10 @@ def to_e164(raw: str, default_region: str = "GB", *, international: bool = False
     `international=True` (TON 1) means the digits already start with the country code even
     when the `+` is missing, as some modems print them.
     """
+    # Idle memory: phonenumbers (about 2 MB resident) is loaded by the first number to
+    # normalise, so a daemon that has received nothing yet does not hold it.
+    import phonenumbers
+
     cleaned = _clean(raw)
     if international and not cleaned.startswith("+"):
         cleaned = "+" + cleaned

@@ -14,9 +14,6 @@ from datetime import UTC, datetime, time, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import timezone as phone_zones
-
 from smsd.settings import BroadcastPolicy
 from store.broadcast import quiet_release
 
@@ -25,6 +22,11 @@ __all__ = ["QuietHours", "gateway_zone", "recipient_zone"]
 
 @lru_cache(maxsize=4096)
 def _zone_names(phone: str) -> tuple[str, ...]:
+    # Idle memory: phonenumbers and its time-zone tables (about 2 MB resident) load with the
+    # first recipient whose zone is asked for, not when the daemon starts.
+    import phonenumbers
+    from phonenumbers import timezone as phone_zones
+
     try:
         parsed = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:

@@ -3,18 +3,20 @@
 The only package that speaks SQL. `Store.open(path)` returns a migrated database whose parts
 (`store.directory`, `store.inbox`, `store.outbox`, `store.routing`, `store.accounts`,
 `store.audit`, `store.broadcasts`, `store.invoices`, `store.stats`, `store.modems`,
-`store.tokens`, `store.webhooks`, `store.events`) hold the methods; rows come back as the
-frozen dataclasses of `store.models`; errors are the tree in `store.errors`.
+`store.tokens`, `store.webhooks`, `store.events`, ...) hold the methods; rows come back as
+the frozen dataclasses of `store.models`; errors are the tree in `store.errors`.
+
+A face that imports only the leaves (`store.errors`, `store.models`) up front; `Store` and the
+part classes are imported when first named (PEP 562 `__getattr__`). A start-up optimisation:
+a command that opens the store loads the parts it uses, not all ten.
 """
 
-from store.accounts import Accounts
-from store.audit import Audit
-from store.broadcast import Broadcasts
-from store.directory import Directory
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from store.errors import Conflict, InvalidInput, NotFound, StoreError, StoreUnavailable
-from store.events import Events
-from store.inbox import Inbox
-from store.invoices import Invoices
 from store.models import (
     ALL_BUSINESSES,
     RESERVED_KEYWORDS,
@@ -33,13 +35,22 @@ from store.models import (
     ReplyDraft,
     RequestDraft,
 )
-from store.modems import Modems
-from store.outbox import Outbox
-from store.routing import Applied, Routing
-from store.stats import Stats
-from store.store import Store
-from store.tokens import Tokens
-from store.webhooks import Webhooks
+
+if TYPE_CHECKING:
+    from store.accounts import Accounts
+    from store.audit import Audit
+    from store.broadcast import Broadcasts
+    from store.directory import Directory
+    from store.events import Events
+    from store.inbox import Inbox
+    from store.invoices import Invoices
+    from store.modems import Modems
+    from store.outbox import Outbox
+    from store.routing import Applied, Routing
+    from store.stats import Stats
+    from store.store import Store
+    from store.tokens import Tokens
+    from store.webhooks import Webhooks
 
 __all__ = [
     "ALL_BUSINESSES",
@@ -79,3 +90,32 @@ __all__ = [
     "Tokens",
     "Webhooks",
 ]
+
+#: Names imported on first use, and the module each comes from.
+_LAZY = {
+    "Accounts": "store.accounts",
+    "Applied": "store.routing",
+    "Audit": "store.audit",
+    "Broadcasts": "store.broadcast",
+    "Directory": "store.directory",
+    "Events": "store.events",
+    "Inbox": "store.inbox",
+    "Invoices": "store.invoices",
+    "Modems": "store.modems",
+    "Outbox": "store.outbox",
+    "Routing": "store.routing",
+    "Stats": "store.stats",
+    "Store": "store.store",
+    "Tokens": "store.tokens",
+    "Webhooks": "store.webhooks",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import `Store` or a part class when it is first named (see the module docstring)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value: object = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -20,10 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-import structlog
-
 from store.connection import Database
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
+from store.logger import get_logger
 from store.migrations import run_migrations
 
 __all__ = [
@@ -38,7 +37,7 @@ __all__ = [
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _UNAVAILABLE_MARKERS = (
     "locked",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -45,6 +44,9 @@ def normalize_keyword(word: str) -> str:
 
 def new_user_code() -> str:
     """A fresh random user code from the unambiguous alphabet (uniqueness is the DB's job)."""
+    # Start-up cost: `secrets` loads hashlib and OpenSSL (a few ms); `smsd send` makes no code.
+    import secrets
+
     return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
 
 

@@ -18,15 +18,14 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
-
 from store.base import Part, fetch_rows, from_ts, to_ts
 from store.errors import NotFound
+from store.logger import get_logger
 from store.models import Incoming, IncomingDraft
 
 __all__ = ["Inbox", "dedupe_key", "location_key"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def dedupe_key(

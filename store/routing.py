@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import structlog
-
 from store.base import Part, StoreBase, fetch_rows, from_ts, to_ts
 from store.business_view import BusinessView
 from store.directory import Directory, person_from_row
@@ -17,8 +15,6 @@ from store.models import HistoryRow, Incoming, OptinDraft, Person, PersonEvent, 
 from store.outbox import Outbox
 
 __all__ = ["Applied", "Routing", "SenderActivity"]
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
