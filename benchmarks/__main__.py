@@ -26,6 +26,7 @@ BENCHMARKS = (
     "burst",
     "throughput",
     "idle",
+    "recovery",
     "scale",
     "integrations",
 )

@@ -95,7 +95,7 @@ _URC_PREFIXES = frozenset(
     {
         "+CMTI", "+CMT", "+CDS", "+CDSI", "+CBM", "+CPIN", "+CREG", "+CGREG", "+CEREG",
         "+CIEV", "+CRING", "+CLIP", "+CUSD", "+QIND", "+QUSIM", "^RSSI", "^BOOT", "^MODE",
-        "^SRVST", "^SIMST", "^HCSQ", "^RFSWITCH",
+        "^SRVST", "^SIMST", "^HCSQ", "^RFSWITCH", "^SYSSTART",
     }
 )  # fmt: skip
 # Bare lines that are always unsolicited (never a reply to anything we send).
@@ -144,6 +144,7 @@ class AtParser:
         self._command: str | None = None
         self._prefix: str | None = None
         self._echo_seen = False
+        self.echoes = 0  # commands echoed back: echo is on (a modem that rebooted by itself)
         self._prompt_seen = False
         self._pdu_info = False  # the next hex line is the PDU after +CMGL:/+CMGR:
         self._held: Urc | None = None  # +CMT/+CDS header waiting for its PDU line
@@ -255,6 +256,7 @@ class AtParser:
         upper = line.upper()
         if not self._echo_seen and upper == (self._command or "").upper():
             self._echo_seen = True  # echo is on: the modem repeats the command first
+            self.echoes += 1
             return True
         final = _final(line, self._command or "")
         if final is not None:

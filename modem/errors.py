@@ -9,6 +9,7 @@ Every error the modem layer raises derives from :class:`ModemError`::
     │   └── CmeError      +CME ERROR: <n> (equipment)
     ├── ModemTimeout      no final result (or no ``> `` prompt) before the deadline
     ├── PinError          the SIM wants a PIN/PUK we must not guess (never retried)
+    ├── UssdError         no USSD answer, refused, not supported or unreadable
     └── PortClosed        the port went away: unplugged, I/O error, closed
 
 Lower-layer exceptions (``serial.SerialException``, ``OSError``) are translated into
@@ -26,6 +27,7 @@ __all__ = [
     "PduError",
     "PinError",
     "PortClosed",
+    "UssdError",
 ]
 
 
@@ -69,3 +71,7 @@ class PinError(ModemError):
 
 class PortClosed(ModemError):
     """The serial port is gone (unplugged, I/O error) or was closed."""
+
+
+class UssdError(ModemError):
+    """A USSD request got no usable answer: refused, unsupported, ended, missing, unreadable."""

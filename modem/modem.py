@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import serial
 import structlog
@@ -26,12 +27,14 @@ from modem import operations
 from modem.at import Final, Info, Prompt, Urc
 from modem.errors import AtError, ModemTimeout, PortClosed
 from modem.guards import PduLike, check_command, checked_pdu, raise_for, redact
+from modem.identity import gather_identity
 from modem.reader import PortReader
+from modem.reports import ReportRouting
 from modem.settings import ModemSettings
-from modem.status import ModemStatus, StoredMessage, gather_status, parse_cmgs
+from modem.status import ModemStatus, StoredMessage, gather_status, parse_cmgs, reply_fields
 from modem.transport import open_port, write_all
 
-__all__ = ["Modem", "ModemSettings", "ModemStatus", "PduLike", "StoredMessage"]
+__all__ = ["Modem", "ModemSettings", "ModemStatus", "PduLike", "ReportRouting", "StoredMessage"]
 
 log = structlog.get_logger()
 
@@ -59,20 +62,33 @@ class Modem:
         on_lost: Callable[[str], None] | None = None,
     ):
         self.settings = settings
-        self._lock = threading.Lock()  # THE command lock: one exchange at a time
+        # THE command lock: one exchange at a time. Re-entrant so that :meth:`memory` can hold
+        # it around several exchanges (select SR, read, delete, restore) of the same thread.
+        self._lock = threading.RLock()
         self._port: serial.SerialBase | None = None
         self._dirty = False
         self._log = log.bind(modem=settings.name)
         self.counters: dict[str, int] = {
-            "commands": 0, "urcs": 0, "garbage": 0, "timeouts": 0, "stale": 0,
+            "commands": 0, "urcs": 0, "garbage": 0, "timeouts": 0, "stale": 0, "empty_reads": 0,
         }  # fmt: skip
-        self._reader = PortReader(settings.name, self.counters, on_urc, on_lost)
+        self._user_urc = on_urc
+        # +CUSD lines, for modem.ussd.ask (which brings the codec; the driver does not load it)
+        self.ussd_answers: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._reader = PortReader(settings.name, self.counters, self._urc, on_lost)
+        self.report_routing: ReportRouting | None = None  # set by initialise()
         self.lost = self._reader.lost  # set when the reader ended; see lost_reason
 
     @property
     def lost_reason(self) -> str | None:
         """Why the reader ended ("closed" after :meth:`close`), None while it runs."""
         return self._reader.lost_reason
+
+    def _urc(self, urc: Urc) -> None:
+        """Reader thread: +CUSD answers wait in :attr:`ussd_answers`; all go to on_urc."""
+        if urc.name == "+CUSD":
+            self.ussd_answers.put(urc.line)
+        if self._user_urc is not None:
+            self._user_urc(urc)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -287,9 +303,10 @@ class Modem:
 
     # -- operations over command() (modem.operations, modem.status) ---------------------------
 
-    def initialise(self) -> None:
-        """Echo off, verbose errors, SIM PIN (never a refused one), PDU mode, storage, CNMI."""
-        operations.initialise(
+    def initialise(self) -> ReportRouting:
+        """Echo off, verbose errors, SIM PIN (never a refused one), PDU mode, storage, CNMI;
+        returns (and keeps in :attr:`report_routing`) how status reports were routed."""
+        self.report_routing = operations.initialise(
             self.command,
             self.settings,
             wait_ready=self.wait_ready,
@@ -297,18 +314,72 @@ class Modem:
             ready_timeout=self.SIM_READY_TIMEOUT,
             retry_interval=self.SIM_RETRY_INTERVAL,
         )
+        return self.report_routing
 
     def status(self) -> ModemStatus:
-        """Identity, SIM state, registration, operator, signal (dBm) and storage use."""
-        return gather_status(self.command)
+        """Identity, SIM (ICCID, IMSI, own number), registration, operator, signal (dBm),
+        storage use and how status reports are routed."""
+        identity = gather_identity(self.command)
+        routing = self.report_routing
+        return replace(
+            gather_status(self.command),
+            iccid=identity.iccid,
+            imsi=identity.imsi,
+            own_number=identity.own_number,
+            report_routing=routing.describe() if routing is not None else None,
+        )
+
+    @contextmanager
+    def memory(self, memory: str) -> Iterator[None]:
+        """Hold the command lock with ``memory`` selected for reading and deleting (AT+CPMS),
+        restoring the configured storage afterwards (a status-report memory such as ``SR``)."""
+        if memory == self.settings.storage:
+            yield
+            return
+        if not memory.isalpha() or len(memory) != 2:
+            raise ValueError(f"memory must be two letters like SR: {memory!r}")
+        with self._exclusive(time.monotonic() + self.settings.command_timeout):
+            self.command(f'AT+CPMS="{memory.upper()}"')
+            try:
+                yield
+            finally:
+                self.command(f'AT+CPMS="{self.settings.storage}"')
+
+    def check_settings(self) -> list[str]:
+        """The idle liveness check, ONE command (``AT+CNMI?``): what a modem that restarted by
+        itself forgot (echo back on, CNMI not what :meth:`initialise` set); [] when all is well.
+        Raises ModemTimeout/PortClosed when the modem does not answer at all."""
+        echoes = self._reader.echoes
+        fields = reply_fields(self._quiet("AT+CNMI?"), "+CNMI")
+        lost = ["echo"] if self._reader.echoes > echoes else []
+        routing = self.report_routing
+        if routing is not None and fields is not None:
+            want = routing.cnmi.partition("=")[2].split(",")
+            if [f.strip() for f in fields[: len(want)]] != want:
+                lost.append("cnmi")
+        return lost
+
+    def _quiet(self, cmd: str) -> list[str]:
+        try:
+            return self.command(cmd)
+        except AtError:
+            return []
 
     def list_stored(self) -> list[StoredMessage]:
         """Every message in the selected storage (AT+CMGL=4, PDU mode)."""
         return operations.list_stored(self.command)
 
-    def read_stored(self, index: int) -> StoredMessage | None:
-        """The message at ``index`` (AT+CMGR), or None if the slot is empty."""
-        return operations.read_stored(self.command, index)
+    def read_stored(self, index: int, memory: str | None = None) -> StoredMessage | None:
+        """The message at ``index`` (AT+CMGR), or None if the slot is empty.
+
+        A URC announced something there, so an empty answer means it was read from the wrong
+        memory or taken already: counted in ``counters["empty_reads"]``, logged once."""
+        message = operations.read_stored(self.command, index)
+        if message is None:
+            self.counters["empty_reads"] += 1
+            if self.counters["empty_reads"] == 1:
+                self._log.warning("stored_read_empty", index=index, memory=memory)
+        return message
 
     def delete_stored(self, index: int) -> None:
         """Delete one stored message (AT+CMGD=<index>); there is deliberately no bulk delete."""

@@ -17,6 +17,7 @@ from typing import TypeVar
 import structlog
 
 from modem.errors import AtError, CmeError, CmsError, ModemTimeout, PinError
+from modem.reports import ReportRouting, decide_routing
 from modem.status import Commander, reply_fields
 
 __all__ = ["InitPlan", "Pause", "run_initialise", "unlock_sim"]
@@ -40,6 +41,7 @@ class InitPlan:
     storage: str = "SM"
     cnmi: str = "AT+CNMI=2,1,0,2,0"
     extra_init: tuple[str, ...] = ()
+    status_reports: bool = True
     ready_timeout: float = 30.0
     retry_interval: float = 0.5
     on_pin_refused: Callable[[], object] | None = None  # so the owner never sends it again
@@ -110,8 +112,11 @@ def unlock_sim(
         pause(interval)
 
 
-def run_initialise(command: Commander, plan: InitPlan, pause: Pause) -> None:
-    """ATE0, AT+CMEE=1, SIM PIN, AT+CMGF=0, AT+CPMS, AT+CNMI, AT+CSMP?, extra commands."""
+def run_initialise(command: Commander, plan: InitPlan, pause: Pause) -> ReportRouting:
+    """ATE0, AT+CMEE=1, SIM PIN, AT+CMGF=0, AT+CPMS, AT+CNMI, AT+CSMP?, extra commands.
+
+    The CNMI's ``<ds>`` (status reports) is chosen from what the modem offers
+    (:func:`modem.reports.decide_routing`); the routing chosen is returned."""
     if not _STORAGE.fullmatch(plan.storage):
         raise ValueError(f"storage must be two capital letters like SM or ME: {plan.storage!r}")
     if not _CNMI.fullmatch(plan.cnmi):
@@ -123,12 +128,15 @@ def run_initialise(command: Commander, plan: InitPlan, pause: Pause) -> None:
         command, plan.pin, deadline, pause, plan.retry_interval, on_refused=plan.on_pin_refused
     )
     storage = plan.storage
-    for cmd in ("AT+CMGF=0", f'AT+CPMS="{storage}","{storage}","{storage}"', plan.cnmi):
+    for cmd in ("AT+CMGF=0", f'AT+CPMS="{storage}","{storage}","{storage}"'):
         _when_ready(partial(command, cmd), deadline, pause, plan.retry_interval)
+    routing = decide_routing(command, plan.cnmi, storage, wanted=plan.status_reports)
+    _when_ready(partial(command, routing.cnmi), deadline, pause, plan.retry_interval)
     try:
         command("AT+CSMP?")  # informational only (text-mode defaults); many modems lack it
     except AtError:
         log.debug("csmp_unsupported")
     for extra in plan.extra_init:
         command(extra)
-    log.info("modem_initialised", storage=storage)
+    log.info("modem_initialised", storage=storage, status_reports=routing.mode)
+    return routing

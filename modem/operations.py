@@ -12,6 +12,7 @@ from collections.abc import Callable
 from modem.errors import CmsError, PinError
 from modem.guards import check_index
 from modem.modem_init import InitPlan, Pause, run_initialise
+from modem.reports import ReportRouting
 from modem.settings import ModemSettings
 from modem.status import Commander, StoredMessage, parse_cmgl, parse_cmgr
 
@@ -40,7 +41,7 @@ def initialise(
     pause: Pause,
     ready_timeout: float,
     retry_interval: float,
-) -> None:
+) -> ReportRouting:
     """ATE0, AT+CMEE=1, SIM PIN (once), AT+CMGF=0, AT+CPMS, AT+CNMI, AT+CSMP?, extras.
 
     A PIN the SIM refused is remembered for the whole process (per port URL): reconnects
@@ -55,11 +56,12 @@ def initialise(
         storage=settings.storage,
         cnmi=settings.cnmi,
         extra_init=settings.extra_init,
+        status_reports=settings.status_reports,
         ready_timeout=ready_timeout,
         retry_interval=retry_interval,
         on_pin_refused=lambda: _REFUSED_PINS.add(key),
     )
-    run_initialise(command, plan, pause)
+    return run_initialise(command, plan, pause)
 
 
 def list_stored(command: Commander) -> list[StoredMessage]:

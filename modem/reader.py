@@ -76,6 +76,12 @@ class PortReader:
             thread.join(timeout=5.0)
         self._thread = None
 
+    @property
+    def echoes(self) -> int:
+        """How many commands the modem echoed back since the port was opened."""
+        with self._parser_lock:
+            return self._parser.echoes
+
     def in_reader_thread(self) -> bool:
         """True when called from the reader thread itself (an ``on_urc`` callback)."""
         return threading.current_thread() is self._thread

@@ -67,6 +67,10 @@ class ModemStatus:
     signal_dbm: int | None
     storage_used: int | None
     storage_total: int | None
+    iccid: str | None = None
+    imsi: str | None = None
+    own_number: str | None = None
+    report_routing: str | None = None  # modem.reports.ReportRouting.describe()
 
 
 def split_fields(text: str) -> list[str]:

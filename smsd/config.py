@@ -40,12 +40,13 @@ from smsd.config_values import (
     quiet_hours,
     region,
     text,
+    ussd_code,
 )
 from smsd.config_values import (
     log_format as format_value,
 )
 from smsd.errors import ConfigError
-from smsd.settings import BroadcastPolicy, RetryPolicy, Rules, WorkerTimers
+from smsd.settings import BalanceSettings, BroadcastPolicy, RetryPolicy, Rules, WorkerTimers
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -56,6 +57,7 @@ __all__ = [
     "LimitsConfig",
     "LogConfig",
     "ModemConfig",
+    "ModemDefaultsConfig",
     "MultipartConfig",
     "OutgoingConfig",
     "load_config",
@@ -130,6 +132,16 @@ class OutgoingConfig:
 
 
 @dataclass(frozen=True)
+class ModemDefaultsConfig:
+    """[modem]: what every modem's worker does besides messages."""
+
+    balance_ussd: str | None = None  # e.g. "*100#"
+    balance_interval_hours: float = 24.0
+    balance_low: Decimal | None = None
+    liveness_interval_s: float = 60.0
+
+
+@dataclass(frozen=True)
 class MultipartConfig:
     """[multipart]"""
 
@@ -163,6 +175,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     outgoing: OutgoingConfig = field(default_factory=OutgoingConfig)
     multipart: MultipartConfig = field(default_factory=MultipartConfig)
+    modem: ModemDefaultsConfig = field(default_factory=ModemDefaultsConfig)
     billing: BillingConfig = field(default_factory=BillingConfig)
     log: LogConfig = field(default_factory=LogConfig)
     texts: TextsConfig = field(default_factory=TextsConfig)
@@ -233,9 +246,16 @@ class Config:
             status_reports=out.status_reports,
         )
 
+    def balance(self) -> BalanceSettings:
+        """[modem] balance_ussd, balance_interval_hours, balance_low."""
+        m = self.modem
+        return BalanceSettings(m.balance_ussd, m.balance_interval_hours, m.balance_low)
+
     def worker_timers(self) -> WorkerTimers:
-        """The modem worker's timers (no configuration keys yet: its defaults)."""
-        return WorkerTimers()
+        """The modem worker's timers: [modem] liveness and balance, defaults otherwise."""
+        return WorkerTimers(
+            liveness_interval=self.modem.liveness_interval_s, balance=self.balance()
+        )
 
 
 _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
@@ -276,6 +296,15 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
         },
     ),
     "multipart": (MultipartConfig, {"timeout_minutes": integer(1)}),
+    "modem": (
+        ModemDefaultsConfig,
+        {
+            "balance_ussd": ussd_code,
+            "balance_interval_hours": number,
+            "balance_low": price,
+            "liveness_interval_s": number,
+        },
+    ),
     "texts": (TextsConfig, TEXTS_SCHEMA),
     "keywords": (KeywordsConfig, KEYWORDS_SCHEMA),
     "log": (

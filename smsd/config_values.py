@@ -14,7 +14,7 @@ from smsd.errors import ConfigError
 
 __all__ = [
     "Convert", "boolean", "choice", "integer", "log_format", "number", "optional_text", "path",
-    "price", "quiet_hours", "region", "text",
+    "price", "quiet_hours", "region", "text", "ussd_code",
 ]  # fmt: skip
 
 
@@ -60,6 +60,15 @@ def text(key: str, value: Any) -> str:
 
 def optional_text(key: str, value: Any) -> str | None:
     return None if value in ("", None) else text(key, value)
+
+
+def ussd_code(key: str, value: Any) -> str | None:
+    """A USSD code such as ``*100#`` (digits, ``*``, ``#``, ``+``); it becomes part of an AT
+    command, so nothing else passes."""
+    code = optional_text(key, value)
+    if code is not None and not re.fullmatch(r"[0-9*#+]{1,32}", code):
+        raise ConfigError(f"{key}: expected a USSD code like '*100#', got {value!r}")
+    return code
 
 
 def path(key: str, value: Any) -> Path:

@@ -10,6 +10,12 @@ ONE transaction, then each copy is deleted, the locations released in one transa
 batch routed in one more (a SAVEPOINT per message: `smsd.pipeline.Pipeline.route`). One fsync per
 step instead of per message, and still no delete before its commit.
 
+Status reports a modem keeps in a memory of their own (Huawei's ``SR``, announced by
+``+CDSI: "SR",<n>``) are read, matched to outgoing rows (commit) and deleted with that memory
+selected, all under the modem's command lock (:meth:`modem.modem.Modem.memory`); every sweep
+empties that memory too, so it never fills and makes the modem drop reports. A ``+CDS``
+straight to the terminal is acknowledged with ``AT+CNMA`` when the modem's routing says so.
+
 Routing, and normalising senders, go through the daemon's :class:`smsd.pipeline.Pipeline`.
 A store error before the commit leaves the batch on the SIM (the caller raises the store alarm
 and sweeps again later); a store error while routing, or a modem error while deleting, leaves
@@ -70,7 +76,42 @@ class Ingest:
         self.received = 0
 
     def sweep(self, modem: Modem, modem_name: str) -> int:
-        """Take every message in the modem's storage as one batch; return how many."""
+        """Take every message in the modem's storage as one batch, then empty its status-report
+        memory if it has one; return how many messages and reports were taken."""
+        reports = 0
+        memory = self._report_memory(modem)
+        if memory is not None:
+            reports = self.take_reports(modem, modem_name, memory)
+        return reports + self._sweep_storage(modem, modem_name)
+
+    def _report_memory(self, modem: Modem) -> str | None:
+        routing = modem.report_routing
+        if routing is None or routing.mode != "stored" or routing.memory in (None, self.storage):
+            return None
+        return routing.memory
+
+    def take_reports(
+        self, modem: Modem, modem_name: str, memory: str, indexes: Sequence[int] | None = None
+    ) -> int:
+        """Status reports in ``memory`` (all of them, or at ``indexes``): read, match to the
+        outgoing rows (one commit), delete, with ``memory`` selected throughout."""
+        with modem.memory(memory):
+            if indexes is None:
+                stored = modem.list_stored()
+            else:
+                found = (modem.read_stored(i, memory) for i in indexes)
+                stored = [m for m in found if m is not None]
+            if not stored:
+                return 0
+            ids = self._record_many(modem_name, [(None, m.pdu) for m in stored])
+            for message in stored:
+                modem.delete_stored(message.index)  # after the commit, as for messages
+        if ids:  # a message in the report memory (never seen, but not to be lost): route it
+            self._release_and_route(modem_name, [None] * len(ids), ids)
+        log.info("report_memory_emptied", modem=modem_name, memory=memory, taken=len(stored))
+        return len(stored)
+
+    def _sweep_storage(self, modem: Modem, modem_name: str) -> int:
         stored = modem.list_stored()
         # Slots the listing shows empty hold no copy: release keys a crash left live there.
         self.store.inbox.release_absent(modem_name, self.storage, [m.index for m in stored])
@@ -82,17 +123,23 @@ class Ingest:
     def handle_urcs(self, modem: Modem, modem_name: str, urcs: Sequence[Urc]) -> None:
         """React to URCs that were waiting together; the +CMTI/+CDSI ones form one batch."""
         indexes: list[int] = []
+        reports: list[int] = []
+        report_memory = self._report_memory(modem)
         for urc in urcs:
             if urc.name in ("+CMTI", "+CDSI"):
                 where = _storage_index(urc.line)
                 if where is None:
                     log.warning("urc_unparsed", modem=modem_name, urc=urc.name)
+                elif where[0] != self.storage and where[0] == report_memory:
+                    reports.append(where[1])
                 elif where[1] not in indexes:  # a repeated URC names the same copy
                     indexes.append(where[1])
             elif urc.name in ("+CMT", "+CDS") and urc.pdu is not None:
-                self._take_direct(modem, modem_name, urc.pdu)
+                self._take_direct(modem, modem_name, urc.pdu, urc.name)
             elif urc.name not in _QUIET_URCS:
                 log.debug("urc_ignored", modem=modem_name, urc=urc.name)
+        if reports and report_memory is not None:
+            self.take_reports(modem, modem_name, report_memory, sorted(set(reports)))
         stored = [m for m in (modem.read_stored(i) for i in indexes) if m is not None]
         if stored:
             self.take_stored(modem, modem_name, stored)
@@ -108,9 +155,11 @@ class Ingest:
             raise
         self._release_and_route(modem_name, [m.index for m in stored], ids)
 
-    def _take_direct(self, modem: Modem, modem_name: str, pdu: str) -> None:
+    def _take_direct(self, modem: Modem, modem_name: str, pdu: str, kind: str) -> None:
         ids = self._record_many(modem_name, [(None, pdu)])
-        modem.ack()  # only after the commit: an unacknowledged +CMT is redelivered
+        routing = modem.report_routing
+        if kind == "+CMT" or routing is None or routing.ack:
+            modem.ack()  # only after the commit: an unacknowledged +CMT is redelivered
         self._release_and_route(modem_name, [None], ids)
 
     def _release_and_route(

@@ -2,11 +2,12 @@
 
 A message is claimed (state ``sending``), encoded into PDUs, sent part by part under the
 modem's lock, and marked ``sent`` with the message reference of its last part. A temporary
-failure (network busy, timeout, +CMS 500/512...) puts it back in the queue with exponential
-back-off and jitter; a permanent one (invalid number, barred) fails it with the reason; a
-message older than the validity limit fails as ``expired``. A crash between claim and
-``mark_sent`` leaves it ``sending``: the daemon requeues such claims on start, which is the
-one duplicate we allow per crash.
+failure (network busy, timeout, +CMS 500/512...) puts it back in the queue: the first retry
+within a few seconds (most temporary errors are a congested cell for a moment), then
+exponential back-off with jitter up to the ceiling; a permanent one (invalid number,
+barred) fails it with the reason; a message older than the validity limit fails as
+``expired``. A crash between claim and ``mark_sent`` leaves it ``sending``: the daemon
+requeues such claims on start, which is the one duplicate we allow per crash.
 
 If the store refuses ``mark_sent`` (locked, disk full) after the modem accepted the message,
 the result is kept in memory and written before anything else is claimed: without a crash
@@ -142,6 +143,6 @@ class Sender:
             self.outbox.mark_failed(out_id, f"gave up after {attempts + 1} attempts: {error}")
             log.warning("sms_failed", outgoing_id=out_id, error=error)
             return
-        delay = self.policy.delay(attempts + 1)
+        delay = self.policy.delay(max(attempts, 1))  # attempts: made so far, this one included
         self.outbox.retry_later(out_id, error, self.clock() + timedelta(seconds=delay))
         log.info("sms_retry_scheduled", outgoing_id=out_id, delay_s=round(delay, 1), error=error)

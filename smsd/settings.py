@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from decimal import Decimal
 
 __all__ = [
     "DEFAULT_HELP_WORDS",
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_START_WORDS",
     "DEFAULT_STOP_WORDS",
     "TEXT_FIELDS",
+    "BalanceSettings",
     "BroadcastPolicy",
     "RetryPolicy",
     "Rules",
@@ -37,11 +39,30 @@ class RetryPolicy:
     backoff_max_s: float = 900.0
     validity: timedelta = timedelta(hours=24)
     status_reports: bool = True
+    first_retry_s: float = 2.0
 
     def delay(self, attempts: int) -> float:
-        """Exponential back-off with full jitter in [0.5, 1.0] of the step."""
-        step = min(self.backoff_base_s * 2.0 ** max(attempts - 1, 0), self.backoff_max_s)
-        return step * random.uniform(0.5, 1.0)
+        """Seconds before retry number ``attempts``: ``first_retry_s`` (+-25 %), then twice
+        that, then exponential from ``backoff_base_s``; jitter in [0.5, 1.0] of the step after
+        the first, everything capped at ``backoff_max_s``. A passing blip (two +CMS 500) costs
+        seconds; a lasting fault backs off to the ceiling."""
+        if attempts <= 1:
+            return min(self.first_retry_s * random.uniform(0.75, 1.25), self.backoff_max_s)
+        if attempts == 2:
+            step = 2 * self.first_retry_s
+        else:
+            step = self.backoff_base_s * 2.0 ** (attempts - 3)
+        return min(step, self.backoff_max_s) * random.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class BalanceSettings:
+    """[modem] balance_*: read the SIM's balance by USSD every ``interval_hours``; warn
+    below ``low``. No ``ussd`` code: never asked (``smsd modem balance --device`` still can)."""
+
+    ussd: str | None = None
+    interval_hours: float = 24.0
+    low: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,8 @@ class WorkerTimers:
     sweep_interval: float = 600.0
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
+    liveness_interval: float = 60.0  # one AT+CNMI? per idle interval, never more
+    balance: BalanceSettings = field(default_factory=BalanceSettings)
 
 
 #: English (CTIA, FCC 47 CFR 64.1200(a)(10), carriers), AWS's list and other languages.

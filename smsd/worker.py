@@ -12,9 +12,16 @@ sweep finds it); a crash after the commit is caught by the store's dedupe key. U
 queued up while the worker was busy are handled together, so their messages are committed
 as one batch (:meth:`smsd.ingest.Ingest.handle_urcs`).
 
-A reboot announced while the session is serving (``RDY``, ``SMS Ready``...) ends the session at
-once: an exchange in flight would otherwise wait for its full timeout (90 s for a send) for
-an answer the rebooted modem will never give. The reconnect re-inits and sweeps.
+A reboot announced while the session is serving (boot lines: SIMCom/Quectel ``RDY``, ``SMS
+Ready``, ``+QIND: SMS DONE``, Huawei ``^SYSSTART``; or an unsolicited ``+CPIN:``, all a modem
+that only says that much has) ends the session at once: an exchange in flight would otherwise
+wait for its full timeout (90 s for a send) for an answer the rebooted modem will never give,
+and an idle modem has forgotten echo, CNMI and memories. The reconnect comes at once (the
+modem is back: it just said so), re-inits and sweeps. A modem that reboots silently is caught
+by the idle liveness check: one ``AT+CNMI?`` per idle ``liveness_interval`` (a minute), which
+also notices lost settings (echo back on, CNMI drift) and then re-initialises the same way.
+While an unplugged device's path is missing, the back-off wait watches for it to come back
+(a ``stat`` every 0.2 s) and reconnects as soon as it does.
 
 A store error (database locked too long, disk full) does not end the session: the worker
 raises the shared store alarm (:class:`smsd.diskguard.StoreGuard`), stops taking messages
@@ -24,6 +31,7 @@ a back-off until a write succeeds.
 
 from __future__ import annotations
 
+import os
 import queue
 import random
 import threading
@@ -39,18 +47,31 @@ from modem.at import Urc
 from modem.errors import AtError, ModemError, ModemTimeout, PinError, PortClosed
 from modem.modem import Modem
 from modem.settings import ModemSettings
+from smsd.balance import BalanceKeeper
 from smsd.diskguard import StoreGuard
 from smsd.ingest import Ingest
 from smsd.sender import Sender
 from smsd.settings import WorkerTimers
 from store.errors import StoreError
 
-__all__ = ["ModemWorker"]
+__all__ = ["ModemWorker", "is_boot_line"]
 
 log = structlog.get_logger()
 _WAKE = object()
 # Lines a modem prints only after power-up. Not Huawei's ^BOOT: it repeats as a keep-alive.
-_REBOOT_URCS = frozenset({"RDY", "SMS Ready", "Call Ready"})
+_REBOOT_URCS = frozenset({"RDY", "SMS Ready", "Call Ready", "^SYSSTART", "+CPIN"})
+_REBOOT_QIND = "SMS DONE"  # Quectel's +QIND: SMS DONE (other +QIND lines are signal noise)
+_REBOOT_RECONNECT_S = 0.1  # the modem announced it is back: reconnect without back-off
+_REPLUG_POLL_S = 0.2  # while an unplugged device path is missing: how often to look for it
+
+
+def is_boot_line(urc: Urc) -> bool:
+    """Whether ``urc`` is a line a modem prints only after it (re)started."""
+    if urc.name == "+QIND":
+        return _REBOOT_QIND in urc.line.upper()
+    return urc.name in _REBOOT_URCS
+
+
 _ALARM_SWEEP_S = 2.0  # after a URC ignored during a store alarm
 
 
@@ -80,6 +101,13 @@ class ModemWorker:
         self.guard = guard or StoreGuard()
         self._serving = False
         self._missed = False
+        self._rebooted = False  # the session ended because the modem restarted by itself
+        self.reboots = 0
+        self._live_commands = -1  # modem.counters["commands"] at the last liveness check
+        self._live_at = 0.0
+        self.balance = BalanceKeeper(
+            ingest.store.balances, self.timers.balance, self.name, clock=clock
+        )
         self.events: queue.Queue[Any] = queue.Queue()
         self.stopping = threading.Event()
         self.healthy = False
@@ -96,7 +124,8 @@ class ModemWorker:
         self.thread.start()
 
     def wake(self) -> None:
-        """Tell the worker that the outbox may have something due."""
+        """Tell the worker that the outbox may have something due (or a balance request)."""
+        self.balance.poke()
         self.events.put(_WAKE)
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -136,9 +165,28 @@ class ModemWorker:
             if self.sessions > sessions and time.monotonic() - started > 5:
                 backoff = self.timers.backoff_initial  # it worked for a while: start over
             delay = backoff * random.uniform(0.8, 1.2)
+            if self._rebooted:
+                self._rebooted = False
+                delay = _REBOOT_RECONNECT_S  # it is back already: every second counts
+                backoff = self.timers.backoff_initial
             log.info("modem_reconnect_scheduled", modem=self.name, delay_s=round(delay, 2))
-            self.stopping.wait(delay)
+            self._wait_reconnect(delay)
             backoff = min(backoff * 2, self.timers.backoff_max)
+
+    def _wait_reconnect(self, delay: float) -> None:
+        """Wait ``delay`` before reconnecting; a device path that is missing now (unplugged)
+        is watched (a stat every 0.2 s, no AT traffic) and its return ends the wait at once."""
+        url = self.settings.url
+        if not url.startswith("/") or os.path.exists(url):
+            self.stopping.wait(delay)
+            return
+        deadline = time.monotonic() + delay
+        while not self.stopping.wait(min(_REPLUG_POLL_S, max(0.0, deadline - time.monotonic()))):
+            if os.path.exists(url):
+                log.info("modem_replugged", modem=self.name)
+                return
+            if time.monotonic() >= deadline:
+                return
 
     def _close(self) -> None:
         if self.modem is not None:
@@ -149,10 +197,13 @@ class ModemWorker:
         """Reader thread: queue the URC; a reboot while serving ends the session at once."""
         self.events.put(urc)
         modem = self.modem
-        if urc.name in _REBOOT_URCS and self._serving and modem is not None:
+        if is_boot_line(urc) and self._serving and modem is not None:
             self._serving = False
+            self._rebooted = True
+            self.reboots += 1
             log.warning("modem_rebooted", modem=self.name, urc=urc.name)
             modem.close()  # wakes a waiting exchange with PortClosed; the worker reconnects
+            self.events.put(_WAKE)  # and an idle worker (a closing port calls no on_lost)
 
     def _session(self) -> None:
         # A lost port wakes the worker at once, idle or not, so the reconnect starts now.
@@ -202,6 +253,8 @@ class ModemWorker:
             self.heartbeat = time.monotonic()
             if modem.lost.is_set():
                 raise PortClosed(f"port lost: {modem.lost_reason}")
+            if self._rebooted:  # the reader thread saw boot lines and is closing the port
+                raise PortClosed("the modem restarted by itself")
             try:
                 next_sweep = self._serve_once(modem, next_sweep)
             except StoreError as exc:
@@ -223,10 +276,38 @@ class ModemWorker:
         if self.sender.send_due(modem, self.name, self.stopping):
             self.guard.succeeded(self.name)
             return next_sweep  # there may be more due: look again before sleeping
-        wait = min(next_sweep - time.monotonic(), self.sender.seconds_until_due(self.name))
+        if self.balance.check(modem):
+            return next_sweep
+        self._check_alive(modem)
+        wait = min(
+            next_sweep - time.monotonic(),
+            self.sender.seconds_until_due(self.name),
+            self._live_at + self.timers.liveness_interval - time.monotonic(),
+            self.balance.seconds_until_due(),
+        )
         # Wake-ups come as events (URCs, new outbox rows); the cap only bounds a missed one.
         self._wait_event(modem, max(0.05, min(wait, 30.0)))
         return next_sweep
+
+    def _check_alive(self, modem: Modem) -> None:
+        """At most one AT+CNMI? per idle ``liveness_interval``: a modem that answers other
+        commands is alive, so any exchange since the last check postpones the next one."""
+        now = time.monotonic()
+        if modem.counters["commands"] != self._live_commands:
+            self._live_commands, self._live_at = modem.counters["commands"], now
+            return
+        if now < self._live_at + self.timers.liveness_interval:
+            return
+        try:
+            lost = modem.check_settings()
+        except ModemTimeout as exc:
+            raise ModemTimeout(f"modem {self.name} did not answer the liveness check") from exc
+        self._live_commands, self._live_at = modem.counters["commands"], time.monotonic()
+        if lost:
+            self._rebooted = True
+            self.reboots += 1
+            log.warning("modem_settings_lost", modem=self.name, lost=",".join(lost))
+            raise ModemError(f"modem {self.name} forgot its settings ({', '.join(lost)})")
 
     def _wait_event(self, modem: Modem, timeout: float) -> None:
         try:
@@ -252,10 +333,10 @@ class ModemWorker:
     def _handle(self, modem: Modem, items: list[Any]) -> None:
         urcs = [item for item in items if isinstance(item, Urc)]
         for urc in urcs:
-            if urc.name in _REBOOT_URCS:
+            if is_boot_line(urc):
                 # Seen while initialising (the reader thread ends a serving session itself).
                 log.info("modem_boot_noticed", modem=self.name, urc=urc.name)
-        urcs = [urc for urc in urcs if urc.name not in _REBOOT_URCS]
+        urcs = [urc for urc in urcs if not is_boot_line(urc)]
         if not urcs:
             return
         if self.guard.alarm is not None:

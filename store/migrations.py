@@ -296,6 +296,20 @@ def m006_rules(conn: sqlite3.Connection) -> None:
 
 
 @_migration
+def m007_balances(conn: sqlite3.Connection) -> None:
+    """SIM balances read by USSD per modem, and requests for a fresh one (`--refresh`)."""
+    conn.execute(
+        "CREATE TABLE modem_balances (id INTEGER PRIMARY KEY, modem TEXT NOT NULL,"
+        " at TEXT NOT NULL, text TEXT, amount TEXT, currency TEXT, error TEXT)"
+    )
+    conn.execute("CREATE INDEX modem_balances_latest ON modem_balances (modem, id)")
+    conn.execute(
+        "CREATE TABLE balance_requests (id INTEGER PRIMARY KEY, modem TEXT,"
+        " requested_at TEXT NOT NULL, balance_id INTEGER REFERENCES modem_balances (id))"
+    )
+
+
+@_migration
 def m020_integrations(conn: sqlite3.Connection) -> None:
     """API tokens, idempotency keys, broadcasts, webhooks, events, and the triggers that
     write events in the transaction of what causes them (store/integrations_schema.py)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "RESERVED_KEYWORDS",
     "USER_CODE_ALPHABET",
     "USER_CODE_LENGTH",
+    "Balance",
     "Business",
     "Code",
     "HistoryRow",
@@ -246,3 +248,16 @@ class Plan:
     replies: tuple[ReplyDraft, ...] = ()
     state: Literal["routed", "ignored"] = "routed"
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A SIM balance read by USSD: the network's text, the amount found in it, or an error."""
+
+    id: int
+    modem: str
+    at: datetime
+    text: str | None
+    amount: Decimal | None
+    currency: str | None
+    error: str | None

@@ -15,6 +15,7 @@ use:
     store.invoices    monthly invoices                   (store/invoices.py)
     store.stats       suppressed breakdowns, dossiers    (store/stats.py)
     store.modems      modem reports and preferences      (store/modems.py)
+    store.balances    SIM balances, refresh requests     (store/balances.py)
     store.tokens      API tokens, idempotency keys       (store/tokens.py)
     store.webhooks    webhooks and their secrets         (store/webhooks.py)
     store.events      webhook events' delivery queue     (store/events.py)
@@ -40,6 +41,7 @@ from store.base import StoreBase
 if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part is first used
     from store.accounts import Accounts
     from store.audit import Audit
+    from store.balances import Balances
     from store.broadcast import Broadcasts
     from store.code_admin import CodeAdmin
     from store.consent import Consent
@@ -172,6 +174,13 @@ class Store(StoreBase):
         from store.code_admin import CodeAdmin
 
         return CodeAdmin(self)
+
+    @cached_property
+    def balances(self) -> Balances:
+        """SIM balances per modem and refresh requests."""
+        from store.balances import Balances
+
+        return Balances(self)
 
     @cached_property
     def tokens(self) -> Tokens:

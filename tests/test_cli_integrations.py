@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -92,6 +93,13 @@ def test_metrics_textfile_parses_with_counts_from_the_database(tmp_path: Path) -
             "modem0", "sim", healthy=True, now=now,
             details={"signal_dbm": -67, "registration": "home"},
         )  # fmt: skip
+        for amount in ("50.00", "12.34"):
+            store.balances.record_balance(
+                "modem0", at=now, text="x", amount=Decimal(amount), currency="GBP"
+            )
+        store.balances.record_balance(
+            "modem0", at=now, text=None, amount=None, currency=None, error="USSD timeout"
+        )
         for i in range(3):
             msg = store.inbox.record_incoming(
                 sender=f"+44770090012{i}", sender_type="international", text="pizza",
@@ -114,6 +122,7 @@ def test_metrics_textfile_parses_with_counts_from_the_database(tmp_path: Path) -
     assert samples[("smsd_modem_registered", (("modem", "modem0"),))] == 1
     assert samples[("smsd_route_latency_seconds_gcount", ())] == 3
     assert samples[("smsd_webhook_backlog", ())] == 0
+    assert samples[("smsd_modem_balance", (("modem", "modem0"),))] == 12.34
     printed = text_string_to_metric_families(_run(db, "metrics").stdout)
     assert {f.name for f in printed} == {f.name for f in text_string_to_metric_families(
         target.read_text())}  # fmt: skip

@@ -115,7 +115,10 @@ def test_status_report_for_sent_message(session: Session) -> None:
         report = decode_pdu(urc.pdu)
         session.modem.ack()
     else:
-        stored = session.modem.read_stored(int(urc.line.rsplit(",", 1)[1]))
+        routing = session.modem.report_routing
+        assert routing is not None and routing.memory is not None
+        with session.modem.memory(routing.memory):  # "SR" on Huawei, the read memory elsewhere
+            stored = session.modem.read_stored(int(urc.line.rsplit(",", 1)[1]))
         assert stored is not None
         report = decode_pdu(stored.pdu)
     assert isinstance(report, SmsStatusReport)

@@ -71,9 +71,11 @@ RELEASED = [
     "003_live_copies",
     "004_scale_views",
     "005_modems",
+    "006_rules",
+    "007_balances",
 ]
 PARTS = ("directory", "inbox", "outbox", "routing", "accounts", "audit", "broadcasts",
-         "invoices", "stats", "modems")  # fmt: skip
+         "invoices", "stats", "modems", "balances")  # fmt: skip
 
 
 def test_migrations_in_order_one_name_each() -> None:

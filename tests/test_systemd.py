@@ -308,6 +308,12 @@ def test_example_config_has_every_section() -> None:
             "max_parts",
         },
         "multipart": {"timeout_minutes"},
+        "modem": {
+            "balance_ussd",
+            "balance_interval_hours",
+            "balance_low",
+            "liveness_interval_s",
+        },
         "billing": {"price_per_request", "price_per_broadcast_part", "currency"},
         "log": {"level", "format"},
         "texts": set(),  # every text commented out: the defaults (docs/RULES.md)

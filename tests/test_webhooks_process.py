@@ -64,3 +64,29 @@ def test_handset_pizza_reaches_the_business_receiver(tmp_path: Path, sim: SimMod
     assert by_type["optin.changed"]["data"]["state"] == "in"
     for r in receiver.requests:
         assert HANDSET[1:].encode() not in r.body and b"PIZZA " not in r.body
+
+
+def test_a_low_balance_reaches_the_operator_receiver(tmp_path: Path) -> None:
+    """The daemon reads a balance under [modem] balance_low: the operator gets balance.low."""
+    from modem.sim import SimModem
+    from smsd.testing import write_config
+
+    db = make_db(tmp_path / "balance.db")
+    config = write_config(tmp_path / "smsd.toml", db, [])
+    config.write_text(config.read_text() + '\n[modem]\nbalance_ussd = "*100#"\nbalance_low = 20\n')
+    with Receiver() as receiver:
+        with Store.open(db) as store:
+            store.webhooks.add(None, receiver.url, now=datetime.now(UTC))
+        with (
+            SimModem("huawei", noise=False, link=str(tmp_path / "sim0")) as sim,
+            running_daemon(tmp_path, db, [sim.link], extra=["--config", str(config)]),
+            WebProcess(db, FAST),
+        ):
+            wait_until(
+                lambda: any(b"balance.low" in r.body for r in receiver.requests), 30, "balance.low"
+            )
+            got = list(receiver.requests)
+    by_type = {json.loads(r.body)["type"]: json.loads(r.body)["data"] for r in got}
+    assert by_type["balance.low"]["amount"] == "12.34"
+    assert by_type["balance.low"]["low"] == "20"
+    assert by_type["balance.low"]["modem"] == "modem0"

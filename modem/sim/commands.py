@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from modem.reports import parse_ranges
 from modem.sim.profiles import Profile
 from modem.sim.storage import SmsStorage
 
@@ -22,8 +23,9 @@ __all__ = ["AtEngine", "Hooks", "Reply", "command_name"]
 
 OK = "OK"
 SMS_COMMANDS = {"+CPMS", "+CMGL", "+CMGR", "+CMGD", "+CMGS", "+CNMI", "+CSMP", "+CNMA", "+CSCA"}
+ICCID = "8944110012345678901"
 HARMLESS = {
-    "Z", "&F", "&W", "V1", "Q0", "&C1", "&D2", "+CSMS", "+CSCS", "+CLIP", "+CRC", "+CFUN",
+    "Z", "&F", "&W", "V1", "Q0", "&C1", "&D2", "+CLIP", "+CRC", "+CFUN",
     "+CVHU", "+IFC", "+CMMS", "+CLIR", "+CSDH", "+CGDCONT", "+CTZU", "+CTZR",
 }  # fmt: skip
 CME_TEXT = {
@@ -63,6 +65,9 @@ class Hooks(Protocol):
     def pin_accepted(self) -> None:
         """The right PIN was entered: the SIM becomes ready after a while."""
 
+    def ussd_request(self, args: str) -> Reply:
+        """``AT+CUSD=<args>``: answer now, and later with a +CUSD URC."""
+
 
 class AtEngine:
     """Interprets command lines against the settings and the SIM storage."""
@@ -73,6 +78,7 @@ class AtEngine:
         storage: SmsStorage,
         hooks: Hooks,
         *,
+        reports: SmsStorage | None = None,
         pin: str | None,
         puk: str = "12345678",
         own_number: str = "+447700900000",
@@ -80,12 +86,14 @@ class AtEngine:
     ) -> None:
         self.profile = profile
         self.storage = storage
+        self.reports = reports  # the separate status-report memory "SR", if the modem has one
         self.hooks = hooks
         self.pin = pin
         self.puk = puk
         self.own_number = own_number
         self.imei = imei or "356938035643809"
         self.pin_tries = 3
+        self._last = ""
         self.sim_state = "SIM PIN" if pin else "READY"
         self.sim_busy_until = 0.0
         self.power_up()
@@ -98,6 +106,7 @@ class AtEngine:
         self.cnmi = list(self.profile.default_cnmi)
         self.csmp = "17,167,0,0"
         self.mems = ["SM", "SM", "SM"]
+        self.cscs = "GSM"
         self.creg_n = 0
         if self.pin and self.sim_state == "READY":
             self.sim_state = "SIM PIN"  # a power cycle locks the SIM again
@@ -139,6 +148,7 @@ class AtEngine:
     def execute(self, line: str) -> Reply:
         """Answer one command line (without its CR)."""
         name = command_name(line)
+        self._last = line.strip()
         rest = line.strip()[len(name) :]
         simple: dict[str, Callable[[], Reply]] = {
             "AT": lambda: Reply(),
@@ -174,6 +184,12 @@ class AtEngine:
             "AT+CMGD": lambda: self._cmgd(rest),
             "AT+CMGS": lambda: self._cmgs(rest),
             "AT+CNMA": lambda: Reply() if self.hooks.ack() else Reply(final=self.cms(340)),
+            "AT+CSMS": lambda: Reply(["+CSMS: 1,1,1,1"] if rest == "?" else ["+CSMS: 1,1,1"]),
+            "AT+CSCS": lambda: self._cscs(rest),
+            "AT+CUSD": lambda: self.hooks.ussd_request(rest.lstrip("=")),
+            "AT+CCID": self._iccid,
+            "AT^ICCID": self._iccid,
+            "AT+QCCID": self._iccid,
         }
         if name in sms:
             return sms[name]()
@@ -182,6 +198,28 @@ class AtEngine:
         return self._unsupported()
 
     # -- settings ------------------------------------------------------------------------
+
+    def _iccid(self) -> Reply:
+        command = self.profile.iccid_command
+        name = command_name(command)
+        if name != command_name(self._last):
+            return self._unsupported()
+        return Reply([ICCID if name == "AT+CCID" else f"{name[2:]}: {ICCID}"])
+
+    def _cscs(self, rest: str) -> Reply:
+        if rest == "?":
+            return Reply([f'+CSCS: "{self.cscs}"'])
+        value = rest.lstrip("=").strip('"').upper()
+        if value not in ("GSM", "IRA", "UCS2"):
+            return Reply(final=self.cme(4))
+        self.cscs = value
+        return Reply()
+
+    def read_memory(self) -> SmsStorage:
+        """The storage AT+CMGL/CMGR/CMGD act on: the first memory of AT+CPMS."""
+        if self.mems[0] == "SR" and self.reports is not None:
+            return self.reports
+        return self.storage
 
     def _flag(self, attr: str, rest: str, allowed: tuple[int, ...]) -> Reply:
         value = _int(rest or "0")
@@ -253,29 +291,41 @@ class AtEngine:
             self.sim_state = "SIM PUK"
         return Reply(final=self.cme(16))
 
+    def _memory(self, name: str) -> SmsStorage:
+        return self.reports if name == "SR" and self.reports is not None else self.storage
+
     def _cpms(self, rest: str) -> Reply:
-        used, size = self.storage.used, self.storage.size
         if rest == "?":
-            fields = ",".join(f'"{m}",{used},{size}' for m in self.mems)
+            fields = ",".join(
+                f'"{m}",{self._memory(m).used},{self._memory(m).size}' for m in self.mems
+            )
             return Reply([f"+CPMS: {fields}"])
+        readable = '("SM","ME","SR")' if self.reports is not None else '("SM","ME")'
         if rest == "=?":
-            return Reply(['+CPMS: ("SM","ME"),("SM","ME"),("SM","ME")'])
+            return Reply([f'+CPMS: {readable},("SM","ME"),("SM","ME")'])
         mems = [m.upper() for m in _args(rest.lstrip("="))]
-        if not mems or len(mems) > 3 or any(m not in ("SM", "ME", "MT") for m in mems):
+        allowed = ("SM", "ME", "MT", "SR") if self.reports is not None else ("SM", "ME", "MT")
+        if not mems or len(mems) > 3 or any(m not in allowed for m in mems):
             return Reply(final=self.cms(302))
+        if "SR" in mems[1:]:
+            return Reply(final=self.cms(302))  # SR is for reading only
         # One physical store answers for SM and ME alike: the daemon only needs the names back.
         self.mems[: len(mems)] = mems
-        return Reply([f"+CPMS: {','.join(f'{used},{size}' for _ in range(3))}"])
+        counts = ",".join(f"{self._memory(m).used},{self._memory(m).size}" for m in self.mems)
+        return Reply([f"+CPMS: {counts}"])
 
     def _cnmi(self, rest: str) -> Reply:
         if rest == "?":
             return Reply([f"+CNMI: {','.join(str(v) for v in self.cnmi)}"])
         if rest == "=?":
-            return Reply(["+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)"])
+            return Reply([f"+CNMI: {self.profile.cnmi_test}"])
         values = [_int(v) if v else 0 for v in rest.lstrip("=").split(",")]
         limits = (2, 3, 3, 2, 1)
-        if not 1 <= len(values) <= 5 or any(
-            not 0 <= v <= lim for v, lim in zip(values, limits, strict=False)
+        no_cds = 1 not in parse_ranges(self.profile.cnmi_test)[3]
+        if (
+            not 1 <= len(values) <= 5
+            or any(not 0 <= v <= lim for v, lim in zip(values, limits, strict=False))
+            or (no_cds and values[3:4] == [1])
         ):
             return Reply(final=self.cms(303))
         self.cnmi[: len(values)] = values
@@ -294,7 +344,7 @@ class AtEngine:
         if self.cmgf != 0 or not 0 <= stat <= 4:
             return Reply(final=self.cms(302 if self.cmgf else 303))
         info: list[str] = []
-        for index, slot in self.storage.listing(stat):
+        for index, slot in self.read_memory().listing(stat):
             info += [f"+CMGL: {index},{slot.stat},,{slot.tpdu_length}", slot.pdu]
         return Reply(info)
 
@@ -302,9 +352,10 @@ class AtEngine:
         index = _int(rest.lstrip("="))
         if self.cmgf != 0:
             return Reply(final=self.cms(302))
-        if not self.storage.valid(index):
+        memory = self.read_memory()
+        if not memory.valid(index):
             return Reply(final=self.cms(321))
-        slot = self.storage.read(index)
+        slot = memory.read(index)
         if slot is None:
             return Reply()  # an empty slot: most modems answer a bare OK
         return Reply([f"+CMGR: {slot.stat},,{slot.tpdu_length}", slot.pdu])
@@ -312,10 +363,11 @@ class AtEngine:
     def _cmgd(self, rest: str) -> Reply:
         args = [_int(a) for a in rest.lstrip("=").split(",")]
         flag = args[1] if len(args) > 1 else 0
-        if not 0 <= flag <= 4 or (flag == 0 and not self.storage.valid(args[0])):
+        memory = self.read_memory()
+        if not 0 <= flag <= 4 or (flag == 0 and not memory.valid(args[0])):
             return Reply(final=self.cms(321))
-        freed = self.storage.delete_flagged(flag) if flag else int(self.storage.delete(args[0]))
-        if freed:
+        freed = memory.delete_flagged(flag) if flag else int(memory.delete(args[0]))
+        if freed and memory is self.storage:
             self.hooks.slot_freed()
         return Reply()
 

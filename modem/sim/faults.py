@@ -15,6 +15,11 @@
                    ends it; refused messages wait in the network and arrive afterwards)
 ``slow_send``      ``seconds`` between Ctrl-Z and ``+CMGS``
 ``prompt_timeout`` the next ``count`` AT+CMGS never get their ``> `` prompt
+``fill_reports``   fill the status-report memory "SR" (Huawei-style profiles) with reports
+                   for messages sent before: further reports are lost until slots are freed
+``ussd``           what the next USSD request gets: ``text`` for ``code``, ``mode`` 0/1, 2
+                   (ended), 4 (not supported) or None (never answered)
+``reboot``         with ``seconds``: the modem stays silent that long before its boot lines
 =================  ===========================================================================
 """
 
@@ -31,6 +36,7 @@ from modem.sim.network import Network
 from modem.sim.port import PtyPort
 from modem.sim.profiles import Profile
 from modem.sim.storage import SmsStorage
+from modem.sim.ussd import SimUssd
 from modem.sim.wire import Wire
 
 __all__ = ["FAULTS", "Faults"]
@@ -50,6 +56,8 @@ FAULTS = (
     "storage_ok",
     "slow_send",
     "prompt_timeout",
+    "fill_reports",
+    "ussd",
 )
 
 
@@ -66,6 +74,7 @@ class Faults:
         booted: threading.Event,
         *,
         noise_rng: random.Random,
+        ussd: SimUssd,
     ) -> None:
         self._lock = lock
         self._port: PtyPort = wire.port
@@ -73,6 +82,8 @@ class Faults:
         self.wire, self.engine, self.network, self.storage = wire, engine, network, storage
         self.booted = booted  # set after the boot lines, cleared by a power cycle
         self._noise_rng = noise_rng  # idle noise timing, apart from the wire's randomness
+        self.ussd = ussd
+        self._boot_delay: float | None = None  # a reboot's own delay, once
         self._garbage_rng = random.Random(7)  # garbage differs from run to run never
 
     def power_up(self) -> None:
@@ -81,7 +92,9 @@ class Faults:
         self.engine.power_up()
         self.network.power_cycled()
         self.booted.clear()
-        self._port.call_later(self._profile.boot_delay, lambda: self._booted(epoch))
+        delay = self._profile.boot_delay if self._boot_delay is None else self._boot_delay
+        self._boot_delay = None
+        self._port.call_later(delay, lambda: self._booted(epoch))
 
     def _booted(self, epoch: int) -> None:
         if epoch != self.wire.epoch:
@@ -116,8 +129,17 @@ class Faults:
             handler(**kw)
         log.info("sim_fault_injected", fault=name, **kw)
 
-    def _fault_reboot(self) -> None:
+    def _fault_reboot(self, seconds: float | None = None) -> None:
+        self._boot_delay = None if seconds is None else float(seconds)
         self.power_up()
+
+    def _fault_fill_reports(self, reference: int = 200) -> None:
+        self.network.fill_reports(int(reference))
+
+    def _fault_ussd(
+        self, code: str = "*100#", text: str | None = None, mode: int | None = 0
+    ) -> None:
+        self.ussd.set_answer(code, text, None if mode is None else int(mode))
 
     def _fault_hang(self, seconds: float | None = None) -> None:
         self.wire.hang(seconds)

@@ -218,8 +218,34 @@ class Network:
             self.counts["status_reports_dropped"] += 1
         elif ds == 1:
             self._direct(_Direct("+CDS", pdu))
+        elif self.engine.reports is not None:
+            self._store_report(pdu)
         else:
             self._store(pdu, "+CDSI", notify=True)
+
+    def _store_report(self, pdu: str) -> None:
+        """Huawei-style: into the small "SR" memory; when it is full the report is lost."""
+        reports = self.engine.reports
+        index = reports.store(pdu) if reports is not None else None
+        if index is None:
+            self.counts["reports_lost"] += 1
+            log.info("sim_report_lost", reason="status-report memory full")
+            return
+        self.counts["reports_stored"] += 1
+        self.emit_urc("+CDSI", f'\r\n+CDSI: "SR",{index}\r\n'.encode())
+
+    def fill_reports(self, reference: int = 200) -> int:
+        """Fill the "SR" memory with reports for messages nobody sent from here; how many."""
+        reports = self.engine.reports
+        count = 0
+        now = datetime.now(UTC).replace(microsecond=0)
+        while reports is not None and reports.has_room():
+            pdu = encode_status_report(
+                (reference + count) % 256, "+447700900999", scts=now, discharge=now, status=0
+            )
+            reports.store(pdu)
+            count += 1
+        return count
 
     def report_for(self, reference: int, status: int) -> None:
         """A status report for the last message sent with TP-MR ``reference``."""

@@ -34,6 +34,12 @@ class Profile:
     noise_interval: float = 0.0  # mean seconds between idle noise lines (0 = none)
     noise_mid_reply: float = 0.0  # chance that a reply carries a noise line before its final
     urc_mid_reply: float = 0.0  # chance that a new URC is held and injected into the next reply
+    # What AT+CNMI=? offers: <ds> 1 means +CDS straight to the terminal (acknowledged with
+    # AT+CNMA); a modem without it stores reports and says +CDSI.
+    cnmi_test: str = "(0-2),(0-3),(0,2),(0-2),(0,1)"
+    report_memory: int = 0  # slots of a separate status-report memory "SR" (0: none)
+    ussd_style: str = "text"  # "gsm7hex": USSD request and answer as packed GSM-7 in hex
+    iccid_command: str = "AT+CCID"  # AT^ICCID? on Huawei, AT+QCCID on Quectel
 
 
 GENERIC = Profile(
@@ -41,7 +47,7 @@ GENERIC = Profile(
     manufacturer="smsactive",
     model="SIM-GSM",
     revision="1.0",
-    boot_lines=(),
+    boot_lines=(),  # says nothing at boot: only the idle liveness check notices a reboot
 )
 
 HUAWEI = Profile(
@@ -49,7 +55,7 @@ HUAWEI = Profile(
     manufacturer="huawei",
     model="E3372",
     revision="22.200.15.00.00",
-    boot_lines=("^BOOT:12345678,0,0,0,75", "^RSSI:18", "^MODE:5,4"),
+    boot_lines=("^SYSSTART", "^BOOT:12345678,0,0,0,75", "^RSSI:18", "^MODE:5,4"),
     unsupported="COMMAND NOT SUPPORT",
     vendor_prefixes=("^",),
     index_base=0,
@@ -58,6 +64,10 @@ HUAWEI = Profile(
     noise_interval=2.0,
     noise_mid_reply=0.2,
     urc_mid_reply=0.3,
+    cnmi_test="(0-2),(0-3),(0,2),(0,2),(0,1)",  # E173/E3372: reports stored, never +CDS
+    report_memory=20,
+    ussd_style="gsm7hex",
+    iccid_command="AT^ICCID?",
 )
 
 SIMCOM = Profile(
@@ -84,6 +94,7 @@ QUECTEL = Profile(
     storage_size=50,
     default_cnmi=(2, 1, 0, 0, 0),
     noise_lines=('+QIND: "csq",21,99',),
+    iccid_command="AT+QCCID",
     noise_mid_reply=0.1,
     urc_mid_reply=0.2,
 )
@@ -93,7 +104,8 @@ TELIT = Profile(
     manufacturer="Telit",
     model="LE910C1-EU",
     revision="25.30.226",
-    boot_lines=("#QSS: 1",),
+    boot_lines=("#QSS: 1", "+CPIN: READY"),
+    cnmi_test="(0-2),(0-3),(0,2),(0,2),(0,1)",  # reports stored in SM with +CDSI: "SM",n
     prompt=b"\r\n>",
     echo_line_end=b"\n",
     vendor_prefixes=("#",),

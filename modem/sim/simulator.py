@@ -32,13 +32,14 @@ from typing import Any
 
 import structlog
 
-from modem.sim.commands import AtEngine
+from modem.sim.commands import AtEngine, Reply
 from modem.sim.control import ControlServer, dispatch
 from modem.sim.faults import Faults
 from modem.sim.network import OUTCOMES, Network, deliver_pdus, reassemble
 from modem.sim.port import PtyPort
 from modem.sim.profiles import get_profile
 from modem.sim.storage import SmsStorage
+from modem.sim.ussd import SimUssd
 from modem.sim.wire import Wire
 
 __all__ = ["SimModem"]
@@ -74,9 +75,18 @@ class SimModem:
         self.storage = SmsStorage(
             storage_size or self.profile.storage_size, self.profile.index_base
         )
-        self.engine = AtEngine(self.profile, self.storage, self, pin=pin, own_number=own_number)
+        reports = self.profile.report_memory
+        self.engine = AtEngine(
+            self.profile,
+            self.storage,
+            self,
+            pin=pin,
+            own_number=own_number,
+            reports=SmsStorage(reports, self.profile.index_base) if reports else None,
+        )
         self._port = PtyPort(self._lock, self._on_data, link)
         self.network = Network(self.engine, self.storage, self._port, self._emit_urc, self._counts)
+        self.ussd = SimUssd(self.engine, self._port, self._emit_urc)
         self.wire = Wire(
             self._port,
             self.engine,
@@ -97,6 +107,7 @@ class SimModem:
             self.storage,
             self.booted,
             noise_rng=random.Random(seed + 1),  # idle noise timing, apart from the above
+            ussd=self.ussd,
         )
         self._control = (
             ControlServer(self.control_path, partial(dispatch, self)) if self.control_path else None
@@ -187,6 +198,10 @@ class SimModem:
     def slot_freed(self) -> None:
         """A message was deleted (engine hook)."""
         self.network.slot_freed()
+
+    def ussd_request(self, args: str) -> Reply:
+        """``AT+CUSD=...`` arrived (engine hook)."""
+        return self.ussd.request(args)
 
     def pin_accepted(self) -> None:
         """The SIM is unlocked but busy for ``pin_delay`` seconds (engine hook)."""
@@ -285,6 +300,8 @@ class SimModem:
             base.update(self._counts)
             base["pending"] = len(self.network.refused)
             base["storage_used"] = self.storage.used
+            reports = self.engine.reports
+            base["report_memory_used"] = reports.used if reports is not None else 0
             return base
 
     @property

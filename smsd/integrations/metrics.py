@@ -121,7 +121,9 @@ class GatewayCollector(Collector):
         registered = GaugeMetricFamily(
             "smsd_modem_registered", "1 if registered (home or roaming)", labels=["modem"]
         )
-        balance = GaugeMetricFamily("smsd_modem_balance", "Last SIM balance", labels=["modem"])
+        balance = GaugeMetricFamily(
+            "smsd_modem_balance", "Last SIM balance read (USSD)", labels=["modem"]
+        )
         age = GaugeMetricFamily(
             "smsd_modem_report_age_seconds", "Age of the daemon's last report", labels=["modem"]
         )
@@ -135,11 +137,14 @@ class GatewayCollector(Collector):
                 signal.add_metric(label, float(info["signal_dbm"]))
             if info.get("registration") is not None:
                 registered.add_metric(label, float(str(info["registration"]) in _REGISTERED))
-            if isinstance(info.get("balance"), int | float):
-                balance.add_metric(label, float(info["balance"]))
             stamp = from_ts(str(updated))
             if stamp is not None:
                 age.add_metric(label, max(0.0, (now - stamp).total_seconds()))
+        for modem, amount in self._all(
+            "SELECT modem, amount FROM modem_balances WHERE id IN (SELECT max(id)"
+            " FROM modem_balances WHERE amount IS NOT NULL GROUP BY modem) ORDER BY modem"
+        ):
+            balance.add_metric([str(modem)], float(str(amount)))
         return [up, signal, registered, balance, age]
 
     def _latency(self) -> Metric:
