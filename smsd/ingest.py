@@ -103,7 +103,7 @@ class Ingest:
                 stored = [m for m in found if m is not None]
             if not stored:
                 return 0
-            ids = self._record_many(modem_name, [(None, m.pdu) for m in stored])
+            ids = self.record_many(modem_name, [(None, m.pdu) for m in stored])
             for message in stored:
                 modem.delete_stored(message.index)  # after the commit, as for messages
         if ids:  # a message in the report memory (never seen, but not to be lost): route it
@@ -146,7 +146,7 @@ class Ingest:
 
     def take_stored(self, modem: Modem, modem_name: str, stored: Sequence[StoredMessage]) -> None:
         """Commit all, then delete each from the modem, release them, route them all."""
-        ids = self._record_many(modem_name, [(m.index, m.pdu) for m in stored])
+        ids = self.record_many(modem_name, [(m.index, m.pdu) for m in stored])
         try:
             for message in stored:
                 modem.delete_stored(message.index)  # after the commit; a crash: dedupe catches it
@@ -156,7 +156,7 @@ class Ingest:
         self._release_and_route(modem_name, [m.index for m in stored], ids)
 
     def _take_direct(self, modem: Modem, modem_name: str, pdu: str, kind: str) -> None:
-        ids = self._record_many(modem_name, [(None, pdu)])
+        ids = self.record_many(modem_name, [(None, pdu)])
         routing = modem.report_routing
         if kind == "+CMT" or routing is None or routing.ack:
             modem.ack()  # only after the commit: an unacknowledged +CMT is redelivered
@@ -173,7 +173,7 @@ class Ingest:
         storage = self.storage if any(i is not None for i in indexes) else None
         self.pipeline.route(ids, release=DeletedCopies(modem_name, storage, tuple(indexes)))
 
-    def _record_many(self, modem_name: str, copies: Sequence[tuple[int | None, str]]) -> list[int]:
+    def record_many(self, modem_name: str, copies: Sequence[tuple[int | None, str]]) -> list[int]:
         """Commit PDUs in one transaction; return the ids of the messages to route now."""
         now = self.clock()
         drafts: list[IncomingDraft] = []

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from modem.modem import Modem
+from modem.settings import ModemSettings
+
 sys.path.insert(0, str(Path(__file__).parent))
+
+from modemkit import Urcs
+from ptypeer import PtyPeer
 
 # "ci" (the default) keeps property and fuzz runs bounded; `make soak` selects "long".
 settings.register_profile(
@@ -61,3 +67,38 @@ def _no_leftover_daemons() -> Iterator[None]:
     from smsd.testing import kill_leftovers
 
     kill_leftovers()
+
+
+# The Modem tests (test_modem*.py): a scripted pty peer, a URC collector, a Modem factory.
+@pytest.fixture
+def peer() -> Iterator[PtyPeer]:
+    """A started scripted peer."""
+    with PtyPeer() as p:
+        yield p
+
+
+@pytest.fixture
+def urcs() -> Urcs:
+    """A URC collector."""
+    return Urcs()
+
+
+@pytest.fixture
+def make_modem(peer: PtyPeer, urcs: Urcs) -> Iterator[Callable[..., Modem]]:
+    """Build and open a Modem on the peer's pty with short timeouts; closed afterwards."""
+    opened: list[Modem] = []
+
+    def make(**overrides: object) -> Modem:
+        options: dict[str, object] = {"command_timeout": 2.0, "prompt_timeout": 1.0}
+        options.update(overrides)
+        settings = ModemSettings(url=peer.path, **options)  # type: ignore[arg-type]
+        modem = Modem(settings, on_urc=urcs)
+        modem.SIM_RETRY_INTERVAL = 0.05
+        modem.RESYNC_QUIET = 0.05
+        modem.open()
+        opened.append(modem)
+        return modem
+
+    yield make
+    for modem in opened:
+        modem.close()

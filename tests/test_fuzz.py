@@ -61,8 +61,8 @@ def _check_ingest(pdus: list[str]) -> None:
         ingest = Ingest(store, Pipeline(store, Rules()))
         half = len(pdus) // 2
         for index, pdu in enumerate(pdus[:half]):
-            ingest._record_many("modem0", [(index, pdu)])  # one +CMTI: between CMGR and CMGD
-        ingest._record_many("modem0", list(enumerate(pdus[half:], start=half)))  # a sweep
+            ingest.record_many("modem0", [(index, pdu)])  # one +CMTI: between CMGR and CMGD
+        ingest.record_many("modem0", list(enumerate(pdus[half:], start=half)))  # a sweep
         store.close()
         with sqlite3.connect(db) as conn:
             rows = conn.execute("SELECT state, error, raw_pdu FROM incoming").fetchall()
