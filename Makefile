@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest soak fuzz bench install clean help
+.PHONY: demo test lint typecheck pytest soak fuzz bench install clean help chromium web
 
 help:
 	@echo "make demo   - run the daemon on the simulated modem and show a handset getting its code and reply"
@@ -29,7 +29,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The browser test drives Debian's chromium (never `playwright install`); CI runs as root.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update && apt-get install -y --no-install-recommends chromium
+
+chromium: $(CHROMIUM)
+
+pytest: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 # pytest exits 5 when it collected nothing: make treats any non-zero exit as failure.

@@ -14,7 +14,7 @@ __all__ = ["company"]
 
 @click.group()
 def company() -> None:
-    """Businesses: add, update, show and list them.
+    """Businesses: add, update, show, list and approve them.
 
     \b
     Example:
@@ -175,3 +175,18 @@ def company_list(ctx: Context, as_json: bool) -> None:
         echo_json(rows)
     else:
         echo_table(rows, ["id", "name"], empty="no businesses yet")
+
+
+@company.command("approve")
+@click.argument("name")
+@pass_ctx
+@command_edge
+def company_approve(ctx: Context, name: str) -> None:
+    """Make a business that signed up on the web portal live.
+
+    \b
+    Example:
+      smsd company approve "Pizza Place"
+    """
+    changed = ctx.store().web.approve(name)
+    click.echo(f"approved {name}" if changed else f"{name} was already live")

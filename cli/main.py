@@ -28,7 +28,7 @@ COMMANDS = {
         "broadcast": "Queue TEXT to every person opted in to COMPANY, within its daily cap and"
         " quiet hours.",
         "code": "Codes (keywords) that people text: add, update, remove, list, pause.",
-        "company": "Businesses: add, update, show and list them.",
+        "company": "Businesses: add, update, show, list and approve them.",
         "consent": "Consent records: export every opt-in and opt-out, as a regulator would ask"
         " for them.",
         "demo": "Show the gateway end to end on a simulated modem, in a temporary folder.",
@@ -52,6 +52,7 @@ COMMANDS = {
         " country.",
         "token": "API tokens: a business's (read or write) or the operator's.",
         "user": "People: register, update, show, erase; check a password.",
+        "web": "Serve the web portal for people and businesses over the same database.",
         "webhook": "Signed webhooks (Standard Webhooks) for a business's events or the operator's.",
     }.items()
 }

@@ -60,6 +60,7 @@ __all__ = [
     "ModemDefaultsConfig",
     "MultipartConfig",
     "OutgoingConfig",
+    "WebConfig",
     "load_config",
     "rules_from",
 ]
@@ -166,6 +167,22 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """[web]: the portal `smsd web` (see docs/WEB.md)."""
+
+    listen: str = "127.0.0.1:8080"
+    approve_businesses: bool = True
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    signin_free_failures: int = 5
+    lockout_minutes: int = 1
+    lockout_max_minutes: int = 60
+    code_minutes: int = 10
+    proxy_headers: bool = False
+    workers: int = 1
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, plus helpers that build what each component takes."""
 
@@ -180,6 +197,7 @@ class Config:
     log: LogConfig = field(default_factory=LogConfig)
     texts: TextsConfig = field(default_factory=TextsConfig)
     keywords: KeywordsConfig = field(default_factory=KeywordsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     @property
     def database_path(self) -> Path:
@@ -310,6 +328,21 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
     "log": (
         LogConfig,
         {"level": choice("debug", "info", "warning", "error"), "format": format_value},
+    ),
+    "web": (
+        WebConfig,
+        {
+            "listen": text,
+            "approve_businesses": boolean,
+            "session_idle_minutes": integer(1),
+            "session_absolute_hours": integer(1),
+            "signin_free_failures": integer(1),
+            "lockout_minutes": integer(1),
+            "lockout_max_minutes": integer(1),
+            "code_minutes": integer(1),
+            "proxy_headers": boolean,
+            "workers": integer(1),
+        },
     ),
     "billing": (
         BillingConfig,

@@ -309,6 +309,49 @@ def m007_balances(conn: sqlite3.Connection) -> None:
     )
 
 
+# Migration 010: the web portal (`smsd web`): server-side sessions (only the SHA-256 of the
+# cookie's id is stored), sign-in throttling per key, one-time codes texted for sign-up and
+# reset (hashed), `businesses.pending` while a web sign-up awaits `smsd company approve`
+# (businesses the operator adds are live). Web opt-ins/outs use `optin_events.channel`
+# (migration 006) = 'web'.
+_WEB = """
+CREATE TABLE web_sessions (
+    id_hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('person', 'business', 'signup', 'reset')),
+    subject INTEGER NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
+CREATE INDEX web_sessions_subject ON web_sessions(kind, subject);
+CREATE TABLE web_throttle (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    locked_until TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE web_codes (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    purpose TEXT NOT NULL CHECK (purpose IN ('signup', 'reset')),
+    code_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    used_at TEXT
+);
+CREATE INDEX web_codes_person ON web_codes(person_id, purpose, created_at);
+ALTER TABLE businesses ADD COLUMN pending INTEGER NOT NULL DEFAULT 0
+"""
+
+
+@_migration
+def m010_web(conn: sqlite3.Connection) -> None:
+    """The web portal's sessions, sign-in throttling, texted codes and pending businesses."""
+    for statement in _statements(_WEB):
+        conn.execute(statement)
+
+
 @_migration
 def m020_integrations(conn: sqlite3.Connection) -> None:
     """API tokens, idempotency keys, broadcasts, webhooks, events, and the triggers that

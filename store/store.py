@@ -23,6 +23,9 @@ use:
     store.polls       polls answered by keyword           (store/polls.py)
     store.schedules   scheduled and recurring broadcasts  (store/schedules.py)
     store.code_admin  updating and retiring codes         (store/code_admin.py)
+    store.sessions    web sessions, sign-in throttling, texted codes (store/web_sessions.py)
+    store.web         web sign-up and approval, own-code edits, web opt-in/out
+                                                         (store/web_accounts.py)
 
 A part that needs another is handed it here (composition): `routing` writes people through
 `directory` and replies through `outbox`. Business-facing reads go through
@@ -56,6 +59,8 @@ if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part
     from store.schedules import Schedules
     from store.stats import Stats
     from store.tokens import Tokens
+    from store.web_accounts import WebAccounts
+    from store.web_sessions import WebSessions
     from store.webhooks import Webhooks
 
 __all__ = ["Store"]
@@ -181,6 +186,20 @@ class Store(StoreBase):
         from store.balances import Balances
 
         return Balances(self)
+
+    @cached_property
+    def sessions(self) -> WebSessions:
+        """Web sessions, sign-in throttling and texted one-time codes (`smsd web`)."""
+        from store.web_sessions import WebSessions
+
+        return WebSessions(self)
+
+    @cached_property
+    def web(self) -> WebAccounts:
+        """Web sign-up and approval, a business's own codes, web opt-in/out (`smsd web`)."""
+        from store.web_accounts import WebAccounts
+
+        return WebAccounts(self)
 
     @cached_property
     def tokens(self) -> Tokens:

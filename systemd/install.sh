@@ -68,6 +68,7 @@ fi
 install -d -m 0755 "$DESTDIR$UNIT_DIR" "$DESTDIR$SYSUSERS_DIR" "$DESTDIR$TMPFILES_DIR" \
     "$DESTDIR$MODULES_DIR" "$DESTDIR$PREFIX/share" "$DESTDIR$PREFIX/docs"
 install -m 0644 "$SRC/systemd/smsd.service" "$DESTDIR$UNIT_DIR/smsd.service"
+install -m 0644 "$SRC/systemd/smsd-web.service" "$DESTDIR$UNIT_DIR/smsd-web.service"
 install -m 0644 "$SRC/systemd/smsd.sysusers" "$DESTDIR$SYSUSERS_DIR/smsd.conf"
 install -m 0644 "$SRC/systemd/smsd.tmpfiles" "$DESTDIR$TMPFILES_DIR/smsd.conf"
 install -m 0644 "$SRC/systemd/smsd-modules.conf" "$DESTDIR$MODULES_DIR/smsd.conf"
@@ -75,6 +76,7 @@ install -m 0644 "$SRC/systemd/smsd-modules.conf" "$DESTDIR$MODULES_DIR/smsd.conf
 install -m 0644 "$SRC/systemd/99-smsd-modem.rules" "$DESTDIR$PREFIX/share/99-smsd-modem.rules"
 install -m 0644 "$SRC/systemd/smsd.toml.example" "$DESTDIR$PREFIX/share/smsd.toml.example"
 install -m 0644 "$SRC/docs/DEPLOYING.md" "$DESTDIR$PREFIX/docs/DEPLOYING.md"
+install -m 0644 "$SRC/docs/WEB.md" "$DESTDIR$PREFIX/docs/WEB.md"
 
 # Restart back-off needs keys that systemd learned in version 254.
 DROPIN_DIR=$DESTDIR$UNIT_DIR/smsd.service.d
@@ -129,5 +131,6 @@ Next steps:
   3. Check everything:            sudo -u smsd $PREFIX/venv/bin/smsd --config $CONF_DIR/smsd.toml doctor
   4. Start it at boot and now:    systemctl enable --now smsd
   5. Watch the logs:              journalctl -u smsd -f -o cat
+  6. The web portal (optional):   systemctl enable --now smsd-web, behind a TLS proxy
 See $PREFIX/docs/DEPLOYING.md.
 EOF

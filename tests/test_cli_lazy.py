@@ -83,7 +83,7 @@ def test_summaries_match_the_commands() -> None:
 
 @pytest.mark.parametrize(
     ("words", "cword", "expected"),
-    [("smsd s", "1", ["send", "sim", "stats"]), ("smsd company a", "2", ["add"])],
+    [("smsd s", "1", ["send", "sim", "stats"]), ("smsd company a", "2", ["add", "approve"])],
 )
 def test_shell_completion_sees_lazy_commands(words: str, cword: str, expected: list[str]) -> None:
     """Bash completion offers lazy commands and their subcommands."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,12 +50,15 @@ def test_killing_the_deliverer_mid_delivery_loses_no_event(tmp_path: Path) -> No
 
 
 def test_handset_pizza_reaches_the_business_receiver(tmp_path: Path, sim: SimModem) -> None:
-    """A handset texts PIZZA to the running daemon; the receiver gets request.created, no number."""
+    """A handset texts PIZZA to the running daemon; `smsd web` delivers request.created to the
+    business's receiver, with the user code and no number."""
     db = make_db(tmp_path / "e2e.db")
     with Receiver() as receiver:
         with Store.open(db) as store:
             store.webhooks.add("Pizza Place", receiver.url, now=datetime.now(UTC))
-        with running_daemon(tmp_path, db, [sim.link]), WebProcess(db, FAST):
+        with running_daemon(tmp_path, db, [sim.link]), WebProcess(db, FAST) as web:
+            with urllib.request.urlopen(web.base + "/", timeout=5) as portal:  # noqa: S310
+                assert portal.status == 200  # the portal and the API are one `smsd web`
             sim.deliver(HANDSET, "PIZZA")
             receiver.wait_for(2)
     ((code,),) = rows(db, "SELECT user_code FROM people WHERE phone = ?", (HANDSET,))
@@ -90,3 +94,21 @@ def test_a_low_balance_reaches_the_operator_receiver(tmp_path: Path) -> None:
     assert by_type["balance.low"]["amount"] == "12.34"
     assert by_type["balance.low"]["low"] == "20"
     assert by_type["balance.low"]["modem"] == "modem0"
+
+
+def test_the_standalone_server_serves_and_delivers(tmp_path: Path) -> None:
+    """`python -m smsd.integrations` (hosts without the portal) serves the API and delivers."""
+    db = make_db(tmp_path / "alone.db")
+    with Receiver() as receiver:
+        with Store.open(db) as store:
+            store.webhooks.add(None, receiver.url, now=datetime.now(UTC))
+        with WebProcess(db, FAST, portal=False) as web:
+            with Store.open(db) as store:
+                store.modems.record_modem_status(
+                    "modem0", "sim", healthy=False, now=datetime.now(UTC)
+                )
+            (got,) = receiver.wait_for(1)
+            with urllib.request.urlopen(web.base + "/metrics", timeout=5) as answer:  # noqa: S310
+                text = answer.read().decode()
+    assert json.loads(got.body)["type"] == "modem.down"
+    assert 'smsd_modem_up{modem="modem0"} 0.0' in text

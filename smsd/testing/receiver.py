@@ -127,10 +127,12 @@ class Receiver:
 
 
 class WebProcess:
-    """`python -m smsd.integrations` as a subprocess on a free port (kill, restart)."""
+    """`smsd web` (the portal with the API and the deliverer) as a subprocess on a free port;
+    with `portal=False`, `python -m smsd.integrations` (the API and deliverer alone)."""
 
-    def __init__(self, db: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, db: Path, env: dict[str, str] | None = None, *, portal: bool = True) -> None:
         self.db = db
+        self.portal = portal
         self.env = {**os.environ, **(env or {})}
         sock = free_socket()
         self.port = sock.getsockname()[1]
@@ -140,8 +142,12 @@ class WebProcess:
 
     def start(self) -> None:
         """Start it and wait until it answers."""
-        argv = [sys.executable, "-m", "smsd.integrations", "--db", str(self.db),
-                "--port", str(self.port)]  # fmt: skip
+        if self.portal:
+            script = Path(sys.executable).with_name("smsd")
+            argv = [str(script), "--db", str(self.db), "web", "--listen", f"127.0.0.1:{self.port}"]
+        else:
+            argv = [sys.executable, "-m", "smsd.integrations", "--db", str(self.db),
+                    "--port", str(self.port)]  # fmt: skip
         self.proc = subprocess.Popen(argv, env=self.env)
         deadline = time.monotonic() + 30
         while True:
@@ -152,7 +158,7 @@ class WebProcess:
             except OSError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("smsd.integrations did not start")
+                raise AssertionError(f"{argv[0]} did not start")
             time.sleep(0.05)  # a poll on a deadline
 
     def kill(self) -> None:

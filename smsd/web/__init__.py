@@ -1,0 +1,1 @@
+"""smsd web: the portal."""
