@@ -22,7 +22,7 @@ def audit(ctx: Context, subject: str | None, as_json: bool) -> None:
     Example:
       smsd audit --subject K7M2QX --json
     """
-    entries = ctx.store().audit.list_audit(subject=subject)
+    entries = ctx.store(read_only=True).audit.list_audit(subject=subject)
     rows = [to_jsonable(e) for e in entries]
     if as_json:
         echo_json(rows)

@@ -17,6 +17,7 @@ import click
 from cli.context import Context, command_edge, pass_ctx
 from cli.operator import operator_name
 from cli.output import echo_json, echo_table
+from cli.render import safe, stamp
 from smsd.operator import BroadcastPreview, check_parts, check_repeat, preview_broadcast
 from smsd.scheduler import queue_broadcast
 from smsd.settings import BroadcastPolicy
@@ -93,9 +94,11 @@ def broadcast_queue(
     now = datetime.now(UTC)
     business = store.directory.get_business(company_name)
     check_repeat(store, business.id, text, now - policy.repeat_window, force=force)
-    when = "" if at is None else f" at {at:%Y-%m-%d %H:%M} UTC" + (f", {every}" if every else "")
+    when = "" if at is None else f" at {stamp(at)}" + (f", {every}" if every else "")
     if not yes:
-        click.confirm(f"Queue to {business.name}{when}: {_summary(preview)}?", abort=True, err=True)
+        click.confirm(
+            f"Queue to {safe(business.name)}{when}: {_summary(preview)}?", abort=True, err=True
+        )
     if at is None and every is None:
         _queue_now(store, business.id, text, now, policy, preview, as_json)
         return
@@ -156,7 +159,7 @@ def broadcast_list(
     Example:
       smsd broadcast list --company "Pizza Place"
     """
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     business = None if company_name is None else store.directory.get_business(company_name)
     schedules = store.schedules.list_all(
         business_id=None if business is None else business.id, include_done=include_done

@@ -14,6 +14,7 @@ import click
 from cli.context import Context, command_edge, pass_ctx
 from cli.operator import operator_name
 from cli.output import echo_json, echo_table
+from cli.render import safe
 from smsd.templates import REPLY_FIELDS, check
 from store.code_admin import KEEP, Keep
 
@@ -68,7 +69,7 @@ def code_add(
     added = ctx.store().directory.add_code(
         company_name, keyword, reply, description, aliases, starts_at=starts_at, ends_at=ends_at
     )
-    click.echo(f"added code {added.keyword} to {company_name!r}")
+    click.echo(f"added code {safe(added.keyword)} to '{safe(company_name)}'")
 
 
 @code.command("list")
@@ -83,10 +84,12 @@ def code_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     Example:
       smsd code list --company "Pizza Place"
     """
-    codes = ctx.store().directory.list_codes(company_name)
+    directory = ctx.store(read_only=True).directory
+    codes = directory.list_codes(company_name)
     rows = [
         {
             "code": c.keyword,
+            "business": c.business_name,
             "business_id": c.business_id,
             "paused": c.paused,
             "description": c.description or "",
@@ -96,7 +99,7 @@ def code_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     else:
-        echo_table(rows, ["code", "business_id", "paused", "description"], empty="no codes")
+        echo_table(rows, ["code", "business", "paused", "description"], empty="no codes")
 
 
 @code.command("pause")
@@ -112,7 +115,7 @@ def code_pause(ctx: Context, keyword: str, resume: bool) -> None:
       smsd code pause PIZZA
     """
     changed = ctx.store().directory.set_code_paused(keyword, not resume)
-    click.echo(f"code {changed.keyword} {'paused' if changed.paused else 'active'}")
+    click.echo(f"code {safe(changed.keyword)} {'paused' if changed.paused else 'active'}")
 
 
 @code.command("update")
@@ -158,7 +161,7 @@ def code_update(
         ends_at=ends_at,
     )
     changed = store.directory.get_code(keyword)
-    click.echo(f"updated code {changed.keyword}")
+    click.echo(f"updated code {safe(changed.keyword)}")
 
 
 @code.command("remove")
@@ -177,9 +180,11 @@ def code_remove(ctx: Context, keyword: str, reason: str | None, yes: bool) -> No
     store = ctx.store()
     found = store.directory.get_code(keyword)
     if not yes:
-        click.confirm(f"Retire {found.keyword} of {found.business_name} for good?", abort=True)
+        click.confirm(
+            f"Retire {safe(found.keyword)} of {safe(found.business_name)} for good?", abort=True
+        )
     with store.transaction():
         store.code_admin.retire(found.keyword, now=datetime.now(UTC), actor=operator_name(),
                                 reason=reason)  # fmt: skip
         store.audit.record_audit(operator_name(), "code_remove", found.keyword, reason)
-    click.echo(f"retired code {found.keyword}")
+    click.echo(f"retired code {safe(found.keyword)}")

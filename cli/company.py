@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 
 from cli.context import Context, command_edge, pass_ctx
-from cli.output import echo_json, echo_table, to_jsonable
+from cli.output import echo_fields, echo_json, echo_table, to_jsonable
 from cli.prompts import read_password
+from cli.render import safe
 from store.business_view import BusinessView
+from store.errors import Conflict, InvalidInput, NotFound
+from store.store import Store
 
 __all__ = ["company"]
 
@@ -51,13 +54,23 @@ def company_add(
           --sector restaurants --password-stdin < pw.txt
     """
     password = read_password(password_stdin, ask_password)
-    store = ctx.store()
+    store = ctx.store(create=True)
     changes = {k: v for k, v in fields.items() if v is not None}
     with store.transaction():
+        if _exists(store, name):
+            raise Conflict(f"business '{name.strip()}' already exists (use company update)")
         business = store.directory.add_business(name, daily_cap=daily_cap)
         if changes or password is not None:
             store.accounts.update_business(business.id, changes, password=password)
-    click.echo(f"added business {business.name!r} (id {business.id})")
+    click.echo(f"added business '{safe(business.name)}' (id {business.id})")
+
+
+def _exists(store: Store, name: str) -> bool:
+    try:
+        store.directory.get_business(name.strip())
+    except NotFound:
+        return False
+    return True
 
 
 @company.command("update")
@@ -105,9 +118,14 @@ def company_update(
       smsd company update "Pizza Place" --modem modem1
       smsd company update "Pizza Place" --double-opt-in --frequency "Up to 4 msgs/month"
     """
-    password = read_password(password_stdin, ask_password)
     changes = {k: v for k, v in fields.items() if v is not None}
+    others = (daily_cap, modem_name, double_opt_in, frequency)
+    if not changes and all(v is None for v in others) and not (password_stdin or ask_password):
+        raise InvalidInput("nothing to change: give at least one option (see --help)")
+    password = read_password(password_stdin, ask_password)
     store = ctx.store()
+    if modem_name:
+        _check_modem_name(ctx, store, modem_name.strip())
     with store.transaction():
         profile = store.accounts.update_business(
             name, changes, password=password, daily_cap=daily_cap
@@ -119,7 +137,16 @@ def company_update(
                 profile.id, double_opt_in=double_opt_in,
                 frequency=None if frequency is None else frequency.strip(),
             )  # fmt: skip
-    click.echo(f"updated business {profile.name!r}")
+    click.echo(f"updated business '{safe(profile.name)}'")
+
+
+def _check_modem_name(ctx: Context, store: Store, name: str) -> None:
+    """`name` must be a configured [[modems]] name or one the daemon has reported on."""
+    known = {m.name for m in ctx.config().modem_settings()}
+    known |= {str(s["name"]) for s in store.modems.modem_statuses()}
+    if name not in known:
+        listed = ", ".join(sorted(known)) or "none configured or seen"
+        raise InvalidInput(f"no modem named '{name}' (known: {listed})")
 
 
 @company.command("show")
@@ -134,7 +161,7 @@ def company_show(ctx: Context, name: str, as_json: bool) -> None:
     Example:
       smsd company show "Pizza Place" --json
     """
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     profile = store.accounts.business_profile(name)
     view = BusinessView(store.directory, profile.id)
     codes = [
@@ -151,9 +178,8 @@ def company_show(ctx: Context, name: str, as_json: bool) -> None:
     if as_json:
         echo_json(document)
         return
-    for key in ("name", "first_name", "surname", "email", "sector", "daily_cap", "created_at"):
-        value = document["business"][key]
-        click.echo(f"{key}: {'' if value is None else value}")
+    keys = ("name", "first_name", "surname", "email", "sector", "daily_cap", "created_at")
+    echo_fields({key: document["business"][key] for key in keys})
     click.echo(f"opted in: {optins['in']}  opted out: {optins['out']}")
     echo_table(codes, ["code", "paused", "requests", "people"], empty="no codes")
 
@@ -169,7 +195,7 @@ def company_list(ctx: Context, as_json: bool) -> None:
     Example:
       smsd company list --json
     """
-    businesses = ctx.store().directory.list_businesses()
+    businesses = ctx.store(read_only=True).directory.list_businesses()
     rows = [{"id": b.id, "name": b.name} for b in businesses]
     if as_json:
         echo_json(rows)
@@ -189,4 +215,4 @@ def company_approve(ctx: Context, name: str) -> None:
       smsd company approve "Pizza Place"
     """
     changed = ctx.store().web.approve(name)
-    click.echo(f"approved {name}" if changed else f"{name} was already live")
+    click.echo(f"approved {safe(name)}" if changed else f"{safe(name)} was already live")

@@ -8,6 +8,7 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.operator import operator_name, write_private
+from cli.output import escape_json_text
 from smsd.operator import consent_document
 
 __all__ = ["consent"]
@@ -62,6 +63,8 @@ def consent_export(
         operator_name(), "consent_export", subject, f"{fmt}, {len(records)} rows"
     )
     text = consent_document(records, cast(Literal["csv", "json"], fmt))
+    if fmt == "json":
+        text = escape_json_text(text)  # C1 and bidi controls too, not only C0
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:

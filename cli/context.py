@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_DB",
     "EXIT_OK",
     "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
     "EXIT_USER",
     "Context",
     "command_edge",
@@ -38,6 +39,7 @@ __all__ = [
 
 EXIT_OK = 0
 EXIT_USER = 1
+EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 DEFAULT_DB = "/var/lib/smsd/smsd.db"
 
@@ -47,7 +49,9 @@ R = TypeVar("R")
 
 def fail(message: str, code: int = EXIT_USER) -> NoReturn:
     """Print one line on stderr and exit with ``code``."""
-    click.echo(f"Error: {message}", err=True)
+    from cli.render import safe
+
+    click.echo(f"Error: {safe(message)}", err=True)
     sys.exit(code)
 
 
@@ -57,6 +61,8 @@ def exit_code_for(exc: Exception) -> int | None:
     from smsd.errors import ConfigError, SmsdError
     from store.errors import Conflict, InvalidInput, NotFound, StoreError, StoreUnavailable
 
+    if isinstance(exc, BrokenPipeError):
+        return None  # the reader went away (`smsd outbox | head`): Click exits quietly
     if isinstance(exc, NotFound | Conflict | InvalidInput | ConfigError):
         return EXIT_USER
     if isinstance(exc, StoreUnavailable | ModemError | ConnectionError | FileNotFoundError):
@@ -66,10 +72,23 @@ def exit_code_for(exc: Exception) -> int | None:
     return None
 
 
+#: What a raw SQLite uniqueness failure means to an operator.
+_UNIQUE = {
+    "businesses.name": "a business with that name already exists (use company update)",
+    "codes.keyword": "that code is already taken",
+    "people.phone": "a person with that phone number already exists (use user update)",
+    "invoices.number": "that invoice already exists",
+}
+
+
 def _message(exc: Exception, code: int) -> str:
+    text = str(exc)
     if code == EXIT_UNAVAILABLE:
-        return str(exc) or type(exc).__name__
-    return str(exc)
+        return text or type(exc).__name__
+    if text.startswith("UNIQUE constraint failed: "):
+        column = text.removeprefix("UNIQUE constraint failed: ").split(",")[0].strip()
+        return _UNIQUE.get(column, f"already exists ({column})")
+    return text
 
 
 def command_edge(func: Callable[P, R]) -> Callable[P, R]:
@@ -112,12 +131,22 @@ class Context:
 
         return load_config(self.config_path)
 
-    def store(self) -> Store:
-        """Open the store (creates and migrates it on first use)."""
+    def store(self, *, read_only: bool = False, create: bool = False) -> Store:
+        """Open the store: it must exist unless `create` (then it is created and migrated).
+
+        Read commands pass `read_only`: they can neither create nor change the database, so a
+        mistyped --db is exit 3 ("no database at ...") and leaves no file behind.
+        """
+        from store.errors import StoreUnavailable
         from store.store import Store
 
         os.umask(0o077)  # the database and its WAL/SHM files are private to the service user
-        return Store.open(self.db)
+        try:
+            return Store.open(self.db, read_only=read_only, create=create)
+        except StoreUnavailable as exc:
+            if str(exc).startswith("no database at "):
+                raise StoreUnavailable(f"{exc} (smsd init creates one)") from exc
+            raise
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.lookup import resolve_who
 from cli.operator import operator_name, write_private
-from cli.output import to_jsonable
+from cli.output import json_text
 
 __all__ = ["disclose"]
 
@@ -32,7 +30,7 @@ def disclose(ctx: Context, who: str, reason: str, output: str | None) -> None:
     with store.transaction():
         store.audit.record_audit(operator_name(), "disclose", person.user_code, reason)
         dossier = store.stats.person_dossier(person.user_code)
-    text = json.dumps(to_jsonable(dossier), indent=2, sort_keys=True, ensure_ascii=False)
+    text = json_text(dossier)  # texts from handsets: C1 and bidi controls escaped
     if output is None:
         click.echo(text)
     else:

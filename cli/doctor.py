@@ -12,6 +12,7 @@ import click
 from cli.context import EXIT_UNAVAILABLE, EXIT_USER, Context, command_edge, pass_ctx
 from cli.modem import modem_settings, query_modem
 from cli.output import echo_json
+from cli.render import safe
 from modem.settings import ModemSettings
 from smsd.config import Config
 
@@ -25,6 +26,26 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # shown as "warn"; does not change the exit code
+
+    @property
+    def label(self) -> str:
+        """``ok``, ``warn`` or ``FAIL``."""
+        return "FAIL" if not self.ok else "warn" if self.warning else "ok"
+
+
+def _check_prices(config: Config) -> list[Check]:
+    """Zero prices work but bill nothing: a warning, not a failure."""
+    billing = config.billing
+    prices = (
+        ("price_per_request", billing.price_per_request),
+        ("price_per_broadcast_part", billing.price_per_broadcast_part),
+    )
+    zero = [key for key, price in prices if price == 0]
+    if zero:
+        detail = f"[billing] {' and '.join(zero)} = 0: invoices bill nothing"
+        return [Check("prices", True, detail, warning=True)]
+    return [Check("prices", True, f"{billing.price_per_request} per request")]
 
 
 def _check_config(ctx: Context) -> tuple[Check, Config | None]:
@@ -45,14 +66,16 @@ def _check_contact(config: Config) -> Check:
 
 def _check_database(ctx: Context) -> Check:
     try:
-        store = ctx.store()
+        store = ctx.store(read_only=True)
         store.data_version()
         store.close()
     except Exception as exc:
-        return Check("database", False, f"{ctx.db}: {exc}")
+        return Check("database", False, str(exc))
     mode = stat.S_IMODE(os.stat(ctx.db).st_mode)
     if mode & 0o077:
         return Check("database", False, f"{ctx.db} is {oct(mode)}: should be 0600")
+    if not os.access(ctx.db, os.W_OK):
+        return Check("database", False, f"{ctx.db} is not writable by this user")
     return Check("database", True, f"{ctx.db} writable, mode 0600")
 
 
@@ -96,7 +119,8 @@ def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     Also fails while ``[gateway] contact`` is unset (HELP replies must carry a contact).
 
     Run it with the daemon stopped (the modem port is exclusive). Exit code 0 when every
-    check passes, 1 when a check fails, 3 when the modem cannot be reached.
+    check passes (warnings, such as zero prices, do not fail it), 1 when a
+    check fails, 3 when the database does not exist or the modem cannot be reached.
 
     \b
     Example:
@@ -106,14 +130,19 @@ def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     checks = [config_check]
     if config is not None:
         checks.append(_check_contact(config))
+        checks.extend(_check_prices(config))
         checks.append(_check_database(ctx))
         for settings in modem_settings(ctx, device, None):
             checks.extend(_check_modem(settings))
     if as_json:
-        echo_json([c.__dict__ for c in checks])
+        echo_json([{**c.__dict__, "status": c.label} for c in checks])
     else:
         for c in checks:
-            click.echo(f"{'ok ' if c.ok else 'FAIL'}  {c.name:<20} {c.detail}")
+            click.echo(f"{c.label:<4}  {safe(c.name):<20} {safe(c.detail)}")
     if not all(c.ok for c in checks):
-        unreachable = any(c.name.endswith(("answers AT", "device")) and not c.ok for c in checks)
+        unreachable = any(
+            not c.ok
+            and (c.name.endswith(("answers AT", "device")) or c.detail.startswith("no database"))
+            for c in checks
+        )
         raise SystemExit(EXIT_UNAVAILABLE if unreachable else EXIT_USER)

@@ -45,7 +45,7 @@ def history(
       smsd history "Pizza Place" --code PIZZA --since 2026-11-01
       smsd history "Pizza Place" --limit 20
     """
-    view = BusinessView(ctx.store().directory, company_name)
+    view = BusinessView(ctx.store(read_only=True).directory, company_name)
     args = (keyword, utc(since), utc(until))
     if show_all:
         rows = view.history(*args)

@@ -25,7 +25,7 @@ def inbox(ctx: Context, limit: int, as_json: bool) -> None:
     rows = [
         {"id": m.id, "received_at": m.received_at, "sender": m.sender, "state": m.state,
          "text": m.text, "error": m.error}
-        for m in ctx.store().inbox.list(limit=limit)
+        for m in ctx.store(read_only=True).inbox.list(limit=limit)
     ]  # fmt: skip
     if as_json:
         echo_json(rows)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, echo_table
+from cli.render import safe
+from store.errors import InvalidInput
 from store.invoices import Invoice
 
 __all__ = ["invoice"]
@@ -37,9 +41,23 @@ def _document(invoice: Invoice) -> dict[str, object]:
 
 
 def _print(invoice: Invoice) -> None:
-    click.echo(f"{invoice.number}  {invoice.business}  {invoice.month}  ({invoice.currency})")
+    click.echo(
+        f"{invoice.number}  {safe(invoice.business)}  {invoice.month}  ({safe(invoice.currency)})"
+    )
     echo_table(_lines(invoice), ["description", "quantity", "unit_price", "amount"])
-    click.echo(f"total: {invoice.total} {invoice.currency}")
+    click.echo(f"total: {invoice.total} {safe(invoice.currency)}")
+
+
+def _check_month(month: str, created_at: datetime | None) -> None:
+    """`month` is YYYY-MM and not before the business existed (the store refuses the future)."""
+    try:
+        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"--month must be YYYY-MM, got '{month}'") from None
+    if created_at is not None and start < created_at.replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    ):
+        raise InvalidInput(f"{month} is before the business was added ({created_at:%Y-%m})")
 
 
 @click.group()
@@ -67,7 +85,9 @@ def invoice_create(ctx: Context, company_name: str, month: str, as_json: bool) -
       smsd invoice create "Pizza Place" --month 2026-11
     """
     billing = ctx.config().billing
-    made = ctx.store().invoices.create_invoice(
+    store = ctx.store()
+    _check_month(month, store.accounts.business_profile(company_name).created_at)
+    made = store.invoices.create_invoice(
         company_name,
         month,
         price_per_request=billing.price_per_request,
@@ -79,7 +99,7 @@ def invoice_create(ctx: Context, company_name: str, month: str, as_json: bool) -
         return
     if not made.created:
         click.echo(
-            f"{made.number} already exists for {made.business} {made.month}; not billed again"
+            f"{made.number} already exists for {safe(made.business)} {made.month}; not billed again"
         )
     _print(made)
 
@@ -96,7 +116,7 @@ def invoice_list(ctx: Context, company_name: str | None, as_json: bool) -> None:
     Example:
       smsd invoice list --company "Pizza Place" --json
     """
-    docs = [_document(i) for i in ctx.store().invoices.list_invoices(company_name)]
+    docs = [_document(i) for i in ctx.store(read_only=True).invoices.list_invoices(company_name)]
     if as_json:
         echo_json(docs)
     else:
@@ -115,7 +135,7 @@ def invoice_show(ctx: Context, number: str, as_json: bool) -> None:
     Example:
       smsd invoice show INV-2026-11-0001
     """
-    found = ctx.store().invoices.get_invoice(number)
+    found = ctx.store(read_only=True).invoices.get_invoice(number)
     if as_json:
         echo_json(_document(found))
     else:

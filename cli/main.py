@@ -13,11 +13,11 @@ import os
 
 import click
 
-from cli.context import DEFAULT_DB, Context
+from cli.context import DEFAULT_DB, EXIT_USAGE, Context, fail
 from cli.lazy import LazyCommand, LazyGroup
 from cli.logsetup import configure_when_imported
 
-__all__ = ["COMMANDS", "cli", "main"]
+__all__ = ["COMMANDS", "SmsdGroup", "cli", "hoist_globals", "main"]
 
 #: Every top-level command: where it lives and the summary `smsd --help` lists.
 COMMANDS = {
@@ -39,6 +39,8 @@ COMMANDS = {
         "export": "Export a business's history (user code, code, time) as CSV or JSON; audited.",
         "history": "A business's callers by user code: code and time (latest page).",
         "inbox": "Incoming messages, newest first.",
+        "init": "Create an empty gateway database at --db (0600, migrated); an existing one is"
+        " migrated.",
         "invoice": "Monthly invoices: create, list, show.",
         "metrics": "Messages, outbox, modems, route latency and webhooks in the Prometheus text"
         " format.",
@@ -58,8 +60,57 @@ COMMANDS = {
 }
 
 
+_GLOBAL = ("--db", "--config")
+
+
+def hoist_globals(args: list[str]) -> list[str]:
+    """Move ``--db``/``--config`` (and their values) to the front, wherever they were typed.
+
+    `smsd history X --db F` then means `smsd --db F history X`. Arguments after ``--`` stay
+    where they are, so a message text that starts with ``--db`` can still be sent after it.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in _GLOBAL and "=" in arg:
+            front.append(arg)
+        elif arg in _GLOBAL and index + 1 < len(args):
+            front.extend(args[index : index + 2])
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+def _undecodable(args: list[str]) -> str | None:
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+    return None
+
+
+class SmsdGroup(LazyGroup):
+    """The top group: global options anywhere on the line, and arguments must be UTF-8."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Refuse non-UTF-8 arguments with one line; hoist --db/--config to the front."""
+        bad = _undecodable(args)
+        if bad is not None:
+            fail(f"argument is not valid UTF-8: {bad}", EXIT_USAGE)
+        return super().parse_args(ctx, hoist_globals(args))
+
+
 @click.group(
-    cls=LazyGroup,
+    cls=SmsdGroup,
     lazy_commands=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
@@ -78,6 +129,8 @@ COMMANDS = {
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
     """smsactive: SMS keyword and opt-in gateway.
+
+    --db and --config may come before or after the command.
 
     \b
     Example:

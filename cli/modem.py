@@ -11,6 +11,7 @@ import click
 
 from cli.context import EXIT_UNAVAILABLE, Context, command_edge, fail, pass_ctx
 from cli.output import echo_json, to_jsonable
+from cli.render import cell, safe
 from modem.modem import Modem
 from modem.settings import ModemSettings
 from modem.status import ModemStatus
@@ -54,16 +55,16 @@ def modem() -> None:
 
 def _print_report(report: dict[str, dict[str, Any]]) -> None:
     for name, status in report.items():
-        click.echo(f"{name}:")
+        click.echo(f"{safe(name)}:")
         for key, value in status.items():
-            shown = "" if value is None else value
+            shown = cell(value)
             if key == "signal_dbm" and value is not None:
-                shown = f"{value} dBm"
-            click.echo(f"  {key:<14} {shown}")
+                shown = f"{shown} dBm"
+            click.echo(f"  {key:<14} {shown}".rstrip())
 
 
 def _daemon_report(ctx: Context) -> dict[str, dict[str, Any]]:
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     try:
         report = {s.pop("name"): to_jsonable(s) for s in store.modems.modem_statuses()}
         for name, balance in store.balances.latest().items():
@@ -108,7 +109,8 @@ def modem_status(
     Without --device or --live this shows what the running daemon recorded for each modem at
     the start of its session, and whether the modem is up now (the daemon owns the ports).
     With --device (or --live for the config's modems) the port is opened and asked now.
-    Exit code 3 when a modem cannot be reached.
+    Exit code 3 when a modem cannot be reached, when no modem is up, or when there is no
+    report yet.
 
     \b
     Examples:
@@ -120,13 +122,16 @@ def modem_status(
     else:
         report = _daemon_report(ctx)
         if not report:
-            raise click.ClickException(
-                "no modem report yet: is the daemon running? (or use --device/--live)"
+            fail(
+                "no modem report yet: is the daemon running? (or use --device/--live)",
+                EXIT_UNAVAILABLE,
             )
     if as_json:
         echo_json(report)
     else:
         _print_report(report)
+    if not (device or live) and not any(s.get("healthy") for s in report.values()):
+        fail("no modem is up", EXIT_UNAVAILABLE)
 
 
 def _checked_code(code: str | None) -> str | None:
@@ -241,11 +246,12 @@ def modem_balance(
     for modem_name, entry in report.items():
         amount = f"{entry['amount']} {entry['currency'] or ''}".strip() if entry["amount"] else ""
         shown = entry["error"] or entry["text"]
-        click.echo(f"{modem_name}: {amount}{'  ' if amount else ''}{shown}")
+        line = f"{modem_name}: {amount}{'  ' if amount else ''}{shown}"
+        click.echo(safe(line))  # the network's own text
 
 
 def _daemon_balances(ctx: Context) -> dict[str, Balance]:
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     try:
         return store.balances.latest()
     finally:

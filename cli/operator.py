@@ -9,6 +9,8 @@ from __future__ import annotations
 import getpass
 import os
 
+import click
+
 __all__ = ["operator_name", "write_private"]
 
 
@@ -24,8 +26,15 @@ def operator_name() -> str:
 
 
 def write_private(path: str, text: str) -> None:
-    """Write `text` to a new or truncated file readable by its owner only (0600)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    """Write `text` to a new or truncated file readable by its owner only (0600).
+
+    A file that cannot be written is the operator's mistake (exit 1), not an unreachable
+    database: `click.ClickException` with one line.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -40,7 +40,7 @@ def _list(ctx: Context, state: str | None, limit: int, as_json: bool) -> None:
         {"id": m.id, "created_at": m.created_at, "recipient": m.recipient, "kind": m.kind,
          "state": m.state, "attempts": m.attempts, "next_attempt_at": m.next_attempt_at,
          "error": m.error, "text": m.text}
-        for m in ctx.store().outbox.list(state, limit=limit)
+        for m in ctx.store(read_only=True).outbox.list(state, limit=limit)
     ]  # fmt: skip
     if as_json:
         echo_json(rows)

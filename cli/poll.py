@@ -8,6 +8,7 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json, echo_table
+from cli.render import safe
 
 __all__ = ["poll"]
 
@@ -49,7 +50,7 @@ def poll_create(
             code.id, code.business_id, choices, now=now,
             closes_at=None if closes is None else closes.replace(tzinfo=UTC),
         )  # fmt: skip
-    click.echo(f"poll {created.keyword} created: {', '.join(created.options)}")
+    click.echo(f"poll {safe(created.keyword)} created: {safe(', '.join(created.options))}")
 
 
 @poll.command("results")
@@ -66,7 +67,7 @@ def poll_results(ctx: Context, keyword: str, k: int, as_json: bool) -> None:
     Example:
       smsd poll results VOTE --json
     """
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     result = store.polls.results(store.polls.for_keyword(keyword).id, k=k)
     if as_json:
         echo_json(result)
@@ -91,4 +92,4 @@ def poll_close(ctx: Context, keyword: str) -> None:
     """
     store = ctx.store()
     closed = store.polls.close(store.polls.for_keyword(keyword).id, now=datetime.now(UTC))
-    click.echo(f"poll {closed.keyword} closed")
+    click.echo(f"poll {safe(closed.keyword)} closed")

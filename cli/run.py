@@ -7,6 +7,7 @@ import os
 import click
 
 from cli.context import Context, command_edge, pass_ctx
+from cli.instance import check_device_free, lock_database
 from modem.settings import ModemSettings
 from smsd.config import Config
 from smsd.daemon import Daemon, DaemonOptions
@@ -45,12 +46,6 @@ def _modem_settings(
     type=click.Choice(["generic", "huawei", "simcom", "quectel", "telit"]),
 )
 @click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML configuration (same as smsd --config).",
-)
-@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default=None,
@@ -64,7 +59,6 @@ def run(
     pin: str | None,
     sim_link: str,
     sim_profile: str,
-    config_path: str | None,
     log_level: str | None,
 ) -> None:
     """Run the gateway daemon until SIGTERM.
@@ -75,11 +69,13 @@ def run(
       smsd run --device /dev/serial/by-id/usb-HUAWEI_...-if00-port0
       smsd run --config /etc/smsd/smsd.toml                  # modems from the config
     """
-    if config_path:
-        ctx.config_path = config_path
     config = ctx.config()
     configure_logging(log_level or config.log_level, config.log_format)
     os.umask(0o077)
+    ctx.store(create=True).close()  # create and migrate before the lock, then hold it
+    lock_database(ctx.db)  # one daemon per database: held until this process exits
+    for url in (d for d in devices if d != "sim"):
+        check_device_free(url)
     sim = None
     if "sim" in devices:
         # Only with --device sim: a daemon on real modems never loads the simulator (idle RSS).
@@ -101,6 +97,9 @@ def run(
     )
     if not options.modems:
         raise click.UsageError("no modem: give --device or [[modems]] in the config")
+    for modem in options.modems:
+        if not devices:
+            check_device_free(modem.url)
     daemon = Daemon(options)
     daemon.install_signal_handlers()
     try:

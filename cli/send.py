@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 import click
 
 from cli.context import Context, command_edge, pass_ctx
+from cli.instance import holder_pid
 from cli.lookup import e164
 from cli.operator import operator_name
+from cli.output import echo_json
 from smsd.operator import check_parts, check_recipient
 
 __all__ = ["send"]
@@ -24,9 +26,10 @@ __all__ = ["send"]
 @click.argument("number")
 @click.argument("text")
 @click.option("--force", is_flag=True, help="Send even though the number opted out (audited).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @pass_ctx
 @command_edge
-def send(ctx: Context, number: str, text: str, force: bool) -> None:
+def send(ctx: Context, number: str, text: str, force: bool, as_json: bool) -> None:
     """Queue TEXT to NUMBER (normalised to E.164); the daemon sends it within a second.
 
     \b
@@ -35,11 +38,23 @@ def send(ctx: Context, number: str, text: str, force: bool) -> None:
     """
     recipient = e164(ctx, number)
     parts = check_parts(text, ctx.config().outgoing.max_parts)
-    store = ctx.store()
+    store = ctx.store(create=True)
     with store.transaction():
         if check_recipient(store, recipient, force=force):
             person = store.directory.find_person(recipient)
             subject = person.user_code if person is not None else "unregistered number"
             store.audit.record_audit(operator_name(), "send_forced", subject, "opted out")
         new_id = store.broadcasts.queue_manual(recipient, text, now=datetime.now(UTC))
-    click.echo(f"queued message {new_id} to {recipient} ({parts} part{'s' if parts > 1 else ''})")
+    running = holder_pid(ctx.db) is not None  # `smsd run` holds an flock on its database
+    if not running:
+        click.echo(
+            f"Warning: no daemon is running on {ctx.db}: the message waits until one starts",
+            err=True,
+        )
+    if as_json:
+        document = {"id": new_id, "recipient": recipient, "parts": parts, "daemon_running": running}
+        echo_json(document)
+    else:
+        click.echo(
+            f"queued message {new_id} to {recipient} ({parts} part{'s' if parts > 1 else ''})"
+        )

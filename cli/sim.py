@@ -10,6 +10,7 @@ import click
 
 from cli.context import command_edge
 from cli.output import echo_json, echo_table
+from cli.render import safe
 from modem.sim import SimModem, control_request
 
 __all__ = ["DEFAULT_LINK", "sim"]
@@ -77,7 +78,7 @@ def deliver(sender: str, text: str, link: str, direct: bool) -> None:
     reply = _request(link, {"op": "deliver", "from": sender, "text": text, "direct": direct})
     if not reply.get("ok", False):
         raise click.ClickException(str(reply.get("error", "the simulator refused")))
-    click.echo(f"delivered {reply.get('parts', 1)} part(s) from {sender}")
+    click.echo(f"delivered {reply.get('parts', 1)} part(s) from {safe(sender)}")
 
 
 @sim.command()

@@ -10,6 +10,7 @@ import click
 
 from cli.context import Context, command_edge, pass_ctx
 from cli.output import echo_json
+from cli.render import safe, width
 from store.stats import OTHER, WEEKDAYS
 
 __all__ = ["stats"]
@@ -44,7 +45,9 @@ def stats(ctx: Context, company_name: str | None, by: str, min_people: int, as_j
     Example:
       smsd stats --company "Pizza Place" --by hour
     """
-    breakdown = ctx.store().stats.breakdown(by, business=company_name, min_people=min_people)
+    breakdown = ctx.store(read_only=True).stats.breakdown(
+        by, business=company_name, min_people=min_people
+    )
     cells = [
         {
             "label": WEEKDAYS[int(c.label)] if by == "weekday" and c.label != OTHER else c.label,
@@ -78,13 +81,14 @@ def _chart(cells: list[dict[str, object]]) -> None:
     if not cells:
         click.echo("nothing to show (every cell is below the privacy threshold)")
         return
-    width = max(len(str(c["label"])) for c in cells)
+    labels = [safe(c["label"]) for c in cells]
+    columns = max(width(label) for label in labels)
     peak = max(int(str(c["people"])) for c in cells) or 1
-    for c in cells:
+    for label, c in zip(labels, cells, strict=True):
         people = int(str(c["people"]))
         bar = "#" * max(1, round(people * _BAR_WIDTH / peak))
         share = float(str(c["share"])) * 100
         click.echo(
-            f"{str(c['label']).ljust(width)}  {bar.ljust(_BAR_WIDTH)}  {people:>6} people"
+            f"{label}{' ' * (columns - width(label))}  {bar.ljust(_BAR_WIDTH)}  {people:>6} people"
             f"  {c['requests']!s:>7} requests  {share:5.1f}%"
         )

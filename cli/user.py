@@ -15,8 +15,10 @@ import click
 from cli.context import Context, command_edge, pass_ctx
 from cli.lookup import e164, resolve_who
 from cli.operator import operator_name
-from cli.output import echo_json, echo_table
+from cli.output import echo_fields, echo_json, echo_table
 from cli.prompts import ask_password, read_password
+from store.accounts import already_registered
+from store.errors import Conflict
 
 __all__ = ["user"]
 
@@ -74,7 +76,9 @@ def user_register(
     """
     number = e164(ctx, phone)
     store = ctx.store()
-    store.directory.get_person(user_code)  # an unknown code fails before the password prompt
+    # An unknown code, or a registered person, fails before the password prompt.
+    if store.accounts.person_profile(user_code).registered_at is not None:
+        raise Conflict(already_registered(user_code.strip().upper()))
     password = read_password(password_stdin, prompt=True)
     profile = store.accounts.register_person(
         number, user_code, fields, password=password, actor=operator_name()
@@ -166,10 +170,8 @@ def _print_person(document: dict[str, Any]) -> None:
     if "profile" in document:
         profile = document["profile"]
         click.echo("profile:")
-        for key in ("user_code", "phone", *_FIELDS, "password_set", "registered_at", "erased_at"):
-            click.echo(
-                f"  {key}: {getattr(profile, key) if getattr(profile, key) is not None else ''}"
-            )
+        keys = ("user_code", "phone", *_FIELDS, "password_set", "registered_at", "erased_at")
+        echo_fields({key: getattr(profile, key) for key in keys}, indent="  ")
     click.echo(f"user code {summary.user_code}")
     click.echo("businesses:")
     echo_table(

@@ -45,17 +45,23 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+def _colour() -> bool:
+    """Colour on a terminal, unless NO_COLOR is set to anything (https://no-color.org)."""
+    return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+
+
 def configure_logging(level: str = "info", fmt: str | None = None) -> None:
     """Configure structlog for the daemon and the CLI.
 
     ``fmt`` is ``json`` or ``console``; by default JSON unless stderr is a TTY
-    (``SMSD_LOG_FORMAT`` overrides, as the systemd unit does).
+    (``SMSD_LOG_FORMAT`` overrides, as the systemd unit does). The console is coloured on a
+    TTY unless ``NO_COLOR`` is set.
     """
     fmt = fmt or os.environ.get("SMSD_LOG_FORMAT") or ("console" if sys.stderr.isatty() else "json")
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=_colour())
     )
     structlog.configure(
         processors=[

@@ -19,7 +19,7 @@ import phonenumbers
 from store.audit import Audit
 from store.base import Part, StoreBase, from_ts, to_ts
 from store.directory import Directory
-from store.errors import InvalidInput, NotFound
+from store.errors import Conflict, InvalidInput, NotFound
 from store.models import Person
 from store.passwords import hash_password, verify_password
 
@@ -31,6 +31,7 @@ __all__ = [
     "Accounts",
     "BusinessProfile",
     "PersonProfile",
+    "already_registered",
     "luhn_ok",
     "validate_field",
 ]
@@ -89,6 +90,14 @@ class BusinessProfile:
     daily_cap: int | None
     password_set: bool
     created_at: datetime
+
+
+def already_registered(user_code: str) -> str:
+    """Why a second registration is refused, and what to do instead."""
+    return (
+        f"{user_code} is already registered: change details with `smsd user update {user_code}`,"
+        " reset the password with `smsd user update --password`"
+    )
 
 
 def luhn_ok(digits: str) -> bool:
@@ -211,12 +220,18 @@ class Accounts(Part):
             person = self._directory.find_person(phone)
             if person is None or person.user_code != user_code.strip().upper():
                 raise InvalidInput("that user code was not sent to that phone number")
+            if self._registered(person.id):
+                raise Conflict(already_registered(person.user_code))
             self._set_person(person.id, values, secret)
             self.core.db.execute(
                 "UPDATE people SET registered_at = ? WHERE id = ?", (to_ts(at), person.id)
             )
             self._audit.record_audit(actor, "user_register", person.user_code, None, now=at)
             return self.person_profile(person.user_code)
+
+    def _registered(self, person_id: int) -> bool:
+        row = self._one("SELECT registered_at FROM people WHERE id = ?", (person_id,))
+        return row is not None and row["registered_at"] is not None
 
     def update_person(
         self,
@@ -238,10 +253,9 @@ class Accounts(Part):
             if person.erased_at is not None:
                 raise InvalidInput(f"{person.user_code} was erased")
             self._set_person(person.id, values, secret)
-            changed = ",".join(sorted(values) + (["password"] if secret else []))
-            self._audit.record_audit(
-                actor, "user_update", person.user_code, reason or f"changed {changed}", now=now
-            )
+            changed = "changed " + ",".join(sorted(values) + (["password"] if secret else []))
+            why = f"{reason}; {changed}" if reason else changed  # the fields, always
+            self._audit.record_audit(actor, "user_update", person.user_code, why, now=now)
             return self.person_profile(person.user_code)
 
     def check_person_password(self, user_code: str, password: str) -> bool:

@@ -23,7 +23,7 @@ from typing import Any, Self
 from store.connection import Database
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 from store.logger import get_logger
-from store.migrations import run_migrations
+from store.migrations import MIGRATIONS, applied_migrations, run_migrations
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_MS",
@@ -105,22 +105,40 @@ class StoreBase:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000) -> Self:
-        """Open (creating 0600 if new) the database at `path`, in WAL mode, migrated."""
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_ms: int = 5000,
+        create: bool = True,
+        read_only: bool = False,
+    ) -> Self:
+        """Open (creating 0600 if new) the database at `path`, in WAL mode, migrated.
+
+        `create=False`: a missing file is `StoreUnavailable` and nothing is created.
+        `read_only=True` (implies `create=False`): no write is possible and none is made; the
+        schema must already be up to date (`StoreUnavailable` otherwise).
+        """
         target = Path(path)
         old_umask = os.umask(0o077)  # the -wal and -shm files too are private
         try:
             if not target.exists():
+                if read_only or not create:
+                    raise StoreUnavailable(f"no database at {target}")
                 os.close(os.open(target, os.O_CREAT | os.O_RDWR, 0o600))
             conn = sqlite3.connect(
-                target,
+                target.resolve().as_uri() + "?mode=ro" if read_only else target,
                 timeout=busy_timeout_ms / 1000,
                 check_same_thread=False,
                 isolation_level=None,
+                uri=read_only,
             )
             try:
-                _configure(conn, busy_timeout_ms)
-                applied = run_migrations(conn)
+                if read_only:
+                    applied = _check_read_only(conn, target, busy_timeout_ms)
+                else:
+                    _configure(conn, busy_timeout_ms)
+                    applied = run_migrations(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -244,8 +262,8 @@ class StoreBase:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             except FileExistsError as exc:
                 raise Conflict(f"{path} exists; choose a new file") from exc
-            except OSError as exc:
-                raise StoreUnavailable(f"cannot create {path}: {exc.strerror}") from exc
+            except OSError as exc:  # the caller's path, not the database: a user error
+                raise InvalidInput(f"cannot create {path}: {exc.strerror}") from exc
             os.close(fd)
             try:
                 dest = sqlite3.connect(path)
@@ -292,6 +310,21 @@ def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     # FULL, not NORMAL: a stored message must survive a power cut right after the commit.
     conn.execute("PRAGMA synchronous = FULL")
+
+
+def _check_read_only(conn: sqlite3.Connection, target: Path, busy_timeout_ms: int) -> list[str]:
+    """Set a read-only connection up; fail unless every migration is already applied."""
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        applied = set(applied_migrations(conn))
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        applied = set()
+    if any(name not in applied for name, _ in MIGRATIONS):
+        raise StoreUnavailable(f"{target} is not an up-to-date smsd database (run smsd init)")
+    return []
 
 
 def _rollback_to(conn: sqlite3.Connection, name: str) -> None:

@@ -128,7 +128,8 @@ Next steps:
   1. Find the modem's AT port:    ls -l /dev/serial/by-id/
      (optional stable name:        $PREFIX/share/99-smsd-modem.rules -> /etc/udev/rules.d/)
   2. Edit $CONF_DIR/smsd.toml:      [[modems]] url and pin, [gateway] own_number
-  3. Check everything:            sudo -u smsd $PREFIX/venv/bin/smsd --config $CONF_DIR/smsd.toml doctor
+  3. Create the database, check:  sudo -u smsd $PREFIX/venv/bin/smsd --config $CONF_DIR/smsd.toml init
+                                  sudo -u smsd $PREFIX/venv/bin/smsd --config $CONF_DIR/smsd.toml doctor
   4. Start it at boot and now:    systemctl enable --now smsd
   5. Watch the logs:              journalctl -u smsd -f -o cat
   6. The web portal (optional):   systemctl enable --now smsd-web, behind a TLS proxy

