@@ -29,6 +29,7 @@ BENCHMARKS = (
     "recovery",
     "scale",
     "web",
+    "integrations",
 )
 
 
@@ -36,7 +37,7 @@ def _run(name: str, quick: bool, scale: float | None) -> tuple[bool, float]:
     argv = [sys.executable, "-m", f"benchmarks.{name}"]
     if quick:
         argv.append("--quick")
-    if name in ("scale", "web") and scale is not None:
+    if name in ("scale", "web", "integrations") and scale is not None:
         argv += ["--scale", str(scale)]
     print(f"== {name}", flush=True)
     started = time.perf_counter()

@@ -43,6 +43,8 @@ COMMANDS = {
         "init": "Create an empty gateway database at --db (0600, migrated); an existing one is"
         " migrated.",
         "invoice": "Monthly invoices: create, list, show.",
+        "metrics": "Messages, outbox, modems, route latency and webhooks in the Prometheus text"
+        " format.",
         "modem": "The GSM modem: status and signal.",
         "poll": "Polls by keyword: create, results, close.",
         "outbox": "Outgoing messages, newest first; `outbox retry ID` requeues a failed one.",
@@ -51,8 +53,10 @@ COMMANDS = {
         "sim": "Run a simulated GSM modem on a pseudo-terminal (no hardware needed).",
         "stats": "Distinct people and requests per hour, weekday, code, sector, age, gender or"
         " country.",
+        "token": "API tokens: a business's (read or write) or the operator's.",
         "user": "People: register, update, show, erase; check a password.",
         "web": "Serve the web portal for people and businesses over the same database.",
+        "webhook": "Signed webhooks (Standard Webhooks) for a business's events or the operator's.",
     }.items()
 }
 

@@ -22,6 +22,7 @@ from modem.modem import Modem
 from modem.ussd import ask
 from smsd.settings import BalanceSettings
 from store.balances import Balances
+from store.events import emit
 
 __all__ = ["BalanceKeeper"]
 
@@ -96,13 +97,20 @@ class BalanceKeeper:
             self._due_at = now + _FAILED_RETRY
             log.warning("balance_unread", modem=self.name, error=str(exc))
             return
-        self.balances.record_balance(
-            self.name, at=now, text=answer.text, amount=answer.amount,
-            currency=answer.currency, answers=requests,
-        )  # fmt: skip
-        self._due_at = now + timedelta(hours=self.settings.interval_hours)
         low = self.settings.low
-        if low is not None and answer.amount is not None and answer.amount < low:
+        is_low = low is not None and answer.amount is not None and answer.amount < low
+        with self.balances.core.transaction():  # the reading and its balance.low event at once
+            self.balances.record_balance(
+                self.name, at=now, text=answer.text, amount=answer.amount,
+                currency=answer.currency, answers=requests,
+            )  # fmt: skip
+            if is_low:
+                emit(self.balances.core, "balance.low", None, {
+                    "modem": self.name, "amount": str(answer.amount),
+                    "currency": answer.currency, "low": str(low), "at": now.isoformat(),
+                })  # fmt: skip
+        self._due_at = now + timedelta(hours=self.settings.interval_hours)
+        if is_low:
             log.warning("balance_low", modem=self.name, amount=str(answer.amount), low=str(low))
         else:
             log.info("balance_read", modem=self.name, amount=str(answer.amount))

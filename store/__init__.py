@@ -2,9 +2,9 @@
 
 The only package that speaks SQL. `Store.open(path)` returns a migrated database whose parts
 (`store.directory`, `store.inbox`, `store.outbox`, `store.routing`, `store.accounts`,
-`store.audit`, `store.broadcasts`, `store.invoices`, `store.stats`, `store.modems`) hold the
-methods; rows come back as the frozen dataclasses of `store.models`; errors are the tree in
-`store.errors`.
+`store.audit`, `store.broadcasts`, `store.invoices`, `store.stats`, `store.modems`,
+`store.tokens`, `store.webhooks`, `store.events`, ...) hold the methods; rows come back as
+the frozen dataclasses of `store.models`; errors are the tree in `store.errors`.
 
 A face that imports only the leaves (`store.errors`, `store.models`) up front; `Store` and the
 part classes are imported when first named (PEP 562 `__getattr__`). A start-up optimisation:
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from store.audit import Audit
     from store.broadcast import Broadcasts
     from store.directory import Directory
+    from store.events import Events
     from store.inbox import Inbox
     from store.invoices import Invoices
     from store.modems import Modems
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from store.routing import Applied, Routing
     from store.stats import Stats
     from store.store import Store
+    from store.tokens import Tokens
+    from store.webhooks import Webhooks
 
 __all__ = [
     "ALL_BUSINESSES",
@@ -62,6 +65,7 @@ __all__ = [
     "Code",
     "Conflict",
     "Directory",
+    "Events",
     "HistoryRow",
     "Inbox",
     "Incoming",
@@ -83,6 +87,8 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "Tokens",
+    "Webhooks",
 ]
 
 #: Names imported on first use, and the module each comes from.
@@ -92,6 +98,7 @@ _LAZY = {
     "Audit": "store.audit",
     "Broadcasts": "store.broadcast",
     "Directory": "store.directory",
+    "Events": "store.events",
     "Inbox": "store.inbox",
     "Invoices": "store.invoices",
     "Modems": "store.modems",
@@ -99,6 +106,8 @@ _LAZY = {
     "Routing": "store.routing",
     "Stats": "store.stats",
     "Store": "store.store",
+    "Tokens": "store.tokens",
+    "Webhooks": "store.webhooks",
 }
 
 

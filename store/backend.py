@@ -80,6 +80,12 @@ PG_PRELUDE = (
     "CREATE OR REPLACE AGGREGATE group_concat(anyelement) (SFUNC = smsd_concat, STYPE = text)",
     "CREATE OR REPLACE AGGREGATE group_concat(anyelement, text)"
     " (SFUNC = smsd_concat, STYPE = text)",
+    # randomblob(n) (up to 32 bytes, from gen_random_uuid) and hex(bytes), for column defaults.
+    "CREATE OR REPLACE FUNCTION randomblob(n integer) RETURNS bytea LANGUAGE sql VOLATILE AS"
+    " $$ SELECT substring(decode(replace(gen_random_uuid()::text || gen_random_uuid()::text,"
+    " '-', ''), 'hex') FROM 1 FOR n) $$",
+    "CREATE OR REPLACE FUNCTION hex(b bytea) RETURNS text LANGUAGE sql IMMUTABLE AS"
+    " $$ SELECT upper(encode(b, 'hex')) $$",
 )
 
 _TOKENS = re.compile(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from store.base import Part, StoreBase, to_ts
+from store.broadcast_runs import record_broadcast
 from store.directory import Directory
 from store.errors import InvalidInput, NotFound
 from store.outbox import Outbox
@@ -30,6 +31,7 @@ class BroadcastResult:
     capped: int
     due_at: datetime
     outgoing_ids: tuple[int, ...]
+    broadcast_id: int | None = None
 
 
 def quiet_release(now: datetime, quiet: tuple[time, time] | None, tz: tzinfo) -> datetime | None:
@@ -108,8 +110,9 @@ class Broadcasts(Part):
                 )  # fmt: skip
                 if progress is not None:
                     progress(1)
+            run = record_broadcast(self.core, owner.id, ids, now)
         skipped = sum(1 for r in latest if r["kind"] == "out")
-        return BroadcastResult(len(ids), skipped, max(0, len(targets) - room), due, tuple(ids))
+        return BroadcastResult(len(ids), skipped, max(0, len(targets) - room), due, tuple(ids), run)
 
     def queue_manual(self, recipient: str, text: str, *, now: datetime) -> int:
         """Queue an operator's message to an E.164 number (linked to its person, if any)."""

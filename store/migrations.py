@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from store.backend import PG_PRELUDE, Connection
+from store.integrations_schema import INTEGRATIONS_SCHEMA
 
 __all__ = ["MIGRATIONS", "applied_migrations", "run_migrations"]
 
@@ -376,6 +377,21 @@ ALTER TABLE businesses ADD COLUMN pending INTEGER NOT NULL DEFAULT 0
 def m010_web(conn: Connection) -> None:
     """The web portal's sessions, sign-in throttling, texted codes and pending businesses."""
     for statement in _statements(_WEB):
+        conn.execute(statement)
+
+
+@_migration
+def m020_integrations(conn: Connection) -> None:
+    """API tokens, idempotency keys, broadcasts, webhooks, events, and the triggers that
+    write events in the transaction of what causes them (store/integrations_schema.py).
+
+    On PostgreSQL the tables are made but not the triggers (SQLite's trigger SQL is not
+    ported yet): no event is recorded there, and `store.webhooks.add` refuses (issue 18).
+    """
+    postgres = not isinstance(conn, sqlite3.Connection)
+    for statement in INTEGRATIONS_SCHEMA:
+        if postgres and statement.lstrip().upper().startswith("CREATE TRIGGER"):
+            continue
         conn.execute(statement)
 
 

@@ -17,6 +17,9 @@ use:
     store.modems      modem reports and preferences      (store/modems.py)
     store.rollups     roll-ups for gateway-wide stats    (store/rollups.py)
     store.balances    SIM balances, refresh requests     (store/balances.py)
+    store.tokens      API tokens, idempotency keys       (store/tokens.py)
+    store.webhooks    webhooks and their secrets         (store/webhooks.py)
+    store.events      webhook events' delivery queue     (store/events.py)
     store.consent     consent policy, double opt-in, the consent record (store/consent.py)
     store.polls       polls answered by keyword           (store/polls.py)
     store.schedules   scheduled and recurring broadcasts  (store/schedules.py)
@@ -47,6 +50,7 @@ if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part
     from store.code_admin import CodeAdmin
     from store.consent import Consent
     from store.directory import Directory
+    from store.events import Events
     from store.inbox import Inbox
     from store.invoices import Invoices
     from store.modems import Modems
@@ -57,8 +61,10 @@ if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part
     from store.routing import Routing
     from store.schedules import Schedules
     from store.stats import Stats
+    from store.tokens import Tokens
     from store.web_accounts import WebAccounts
     from store.web_sessions import WebSessions
+    from store.webhooks import Webhooks
 
 __all__ = ["Store"]
 
@@ -206,3 +212,24 @@ class Store(StoreBase):
         from store.web_accounts import WebAccounts
 
         return WebAccounts(self)
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        """API tokens and idempotency keys."""
+        from store.tokens import Tokens
+
+        return Tokens(self, self.directory)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """Webhooks and their secrets."""
+        from store.webhooks import Webhooks
+
+        return Webhooks(self, self.directory)
+
+    @cached_property
+    def events(self) -> Events:
+        """The webhook events' delivery queue."""
+        from store.events import Events
+
+        return Events(self)

@@ -16,7 +16,15 @@ from modem.sim import SimModem
 from smsd.ingest import Ingest
 from smsd.pipeline import Pipeline, process_many, process_unrouted
 from smsd.settings import Rules
-from smsd.testing import DaemonProcess, make_db, notify_socket, rows, texts_to, wait_until
+from smsd.testing import (
+    DaemonProcess,
+    StatementLog,
+    make_db,
+    notify_socket,
+    rows,
+    texts_to,
+    wait_until,
+)
 from store import IncomingDraft, InvalidInput, Store
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -100,9 +108,9 @@ def test_sweep_records_a_burst_in_one_transaction(store: Store, sim: SimModem) -
     """A sweep of 12 stored SMS: 12 rows, 12 routed, one record and one routing commit."""
     for i in range(12):
         sim.deliver(number(i), "PIZZA")
-    statements: list[str] = []
+    statements = StatementLog()
     with open_modem(sim) as modem:
-        store.db.conn.set_trace_callback(statements.append)
+        store.db.conn.set_trace_callback(statements)
         assert _ingest(store).sweep(modem, "modem0") == 12
         store.db.conn.set_trace_callback(None)
     assert sim.stats["storage_used"] == 0
@@ -112,12 +120,12 @@ def test_sweep_records_a_burst_in_one_transaction(store: Store, sim: SimModem) -
 def test_queued_cmti_are_read_then_recorded_together(store: Store, sim: SimModem) -> None:
     """Five +CMTI waiting together: five AT+CMGR, then one record transaction for all five."""
     urcs: list[Urc] = []
-    statements: list[str] = []
+    statements = StatementLog()
     with open_modem(sim, on_urc=urcs.append) as modem:
         for i in range(5):
             sim.deliver(number(i), "PIZZA")
         wait_until(lambda: sum(u.name == "+CMTI" for u in urcs) >= 5, what="five +CMTI")
-        store.db.conn.set_trace_callback(statements.append)
+        store.db.conn.set_trace_callback(statements)
         _ingest(store).handle_urcs(modem, "modem0", [u for u in urcs if u.name == "+CMTI"])
         store.db.conn.set_trace_callback(None)
     assert sim.command_counts.get("AT+CMGR") == 5

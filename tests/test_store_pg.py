@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 
-from store import Store, StoreUnavailable
+from store import Store, StoreError, StoreUnavailable
 from store.backend import pg_sql
 
 if TYPE_CHECKING:
@@ -194,3 +194,11 @@ def test_read_only_opens_refuse_an_old_schema_and_every_write(pg_cluster: PgClus
         assert store.directory.list_businesses() == []
         with pytest.raises(StoreUnavailable):
             store.directory.add_business("Nope", now=T0)
+
+
+def test_webhooks_refuse_clearly_on_postgresql(pg_cluster: PgCluster) -> None:
+    """Not ported yet: the store opens (tables, no triggers), adding a webhook says why."""
+    with Store.open(pg_cluster.fresh_url()) as store:
+        with pytest.raises(StoreError, match="not available on PostgreSQL"):
+            store.webhooks.add(None, "https://example.org/hook", now=T0)
+        assert store.db.execute("SELECT count(*) FROM webhooks").fetchone()[0] == 0

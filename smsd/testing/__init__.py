@@ -2,25 +2,33 @@
 
 Real parts, no mocks: the daemon as a child process (:class:`DaemonProcess`, the ``smsd run``
 console script, READY over a real notify socket), waiting with deadlines (:func:`wait_until`),
-databases seeded through the store (:func:`make_db`) and read back as an auditor would
-(:func:`rows`), and a throwaway PostgreSQL server (``smsd.testing.pgcluster``). Never imported
-by the daemon itself.
+and databases seeded through the store (:func:`make_db`) and read back as an auditor would
+(:func:`rows`); real HTTP for the API and webhooks (:func:`serving` an ASGI app under uvicorn,
+a webhook :class:`Receiver`, :class:`WebProcess`); a throwaway PostgreSQL server
+(``smsd.testing.pgcluster``). Never imported by the daemon itself.
 """
 
 from smsd.testing.daemon import DaemonProcess, kill_leftovers, running_daemon, smsd_command
 from smsd.testing.notify import NotifyListener, notify_socket
-from smsd.testing.seeding import make_db, rows, sent_by, texts_to, write_config
+from smsd.testing.receiver import Received, Receiver, WebProcess, free_socket, serving
+from smsd.testing.seeding import StatementLog, make_db, rows, sent_by, texts_to, write_config
 from smsd.testing.waiting import wait_until
 
 __all__ = [
     "DaemonProcess",
     "NotifyListener",
+    "Received",
+    "Receiver",
+    "StatementLog",
+    "WebProcess",
+    "free_socket",
     "kill_leftovers",
     "make_db",
     "notify_socket",
     "rows",
     "running_daemon",
     "sent_by",
+    "serving",
     "smsd_command",
     "texts_to",
     "wait_until",

@@ -12,7 +12,7 @@ from pathlib import Path
 from modem.sim import SimModem
 from store.store import Store
 
-__all__ = ["make_db", "rows", "sent_by", "texts_to", "write_config"]
+__all__ = ["StatementLog", "make_db", "rows", "sent_by", "texts_to", "write_config"]
 
 
 def make_db(
@@ -88,3 +88,16 @@ def write_config(
     ]
     path.write_text("\n".join(lines))
     return path
+
+
+class StatementLog(list[str]):
+    """A `set_trace_callback` target that records each SQL statement once.
+
+    SQLite traces a statement again as each trigger program it fires starts (migration 020's
+    event triggers, most of which only check that nobody subscribed): the same expanded SQL
+    twice in a row. Those repeats are not statements the code ran, so they are dropped.
+    """
+
+    def __call__(self, sql: str) -> None:
+        if not self or self[-1] != sql:
+            self.append(sql)

@@ -18,11 +18,12 @@ from starlette.applications import Starlette
 
 from smsd.config import Config, load_config
 from smsd.errors import ConfigError
-from smsd.web.app import create_app
+from smsd.integrations.app import Integrations
+from smsd.web.app import create_app, purge_task
 from smsd.web.context import WebContext
 from store.store import Store
 
-__all__ = ["app_from_env", "parse_listen", "serve", "web_context"]
+__all__ = ["app_from_env", "full_app", "parse_listen", "serve", "web_context"]
 
 _DB_ENV = "SMSD_WEB_DB"
 
@@ -51,10 +52,17 @@ def web_context(config: Config, db: str | Path) -> WebContext:
     )
 
 
+def full_app(ctx: WebContext, config: Config) -> Starlette:
+    """The portal with the HTTP API (`/api/v1`), `/metrics` and the webhook deliverer mounted
+    (issue 15, `smsd.integrations`); with several workers, one of them delivers (a lease)."""
+    parts = Integrations.from_config(ctx.store, config)
+    return create_app(ctx, groups=parts.routes(), tasks=(purge_task, parts.task))
+
+
 def app_from_env() -> Starlette:
     """The app of one worker process: config from `$SMSD_CONFIG`, database `$SMSD_WEB_DB`."""
     config = load_config()
-    return create_app(web_context(config, os.environ.get(_DB_ENV) or config.database_path))
+    return full_app(web_context(config, os.environ.get(_DB_ENV) or config.database_path), config)
 
 
 def serve(
@@ -87,6 +95,6 @@ def serve(
         return
     ctx = web_context(config, db)
     try:
-        uvicorn.run(create_app(ctx), **options)
+        uvicorn.run(full_app(ctx, config), **options)
     finally:
         ctx.store.close()
