@@ -153,7 +153,7 @@ class Daemon:
         interval = self.notifier.watchdog_interval()
         while not self.stop_event.wait(1.0 if interval is None else min(1.0, interval / 2)):
             if self.reload_requested.is_set():
-                self._reload()
+                self.reload()
             self.page_limit.poll()
             previous, version = version, self._notice_writes(version)
             self._run_schedules(changed=version != previous)
@@ -273,7 +273,8 @@ class Daemon:
             return  # no ping: systemd restarts us
         self.notifier.watchdog()
 
-    def _reload(self) -> None:
+    def reload(self) -> None:
+        """Re-read the configuration and apply what a reload may change (SIGHUP)."""
         self.reload_requested.clear()
         self.notifier.reloading()
         try:

@@ -35,6 +35,7 @@ __all__ = [
     "Cell",
     "PersonSummary",
     "Stats",
+    "cells_to_suppress",
     "suppress",
 ]
 
@@ -79,7 +80,8 @@ def _hidden(sizes: Mapping[str, tuple[int, int]], k: int) -> set[str]:
     return hidden
 
 
-def _to_suppress(cells: Mapping[str, Counter[int]], k: int) -> set[str]:
+def cells_to_suppress(cells: Mapping[str, Counter[int]], k: int) -> set[str]:
+    """The labels of the cells that k-anonymity hides (people per cell: distinct ids)."""
     return _hidden({label: (len(who), sum(who.values())) for label, who in cells.items()}, k)
 
 
@@ -115,7 +117,7 @@ def suppress(
     """Apply the suppression rule to cell -> {person key: requests}; return what may be shown."""
     if k < _FLOOR:
         raise InvalidInput(f"min_people must be at least {_FLOOR}")
-    hidden = _to_suppress(cells, k)
+    hidden = cells_to_suppress(cells, k)
     shown = {label: who for label, who in cells.items() if label not in hidden}
     pool: Counter[int] = Counter()
     for label in hidden:

@@ -74,7 +74,7 @@ def test_reload_gives_the_scheduler_the_new_policy(tmp_path: Path) -> None:
     try:
         assert daemon.scheduler.policy == BroadcastPolicy()
         daemon.reload_requested.set()
-        daemon._reload()
+        daemon.reload()
         assert daemon.scheduler.policy == newer
     finally:
         daemon.store.close()

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from test_store_scale import T0, _old_cells, _populate
+from test_store_scale import T0, old_cells, populate
 
 from store import Store
 from store import rollups as rollups_module
 from store.business_view import DIMENSIONS
-from store.stats import _to_suppress, suppress
+from store.stats import cells_to_suppress, suppress
 
 pytestmark = pytest.mark.usefixtures("fast_hashes")
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("fast_hashes")
 def store(db_target: str) -> Iterator[Store]:
     """The differential data set of test_store_scale, folded once."""
     with Store.open(db_target) as opened:
-        _populate(opened)
+        populate(opened)
         opened.rollups.fold()
         yield opened
 
@@ -42,8 +42,8 @@ def _assert_exact(store: Store) -> None:
         for k in (2, 5):
             combined: dict[str, Counter[int]] = {}
             for owner in store.directory.list_businesses():
-                cells = _old_cells(store, owner.id, by)
-                hidden = _to_suppress(cells, k)
+                cells = old_cells(store, owner.id, by)
+                hidden = cells_to_suppress(cells, k)
                 for label, who in cells.items():
                     if label not in hidden:
                         combined.setdefault(label, Counter()).update(who)

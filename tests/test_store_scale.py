@@ -19,7 +19,7 @@ from smsd.router import Rules
 from smsd.testing import StatementLog
 from store import HistoryRow, Store
 from store.business_view import BUSINESS_VIEWS, DIMENSIONS, BusinessView, CodeCount
-from store.stats import _to_suppress, suppress
+from store.stats import cells_to_suppress, suppress
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 BIG = {"requests", "people", "optin_events", "incoming", "outgoing"}
@@ -38,7 +38,7 @@ OLD_CELL = {
 MAX_STATEMENTS_PER_MESSAGE = 17
 
 
-def _populate(store: Store, seed: int = 3) -> None:
+def populate(store: Store, seed: int = 3) -> None:
     """6 businesses of very different sizes, 80 people, ~900 requests (many sharing a second)."""
     rng = random.Random(seed)
     for b in range(6):
@@ -75,7 +75,7 @@ def _populate(store: Store, seed: int = 3) -> None:
 def store(db_target: str) -> Iterator[Store]:
     """A populated store on a real file."""
     with Store.open(db_target) as opened:
-        _populate(opened)
+        populate(opened)
         yield opened
 
 
@@ -172,7 +172,7 @@ def test_export_chunks_break_timestamp_ties(store: Store) -> None:
     assert len(set(ids)) == len(rows)
 
 
-def _old_cells(store: Store, business_id: int, by: str) -> dict[str, Counter[int]]:
+def old_cells(store: Store, business_id: int, by: str) -> dict[str, Counter[int]]:
     cells: dict[str, Counter[int]] = {}
     for cell, person, n in store.db.conn.execute(
         f"SELECT {OLD_CELL[by]} AS cell, person_id, count(*) FROM request_facts"
@@ -189,12 +189,12 @@ def test_gateway_stats_equal_the_per_business_computation(store: Store, by: str,
     """Grouped gateway-wide stats equal rule 5 computed business by business (the old way)."""
     combined: dict[str, Counter[int]] = {}
     for owner in store.directory.list_businesses():
-        cells = _old_cells(store, owner.id, by)
+        cells = old_cells(store, owner.id, by)
         assert BusinessView(store.directory, owner.id).stats_cells(by) == cells
         assert store.stats.breakdown(by, business=owner.id, min_people=k) == suppress(
             cells, k, by=by, business=owner.name
         )
-        hidden = _to_suppress(cells, k)
+        hidden = cells_to_suppress(cells, k)
         for label, who in cells.items():
             if label not in hidden:
                 combined.setdefault(label, Counter()).update(who)
@@ -261,7 +261,7 @@ def test_cli_history_shows_latest_page_unless_all(tmp_path: Path) -> None:
     """`smsd history` prints the latest --limit rows (default 100) and everything with --all."""
     path = tmp_path / "cli.db"
     with Store.open(path) as opened:
-        _populate(opened)
+        populate(opened)
         full = opened.routing.history("Biz 0")
     runner = CliRunner()
 

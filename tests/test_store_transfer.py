@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from test_store_scale import _populate
+from test_store_scale import populate
 
 from store import Conflict, Plan, ReplyDraft, RequestDraft, Store, StoreError
 from store.transfer import copy_store, table_checksum, verify_copy
@@ -20,7 +20,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 def _seeded(path: Path) -> Store:
     store = Store.open(path)
-    _populate(store)
+    populate(store)
     msg = store.inbox.record_incoming(
         sender="+447700900999", sender_type="international", text="B0C0", received_at=T0,
         scts=T0,
