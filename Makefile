@@ -13,6 +13,14 @@ help:
 	@echo "make bench  - run every benchmark and print a table"
 	@echo "make install - install under /opt/smsd with the systemd unit (root)"
 
+PG_INITDB := /usr/lib/postgresql/15/bin/initdb
+
+# The store's tests also run on a throwaway PostgreSQL cluster (smsd/testing/pgcluster.py).
+$(PG_INITDB):
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq postgresql >/dev/null; \
+	else echo "PostgreSQL 15 server missing: sudo apt-get install postgresql" >&2; exit 1; fi
+
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -37,7 +45,7 @@ $(CHROMIUM):
 
 chromium: $(CHROMIUM)
 
-pytest: $(STAMP) $(CHROMIUM)
+pytest: $(STAMP) $(CHROMIUM) $(PG_INITDB)
 	$(BIN)/pytest
 
 # pytest exits 5 when it collected nothing: make treats any non-zero exit as failure.

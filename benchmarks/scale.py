@@ -66,8 +66,8 @@ class Size:
 
 
 def schema_key() -> str:
-    """Changes whenever a migration is added: the cache is rebuilt then."""
-    names = "+".join(name for name, _ in MIGRATIONS)
+    """Changes whenever a migration is added (or the loader's data): the cache is rebuilt then."""
+    names = "+".join(name for name, _ in MIGRATIONS) + "+data:codes-owned"
     return hashlib.sha256(names.encode()).hexdigest()[:12]
 
 
@@ -145,10 +145,12 @@ def _bulk_load(conn: sqlite3.Connection, size: Size) -> None:
         + stamp.format(t=f"{YEAR_START} + i % {YEAR_S}")
         + f", 'K' || ((i % {size.businesses}) * 3 + 1) FROM s"
     )
+    # The code is drawn once per row (a MATERIALIZED CTE: a flattened subquery would call
+    # random() again for business_id), so each request's business owns its code.
     conn.execute(
         "INSERT INTO requests (id, person_id, business_id, code_id, at) "
-        "SELECT i, abs(random()) % {p} + 1, (c - 1) / 3 + 1, c, {at} FROM "
-        "(SELECT i, abs(random()) % {codes} + 1 AS c FROM ({seq} SELECT i FROM s))".format(
+        "{seq}, r AS MATERIALIZED (SELECT i, abs(random()) % {codes} + 1 AS c FROM s) "
+        "SELECT i, abs(random()) % {p} + 1, (c - 1) / 3 + 1, c, {at} FROM r".format(
             p=size.people,
             codes=codes,
             at=stamp.format(t=f"{YEAR_START} + i * {YEAR_S} / {size.requests}"),

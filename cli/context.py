@@ -123,7 +123,7 @@ class Context:
             return self._db
         if os.environ.get("SMSD_DB"):
             return os.environ["SMSD_DB"]
-        return str(self.config().database_path)
+        return str(self.config().database_target)
 
     def config(self) -> Config:
         """The loaded configuration (TOML + SMSD_* overrides)."""

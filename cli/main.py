@@ -29,6 +29,7 @@ COMMANDS = {
         " quiet hours.",
         "code": "Codes (keywords) that people text: add, update, remove, list, pause.",
         "company": "Businesses: add, update, show, list and approve them.",
+        "db": "The database: migrate it, or copy a SQLite gateway into PostgreSQL.",
         "consent": "Consent records: export every opt-in and opt-out, as a regulator would ask"
         " for them.",
         "demo": "Show the gateway end to end on a simulated modem, in a temporary folder.",
@@ -117,7 +118,8 @@ class SmsdGroup(LazyGroup):
 @click.option(
     "--db",
     type=click.Path(dir_okay=False),
-    help=f"SQLite database (default: $SMSD_DB, then the config, then {DEFAULT_DB}).",
+    help="SQLite file (or sqlite:///path), or a postgresql:// URL"
+    f" (default: $SMSD_DB, then the config, then {DEFAULT_DB}).",
 )
 @click.option(
     "--config",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import click
 
@@ -12,6 +13,7 @@ from modem.settings import ModemSettings
 from smsd.config import Config
 from smsd.daemon import Daemon, DaemonOptions
 from smsd.logs import configure_logging
+from store.backend import is_postgres_url
 
 __all__ = ["run"]
 
@@ -73,7 +75,8 @@ def run(
     configure_logging(log_level or config.log_level, config.log_format)
     os.umask(0o077)
     ctx.store(create=True).close()  # create and migrate before the lock, then hold it
-    lock_database(ctx.db)  # one daemon per database: held until this process exits
+    if not is_postgres_url(ctx.db):  # PostgreSQL: one daemon per host, claims keep them apart
+        lock_database(ctx.db)  # one daemon per database: held until this process exits
     for url in (d for d in devices if d != "sim"):
         check_device_free(url)
     sim = None
@@ -92,6 +95,8 @@ def run(
         timers=config.worker_timers(),
         partial_timeout=config.partial_timeout,
         default_region=config.gateway.default_region,
+        host=config.gateway.host,
+        claim_timeout=timedelta(seconds=config.outgoing.claim_timeout_s),
         broadcast=config.broadcast_policy(),
         broadcast_loader=lambda: ctx.config().broadcast_policy(),
     )

@@ -45,9 +45,10 @@ def stats(ctx: Context, company_name: str | None, by: str, min_people: int, as_j
     Example:
       smsd stats --company "Pizza Place" --by hour
     """
-    breakdown = ctx.store(read_only=True).stats.breakdown(
-        by, business=company_name, min_people=min_people
-    )
+    # Not read-only: over all businesses, the store first folds the newest requests into its
+    # statistics roll-ups (store/rollups.py). It never creates a database (exit 3 if missing).
+    store = ctx.store(read_only=company_name is not None)
+    breakdown = store.stats.breakdown(by, business=company_name, min_people=min_people)
     cells = [
         {
             "label": WEEKDAYS[int(c.label)] if by == "weekday" and c.label != OTHER else c.label,

@@ -67,7 +67,11 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = Path("/etc/smsd/smsd.toml")
 _T = TypeVar("_T")
-_ALIASES = {"SMSD_DB": ("database", "path"), "SMSD_DEFAULT_REGION": ("gateway", "default_region")}
+_ALIASES = {
+    "SMSD_DB": ("database", "path"),
+    "SMSD_DEFAULT_REGION": ("gateway", "default_region"),
+    "SMSD_HOST": ("gateway", "host"),
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class DatabaseConfig:
 
     path: Path = Path("/var/lib/smsd/smsd.db")
     busy_timeout_ms: int = 5000
+    #: A ``postgresql://`` URL: PostgreSQL (several hosts, one store) instead of the file.
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,8 @@ class GatewayConfig:
     short_code_max_len: int = 6
     frequency: str = "Msg frequency varies"  # stated in opt-in and HELP texts (CTIA)
     time_zone: str | None = None  # IANA zone for quiet hours of numbers with no clear zone
+    #: This gateway host's name in a shared store (default: the machine's host name).
+    host: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,8 @@ class OutgoingConfig:
     validity_hours: int = 24
     status_reports: bool = True
     max_parts: int = 10  # longer texts are refused by send and broadcast
+    #: A 'sending' claim older than this is a dead host's: the row is queued again.
+    claim_timeout_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -205,6 +215,11 @@ class Config:
         return self.database.path
 
     @property
+    def database_target(self) -> str:
+        """What `Store.open` takes: [database] url when set, else the path."""
+        return self.database.url or str(self.database.path)
+
+    @property
     def partial_timeout(self) -> timedelta:
         """How long an incomplete multipart message waits before it is processed as-is."""
         return timedelta(minutes=self.multipart.timeout_minutes)
@@ -277,7 +292,10 @@ class Config:
 
 
 _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
-    "database": (DatabaseConfig, {"path": path, "busy_timeout_ms": integer(0)}),
+    "database": (
+        DatabaseConfig,
+        {"path": path, "busy_timeout_ms": integer(0), "url": optional_text},
+    ),
     "gateway": (
         GatewayConfig,
         {
@@ -289,6 +307,7 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
             "short_code_max_len": integer(0),
             "frequency": text,
             "time_zone": time_zone,
+            "host": optional_text,
         },
     ),
     "limits": (
@@ -311,6 +330,7 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
             "validity_hours": integer(1),
             "status_reports": boolean,
             "max_parts": integer(1),
+            "claim_timeout_s": number,
         },
     ),
     "multipart": (MultipartConfig, {"timeout_minutes": integer(1)}),

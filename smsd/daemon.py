@@ -42,6 +42,7 @@ from store.store import Store
 __all__ = ["Daemon", "DaemonOptions"]
 
 log = structlog.get_logger()
+_HOST_ALIVE = timedelta(seconds=20)  # another host's heartbeat (every 5 s) counts this long
 _WEDGED_AFTER_S = 240.0  # longer than the slowest legitimate AT exchange (send_timeout 90 s)
 
 
@@ -56,6 +57,8 @@ class DaemonOptions:
     timers: WorkerTimers = field(default_factory=WorkerTimers)
     partial_timeout: timedelta = timedelta(hours=1)
     default_region: str = "GB"
+    host: str | None = None  # this gateway host's name in a shared store
+    claim_timeout: timedelta = timedelta(minutes=10)  # then a dead host's claims are requeued
     broadcast: BroadcastPolicy = field(default_factory=BroadcastPolicy)
     broadcast_loader: Callable[[], BroadcastPolicy] | None = None  # on SIGHUP, when given
 
@@ -68,7 +71,8 @@ class Daemon:
         self.notifier = notifier or Notifier.from_env()
         self.stop_event = threading.Event()
         self.reload_requested = threading.Event()
-        self.store = Store.open(options.db_path)
+        self.store = Store.open(options.db_path, host=options.host)
+        self._remote_healthy: set[str] = set()  # other hosts' modems up (shared store only)
         self.pipeline = Pipeline(
             self.store,
             options.rules_loader(),
@@ -110,7 +114,7 @@ class Daemon:
                 log.info("daemon_ready", modem=name)
 
     def _healthy_modems(self) -> set[str]:
-        return {w.name for w in self.workers if w.healthy}
+        return {w.name for w in self.workers if w.healthy} | self._remote_healthy
 
     def wake_all(self) -> None:
         """Wake every worker: the outbox may have something due."""
@@ -144,7 +148,7 @@ class Daemon:
             worker.start()
         log.info("daemon_started", modems=len(self.workers))
         version = self.store.data_version()
-        last_partials = last_status = 0.0
+        last_partials = last_status = last_reclaim = 0.0
         status = ""
         interval = self.notifier.watchdog_interval()
         while not self.stop_event.wait(1.0 if interval is None else min(1.0, interval / 2)):
@@ -158,6 +162,11 @@ class Daemon:
             if now - last_partials >= 60:
                 last_partials = now
                 self._expire_partials()
+                self._fold_stats()
+            if now - last_reclaim >= 5:
+                last_reclaim = now
+                self._reclaim_expired()
+                self._share_health()
             if now - last_status >= 5 or self._alarm_changed():
                 last_status = now
                 status = self._report_status(status)
@@ -200,6 +209,42 @@ class Daemon:
             log.warning("reroute_failed", error=str(exc))
             return
         log.info("messages_rerouted", count=len(done))
+
+    def _share_health(self) -> None:
+        """On a shared store: say this host is alive, learn which modems the others have up."""
+        if self.store.dialect == "sqlite":
+            return  # one host per file: nothing to share
+        try:
+            self.store.modems.heartbeat(datetime.now(UTC))
+            remote = self.store.modems.remote_healthy(datetime.now(UTC), _HOST_ALIVE)
+        except StoreError as exc:
+            log.warning("health_not_shared", error=str(exc))
+            return
+        if remote != self._remote_healthy:
+            self._remote_healthy = remote
+            log.info("remote_modems_changed", up=sorted(remote))
+            self.wake_all()
+
+    def _fold_stats(self) -> None:
+        """Keep the stats roll-ups near the newest request, so `smsd stats` folds little."""
+        try:
+            folded = self.store.rollups.fold(may_rebuild=False)
+        except StoreError as exc:
+            log.warning("stats_not_folded", error=str(exc))
+            return
+        if folded is None:  # far behind (an upgraded or copied database): too long for here
+            log.warning("stats_rollups_behind", hint="run smsd db migrate once")
+
+    def _reclaim_expired(self) -> None:
+        """Queue again what a dead host (or this one, stuck) claimed too long ago."""
+        try:
+            count = self.store.outbox.reclaim_expired(datetime.now(UTC), self.options.claim_timeout)
+        except StoreError as exc:
+            log.warning("claims_not_reclaimed", error=str(exc))
+            return
+        if count:
+            log.warning("claims_reclaimed", count=count)
+            self.wake_all()
 
     def _expire_partials(self) -> None:
         try:

@@ -8,6 +8,7 @@ dedupe keys, outgoing recipients) and keeps the history under the orphaned user 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from store.directory import Directory
 from store.errors import Conflict, InvalidInput, NotFound
 from store.models import Person
 from store.passwords import hash_password, verify_password
+from store.rollups import PERSON_DIMENSIONS, Rollups
 
 __all__ = [
     "AGE_BANDS",
@@ -175,10 +177,13 @@ def _profile(row: dict[str, Any]) -> PersonProfile:
 class Accounts(Part):
     """Profiles, passwords and erasure of people and businesses (`store.accounts`)."""
 
-    def __init__(self, core: StoreBase, directory: Directory, audit: Audit) -> None:
+    def __init__(
+        self, core: StoreBase, directory: Directory, audit: Audit, rollups: Rollups
+    ) -> None:
         super().__init__(core)
         self._directory = directory
         self._audit = audit
+        self._rollups = rollups
 
     def person_profile(self, user_code: str) -> PersonProfile:
         """A person's full profile by user code; `NotFound` otherwise."""
@@ -299,11 +304,13 @@ class Accounts(Part):
         secret = None if password is None else hash_password(password)
         with self.core.transaction() as db:
             owner = self._directory.get_business(business)
-            for column, value in values.items():
-                db.execute(
-                    f"UPDATE businesses SET {column} = ? WHERE id = ?",  # noqa: S608 - whitelisted
-                    (value, owner.id),
-                )
+            moves = "sector" in values
+            with self._rollups.moving_business(owner.id) if moves else contextlib.nullcontext():
+                for column, value in values.items():
+                    db.execute(
+                        f"UPDATE businesses SET {column} = ? WHERE id = ?",  # noqa: S608
+                        (value, owner.id),
+                    )
             if secret is not None:
                 db.execute(
                     "UPDATE businesses SET password_hash = ? WHERE id = ?", (secret, owner.id)
@@ -335,11 +342,12 @@ class Accounts(Part):
             person = self._directory.get_person(user_code)
             phone = person.phone
             self._directory.erase_person(person.user_code, now=at)
-            db.execute(
-                "UPDATE people SET age_band = NULL, country = NULL, gender = NULL,"
-                " registered_at = NULL WHERE id = ?",
-                (person.id,),
-            )
+            with self._rollups.moving_person(person.id):
+                db.execute(
+                    "UPDATE people SET age_band = NULL, country = NULL, gender = NULL,"
+                    " registered_at = NULL WHERE id = ?",
+                    (person.id,),
+                )
             if phone is not None:
                 db.execute(
                     "UPDATE incoming SET sender = ?, text = NULL, raw_pdu = NULL,"
@@ -365,11 +373,13 @@ class Accounts(Part):
     def _set_person(
         self, person_id: int, values: dict[str, str | None], secret: str | None
     ) -> None:
-        for column, value in values.items():
-            self.core.db.execute(
-                f"UPDATE people SET {column} = ? WHERE id = ?",  # noqa: S608 - whitelisted
-                (value, person_id),
-            )
+        moves = set(PERSON_DIMENSIONS.values()) & values.keys()
+        with self._rollups.moving_person(person_id) if moves else contextlib.nullcontext():
+            for column, value in values.items():
+                self.core.db.execute(
+                    f"UPDATE people SET {column} = ? WHERE id = ?",  # noqa: S608 - whitelisted
+                    (value, person_id),
+                )
         if secret is not None:
             self.core.db.execute(
                 "UPDATE people SET password_hash = ? WHERE id = ?", (secret, person_id)

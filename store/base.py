@@ -13,16 +13,21 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from store.connection import Database
+from store.backend import Connection, Cursor, Database, is_postgres_url
+from store.connection import Database as SqliteDatabase
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 from store.logger import get_logger
+
+if TYPE_CHECKING:  # psycopg is imported only by processes that open a PostgreSQL URL
+    from store.postgres import PgDatabase
 from store.migrations import MIGRATIONS, applied_migrations, run_migrations
 
 __all__ = [
@@ -96,11 +101,23 @@ class StoreBase:
     """Connection owner: open, close, `transaction()`, `savepoint()`, `backup()`."""
 
     db: Database
-    path: Path
+    path: Path | None
+    target: str
+    dialect: str
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.db = Database(conn)
-        self.path = path
+    host: str
+
+    def __init__(
+        self, conn: sqlite3.Connection | PgDatabase, path: Path | str, *, host: str | None = None
+    ) -> None:
+        #: This gateway host's name: on its claims of outgoing rows and its modems' status.
+        self.host = host or socket.gethostname()
+        if not isinstance(conn, sqlite3.Connection):
+            self.db = conn
+            self.path, self.target, self.dialect = None, str(path), "postgresql"
+        else:
+            self.db = SqliteDatabase(conn)
+            self.path, self.target, self.dialect = Path(path), str(path), "sqlite"
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -112,13 +129,20 @@ class StoreBase:
         busy_timeout_ms: int = 5000,
         create: bool = True,
         read_only: bool = False,
+        host: str | None = None,
     ) -> Self:
-        """Open (creating 0600 if new) the database at `path`, in WAL mode, migrated.
+        """Open the database at `path`, migrated: a SQLite file (created 0600 if new, in WAL
+        mode; a path or ``sqlite:///path``) or a ``postgresql://`` URL (see `store.backend`).
 
         `create=False`: a missing file is `StoreUnavailable` and nothing is created.
         `read_only=True` (implies `create=False`): no write is possible and none is made; the
-        schema must already be up to date (`StoreUnavailable` otherwise).
+        schema must already be up to date (`StoreUnavailable` otherwise). `host` names this
+        gateway host (default: the machine's host name).
         """
+        if is_postgres_url(path):
+            return cls._open_postgres(str(path), host, read_only=read_only)
+        if isinstance(path, str) and path.startswith("sqlite:///"):
+            path = path.removeprefix("sqlite://")
         target = Path(path)
         old_umask = os.umask(0o077)  # the -wal and -shm files too are private
         try:
@@ -150,7 +174,30 @@ class StoreBase:
             os.umask(old_umask)
         if applied:
             log.info("migrations_applied", names=applied, path=str(target))
-        return cls(conn, target)
+        return cls(conn, target, host=host)
+
+    @classmethod
+    def _open_postgres(cls, url: str, host: str | None, *, read_only: bool = False) -> Self:
+        from store.postgres import PgDatabase  # psycopg only in processes that use it
+
+        db = PgDatabase(url, read_only=read_only)
+        try:
+            if read_only:  # as for SQLite: the schema must be up to date, nothing is written
+                try:
+                    done = set(applied_migrations(db))
+                except StoreError:  # no migrations table: not an smsd database (yet)
+                    done = set()
+                if any(name not in done for name, _ in MIGRATIONS):
+                    raise StoreUnavailable("not an up-to-date smsd database (run smsd db migrate)")
+                applied = []
+            else:
+                applied = run_migrations(db)
+        except BaseException:
+            db.close()
+            raise
+        if applied:
+            log.info("migrations_applied", names=applied, backend="postgresql")
+        return cls(db, url, host=host)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
@@ -225,6 +272,12 @@ class StoreBase:
 
     def data_version(self) -> int:
         """SQLite's `PRAGMA data_version`: changes when another connection commits."""
+        if self.dialect == "postgresql":
+            from store.postgres import PgDatabase
+
+            assert isinstance(self.db, PgDatabase)
+            with self._lock:
+                return self.db.data_version()
         with self._lock:
             try:
                 row = self.db.conn.execute("PRAGMA data_version").fetchone()
@@ -236,13 +289,19 @@ class StoreBase:
         """`PRAGMA max_page_count` on this connection (a test knob for "disk full").
 
         SQLite never sets it below the current size; returns the limit in effect.
+        Not available on PostgreSQL (`StoreError`).
         """
+        self._sqlite_only("limit_pages")
         with self._lock:
             try:
                 row = self.db.conn.execute(f"PRAGMA max_page_count = {int(pages)}").fetchone()
             except sqlite3.Error as exc:
                 raise translate(exc) from exc
         return int(row[0])
+
+    def _sqlite_only(self, what: str) -> None:
+        if self.dialect != "sqlite":
+            raise StoreError(f"{what}: SQLite only, not on {self.dialect}")
 
     @property
     def depth(self) -> int:
@@ -253,8 +312,9 @@ class StoreBase:
         """Copy the live database to a new file `target` (0600), consistent and online.
 
         Uses SQLite's online backup API, so the daemon may keep writing meanwhile; refuses to
-        overwrite an existing file.
+        overwrite an existing file. SQLite only: back PostgreSQL up with its own tools.
         """
+        self._sqlite_only("backup (use pg_dump or pg_basebackup)")
         path = Path(target)
         old_umask = os.umask(0o077)
         try:
@@ -269,7 +329,9 @@ class StoreBase:
                 dest = sqlite3.connect(path)
                 try:
                     with self._lock:
-                        self.db.conn.backup(dest)
+                        source = self.db.conn
+                        assert isinstance(source, sqlite3.Connection)
+                        source.backup(dest)
                 finally:
                     dest.close()
             except sqlite3.Error as exc:
@@ -299,7 +361,7 @@ class Part:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         with self.core.transaction() as db:
             return db.execute(sql, params)
 
@@ -327,16 +389,16 @@ def _check_read_only(conn: sqlite3.Connection, target: Path, busy_timeout_ms: in
     return []
 
 
-def _rollback_to(conn: sqlite3.Connection, name: str) -> None:
+def _rollback_to(conn: Connection, name: str) -> None:
     """Undo a savepoint's writes; if SQLite already dropped the transaction, say so."""
     try:
         conn.execute(f"ROLLBACK TO {name}")
         conn.execute(f"RELEASE {name}")
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:
         raise StoreUnavailable(f"the transaction was rolled back by SQLite: {exc}") from exc
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
+def _rollback(conn: Connection) -> None:
     if conn.in_transaction:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error, StoreError):
             conn.execute("ROLLBACK")

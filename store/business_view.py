@@ -68,17 +68,19 @@ _HISTORY_SELECT = (
 )
 
 
-def cells_sql(by: str, *, one_business: bool) -> str:
+def cells_sql(by: str, *, one_business: bool, where: str = "") -> str:
     """SQL giving (business_id, cell, person_id, requests) rows for the breakdown `by`.
 
     People are grouped first over `request_keys` alone (index-only), so the attribute join
     touches each person once; with `one_business` it takes the business id as parameter 1.
+    `where` (constant SQL over `request_keys`, its parameters after that one) narrows it.
     """
     spec = _CELLS.get(by)
     if spec is None:
         raise InvalidInput(f"cannot break down by {by!r}; choose from {', '.join(_CELLS)}")
     key, join, cell = spec
-    where = " WHERE business_id = ?" if one_business else ""
+    conditions = (["business_id = ?"] if one_business else []) + ([where] if where else [])
+    where = " WHERE " + " AND ".join(conditions) if conditions else ""
     return (
         f"SELECT g.business_id, {cell} AS cell, g.person_id, g.n FROM"  # noqa: S608 - constant
         f" (SELECT business_id, {key} AS key, person_id, count(*) AS n FROM request_keys{where}"
@@ -236,10 +238,10 @@ class BusinessView:
 
     def optin_counts(self) -> dict[str, int]:
         """{'in': people currently opted in, 'out': people whose latest event is an opt-out}."""
-        # SQLite's bare column: with max(), `kind` comes from the row holding the maximum.
+        # Each person's latest event (portable: no bare column beside max()).
         rows = self._tuples(
-            "SELECT kind, count(*) FROM (SELECT kind, max(event_id) FROM optin_keys"
-            " WHERE business_id = ? GROUP BY person_id) GROUP BY kind",
+            "SELECT kind, count(*) FROM optin_keys WHERE event_id IN (SELECT max(event_id)"
+            " FROM optin_keys WHERE business_id = ?1 GROUP BY person_id) GROUP BY kind",
             (self.business.id,),
         )
         counts = {"in": 0, "out": 0}

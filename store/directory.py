@@ -27,7 +27,8 @@ _USER_CODE_TRIES = 20
 _CODE_SELECT = """
 SELECT c.*, b.name AS business_name,
        (SELECT group_concat(alias, ' ') FROM
-            (SELECT alias FROM code_aliases a WHERE a.code_id = c.id ORDER BY alias)) AS alias_list
+            (SELECT alias FROM code_aliases a WHERE a.code_id = c.id ORDER BY alias) x
+       ) AS alias_list
 FROM codes c JOIN businesses b ON b.id = c.business_id
 """
 
@@ -227,15 +228,18 @@ class Directory(Part):
         """Insert a person with a fresh unique user code; `Conflict` if the phone exists."""
         with self.core.transaction() as db:
             for _ in range(_USER_CODE_TRIES):
+                # A drawn code already taken inserts nothing (draw again); on PostgreSQL a
+                # failed statement would abort the whole transaction, so no try/except.
                 try:
                     cur = db.execute(
-                        "INSERT INTO people (phone, user_code, created_at) VALUES (?, ?, ?)",
+                        "INSERT INTO people (phone, user_code, created_at) VALUES (?, ?, ?)"
+                        " ON CONFLICT (user_code) DO NOTHING",
                         (phone, new_user_code(), to_ts(now)),
                     )
-                except sqlite3.IntegrityError as exc:
-                    if "people.user_code" in str(exc):
-                        continue  # collision with an existing code: draw again
+                except (sqlite3.IntegrityError, Conflict) as exc:
                     raise Conflict(f"a person with that phone already exists: {exc}") from exc
+                if cur.rowcount == 0:
+                    continue
                 rows = fetch_rows(self.core, "SELECT * FROM people WHERE id = ?", (cur.lastrowid,))
                 return person_from_row(rows[0])
         raise Conflict("could not draw an unused user code")  # pragma: no cover

@@ -186,7 +186,7 @@ class Inbox(Part):
         where = (  # constant SQL; values are bound
             " WHERE modem IS ? AND storage IS ? AND storage_index IS NOT NULL"
             " AND dedupe_key NOT LIKE '%#released:%'"
-            " AND storage_index NOT IN (SELECT value FROM json_each(?))"
+            " AND storage_index NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(?))"
         )
         params = (modem, storage, json.dumps(sorted(occupied)))
         if self._one("SELECT 1 AS x FROM incoming" + where + " LIMIT 1", params) is None:  # noqa: S608
@@ -272,7 +272,7 @@ class Inbox(Part):
                 db.query(
                     "SELECT sender, concat_ref, concat_total, max(received_at) AS last"
                     " FROM incoming WHERE state = 'partial' AND part_of IS NULL"
-                    " GROUP BY sender, concat_ref, concat_total HAVING last < ?",
+                    " GROUP BY sender, concat_ref, concat_total HAVING max(received_at) < ?",
                     (cutoff,),
                 )
             )

@@ -16,11 +16,12 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from store.backend import PG_PRELUDE, Connection
 from store.integrations_schema import INTEGRATIONS_SCHEMA
 
 __all__ = ["MIGRATIONS", "applied_migrations", "run_migrations"]
 
-Migration = Callable[[sqlite3.Connection], None]
+Migration = Callable[[Connection], None]
 
 # Timestamps are ISO-8601 text in UTC (see ARCHITECTURE.md), so TEXT columns sort by time.
 _INITIAL = """
@@ -245,21 +246,21 @@ def _statements(script: str) -> list[str]:
 
 
 @_migration
-def m001_initial(conn: sqlite3.Connection) -> None:
+def m001_initial(conn: Connection) -> None:
     """Create the whole schema of ARCHITECTURE.md with its indexes."""
     for statement in _statements(_INITIAL):
         conn.execute(statement)
 
 
 @_migration
-def m002_accounts_privacy(conn: sqlite3.Connection) -> None:
+def m002_accounts_privacy(conn: Connection) -> None:
     """Create the business-facing views, exact unit prices on invoice lines, and indexes."""
     for statement in _statements(_ACCOUNTS_PRIVACY):
         conn.execute(statement)
 
 
 @_migration
-def m003_live_copies(conn: sqlite3.Connection) -> None:
+def m003_live_copies(conn: Connection) -> None:
     """Index the incoming rows whose modem copy is still live (dedupe key not released)."""
     conn.execute(
         "CREATE INDEX incoming_live_copy ON incoming (modem, storage, storage_index)"
@@ -268,14 +269,14 @@ def m003_live_copies(conn: sqlite3.Connection) -> None:
 
 
 @_migration
-def m004_scale_views(conn: sqlite3.Connection) -> None:
+def m004_scale_views(conn: Connection) -> None:
     """Narrow privacy views and covering indexes for business queries at 10 M requests."""
     for statement in _statements(_SCALE_VIEWS):
         conn.execute(statement)
 
 
 @_migration
-def m005_modems(conn: sqlite3.Connection) -> None:
+def m005_modems(conn: Connection) -> None:
     """The daemon's modem reports, and a preferred modem per business."""
     conn.execute(
         "CREATE TABLE modem_status (name TEXT PRIMARY KEY, url TEXT NOT NULL,"
@@ -286,7 +287,7 @@ def m005_modems(conn: sqlite3.Connection) -> None:
 
 
 @_migration
-def m006_rules(conn: sqlite3.Connection) -> None:
+def m006_rules(conn: Connection) -> None:
     """Consent policy, double opt-in, gateway-wide consent, polls, schedules, retired codes.
 
     `optin_events.channel` NULL reads as 'sms' with an incoming message, else 'operator'.
@@ -296,7 +297,7 @@ def m006_rules(conn: sqlite3.Connection) -> None:
 
 
 @_migration
-def m007_balances(conn: sqlite3.Connection) -> None:
+def m007_balances(conn: Connection) -> None:
     """SIM balances read by USSD per modem, and requests for a fresh one (`--refresh`)."""
     conn.execute(
         "CREATE TABLE modem_balances (id INTEGER PRIMARY KEY, modem TEXT NOT NULL,"
@@ -307,6 +308,33 @@ def m007_balances(conn: sqlite3.Connection) -> None:
         "CREATE TABLE balance_requests (id INTEGER PRIMARY KEY, modem TEXT,"
         " requested_at TEXT NOT NULL, balance_id INTEGER REFERENCES modem_balances (id))"
     )
+
+
+@_migration
+def m008_hosts(conn: Connection) -> None:
+    """Several gateway hosts on one store: who claimed an outgoing row, whose modem a status is."""
+    conn.execute("ALTER TABLE outgoing ADD COLUMN claimed_by TEXT")
+    conn.execute("ALTER TABLE modem_status ADD COLUMN host TEXT")
+    conn.execute(
+        "CREATE INDEX outgoing_sending ON outgoing(state, claimed_at) WHERE state = 'sending'"
+    )
+    conn.execute("CREATE TABLE gateway_hosts (host TEXT PRIMARY KEY, seen_at TEXT NOT NULL)")
+
+
+@_migration
+def m009_stats_rollups(conn: Connection) -> None:
+    """Roll-ups for gateway-wide statistics (see `store.rollups`); filled by the first fold."""
+    conn.execute(
+        "CREATE TABLE stats_cells (dim TEXT NOT NULL, business_id INTEGER NOT NULL,"
+        " cell TEXT NOT NULL, people INTEGER NOT NULL, requests INTEGER NOT NULL,"
+        " PRIMARY KEY (dim, business_id, cell))"
+    )
+    conn.execute(
+        "CREATE TABLE stats_cell_people (dim TEXT NOT NULL, cell TEXT NOT NULL,"
+        " people INTEGER NOT NULL, PRIMARY KEY (dim, cell))"
+    )
+    # One row once the first fold ran (no row: nothing folded yet).
+    conn.execute("CREATE TABLE stats_watermark (last_request_id INTEGER NOT NULL)")
 
 
 # Migration 010: the web portal (`smsd web`): server-side sessions (only the SHA-256 of the
@@ -346,37 +374,62 @@ ALTER TABLE businesses ADD COLUMN pending INTEGER NOT NULL DEFAULT 0
 
 
 @_migration
-def m010_web(conn: sqlite3.Connection) -> None:
+def m010_web(conn: Connection) -> None:
     """The web portal's sessions, sign-in throttling, texted codes and pending businesses."""
     for statement in _statements(_WEB):
         conn.execute(statement)
 
 
 @_migration
-def m020_integrations(conn: sqlite3.Connection) -> None:
+def m020_integrations(conn: Connection) -> None:
     """API tokens, idempotency keys, broadcasts, webhooks, events, and the triggers that
-    write events in the transaction of what causes them (store/integrations_schema.py)."""
+    write events in the transaction of what causes them (store/integrations_schema.py).
+
+    On PostgreSQL the tables are made but not the triggers (SQLite's trigger SQL is not
+    ported yet): no event is recorded there, and `store.webhooks.add` refuses (issue 18).
+    """
+    postgres = not isinstance(conn, sqlite3.Connection)
     for statement in INTEGRATIONS_SCHEMA:
+        if postgres and statement.lstrip().upper().startswith("CREATE TRIGGER"):
+            continue
         conn.execute(statement)
 
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = tuple(_REGISTERED)
 
 
-def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+def applied_migrations(conn: Connection) -> list[str]:
     """Names of the migrations recorded in the database, in the order they were applied."""
     rows = conn.execute("SELECT name FROM migrations ORDER BY rowid").fetchall()
     return [str(r[0]) for r in rows]
 
 
-def run_migrations(conn: sqlite3.Connection) -> list[str]:
+def run_migrations(conn: Connection) -> list[str]:
     """Apply every pending migration; return the names applied now (empty when up to date).
 
     `conn` must be in autocommit mode (`isolation_level=None`): transactions are explicit here.
+    The same list runs on both backends (`store.backend` translates the SQL); on PostgreSQL the
+    bookkeeping table gets an explicit `rowid` (SQLite's implicit one keeps the order), and
+    `PG_PRELUDE` creates the few SQL objects the shared statements need there.
     """
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not isinstance(conn, sqlite3.Connection):  # a store.postgres.PgDatabase
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY,"
+                " applied_at TEXT NOT NULL, rowid BIGINT GENERATED ALWAYS AS IDENTITY)"
+            )
+            for statement in PG_PRELUDE:
+                conn.execute(statement)
+        else:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations"
+                " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     applied_now: list[str] = []
     for name, migration in MIGRATIONS:
         conn.execute("BEGIN IMMEDIATE")

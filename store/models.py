@@ -187,6 +187,8 @@ class Outgoing:
     delivered_at: datetime | None
     error: str | None
     parts: int | None
+    #: The gateway host that claimed the row last (see `Outbox.reclaim_expired`).
+    claimed_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from store.base import Part, StoreBase, from_ts, to_ts
@@ -41,11 +41,13 @@ class Modems(Part):
         """Remember what the daemon last knew of modem `name` (details kept if not given)."""
         with self.core.transaction() as db:
             db.execute(
-                "INSERT INTO modem_status (name, url, healthy, updated_at, session, details, error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET url = excluded.url,"
+                "INSERT INTO modem_status (name, url, healthy, updated_at, session, details, error,"
+                " host) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET url = excluded.url, host = excluded.host,"
                 " healthy = excluded.healthy, updated_at = excluded.updated_at,"
-                " session = coalesce(excluded.session, session),"
-                " details = coalesce(excluded.details, details), error = excluded.error",
+                " session = coalesce(excluded.session, modem_status.session),"
+                " details = coalesce(excluded.details, modem_status.details),"
+                " error = excluded.error",
                 (
                     name,
                     url,
@@ -54,6 +56,7 @@ class Modems(Part):
                     session,
                     None if details is None else json.dumps(dict(details), sort_keys=True),
                     error,
+                    self.core.host,
                 ),
             )
 
@@ -63,6 +66,7 @@ class Modems(Part):
         return [
             {
                 "name": r["name"],
+                "host": r["host"],
                 "url": r["url"],
                 "healthy": bool(r["healthy"]),
                 "updated_at": from_ts(r["updated_at"]),
@@ -72,6 +76,27 @@ class Modems(Part):
             }
             for r in rows
         ]
+
+    def heartbeat(self, now: datetime) -> None:
+        """Say this host is alive (several hosts on one store: see `remote_healthy`)."""
+        self._execute(
+            "INSERT INTO gateway_hosts (host, seen_at) VALUES (?, ?)"
+            " ON CONFLICT (host) DO UPDATE SET seen_at = excluded.seen_at",
+            (self.core.host, to_ts(now)),
+        )
+
+    def remote_healthy(self, now: datetime, within: timedelta) -> set[str]:
+        """Healthy modems of the other hosts that were alive within `within` of `now`.
+
+        A business may prefer a modem on another host: while that host is alive and its
+        modem up, this host leaves the business's messages to it.
+        """
+        rows = self._rows(
+            "SELECT m.name FROM modem_status m JOIN gateway_hosts h ON h.host = m.host"
+            " WHERE m.healthy = 1 AND m.host != ? AND h.seen_at >= ?",
+            (self.core.host, to_ts(now - within)),
+        )
+        return {str(r["name"]) for r in rows}
 
     def set_business_modem(self, business: int | str, modem: str | None) -> None:
         """Prefer `modem` (a [[modems]] name) for `business`'s messages; None clears it."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from store.base import Part, from_ts, to_ts
@@ -28,7 +28,7 @@ def preference_clause(modem: str, healthy: Collection[str] | None) -> tuple[str,
     one, or prefers one that is not healthy now. `healthy` None means "do not filter".
     """
     if healthy is None:
-        return "1", []
+        return "1 = 1", []
     return (
         "(o.business_id IS NULL OR NOT EXISTS (SELECT 1 FROM businesses b"
         " WHERE b.id = o.business_id AND b.modem IS NOT NULL AND b.modem <> ?"
@@ -59,6 +59,7 @@ def _outgoing(row: dict[str, Any]) -> Outgoing:
         delivered_at=from_ts(row["delivered_at"]),
         error=row["error"],
         parts=row["parts"],
+        claimed_by=row["claimed_by"],
     )
 
 
@@ -106,12 +107,14 @@ class Outbox(Part):
         modem is left for that one (see `store.modems.preference_clause`).
         """
         clause, params = preference_clause(modem, healthy)
+        # PostgreSQL: a row another host is claiming right now is skipped, not waited for.
+        skip = " FOR UPDATE OF o SKIP LOCKED" if self.core.dialect == "postgresql" else ""
         with self.core.transaction() as db:
             rows = list(
                 db.query(
                     "SELECT o.id FROM outgoing o WHERE o.state = 'queued'"  # noqa: S608
                     f" AND o.next_attempt_at <= ? AND {clause}"
-                    " ORDER BY o.next_attempt_at, o.id LIMIT 1",
+                    f" ORDER BY o.next_attempt_at, o.id LIMIT 1{skip}",
                     (to_ts(now), *params),
                 )
             )
@@ -119,15 +122,42 @@ class Outbox(Part):
                 return None
             db.execute(
                 "UPDATE outgoing SET state = 'sending', claimed_at = ?, modem = ?,"
-                " attempts = attempts + 1 WHERE id = ?",
-                (to_ts(now), modem, rows[0]["id"]),
+                " claimed_by = ?, attempts = attempts + 1 WHERE id = ?",
+                (to_ts(now), modem, self.core.host, rows[0]["id"]),
             )
             return self.get_outgoing(int(rows[0]["id"]))
 
     def requeue_stale_claims(self) -> int:
-        """Put every 'sending' row back in the queue (call once at start); return the count."""
+        """Put this host's 'sending' rows back in the queue (call once at start); the count.
+
+        Rows claimed by other hosts are theirs until `reclaim_expired` finds them too old.
+        """
         cur = self._execute(
-            "UPDATE outgoing SET state = 'queued', claimed_at = NULL WHERE state = 'sending'"
+            "UPDATE outgoing SET state = 'queued', claimed_at = NULL, claimed_by = NULL"
+            " WHERE state = 'sending' AND (claimed_by IS NULL OR claimed_by = ?)",
+            (self.core.host,),
+        )
+        return cur.rowcount
+
+    def reclaim_expired(self, now: datetime, timeout: timedelta) -> int:
+        """Requeue 'sending' rows of any host claimed before `now - timeout` (a dead host's).
+
+        `timeout` must be longer than any live send holds its claim, or a slow send goes out
+        twice; the count of rows requeued is returned.
+        """
+        cutoff = to_ts(now - timeout)
+        if (
+            self._one(
+                "SELECT 1 AS x FROM outgoing WHERE state = 'sending' AND claimed_at < ? LIMIT 1",
+                (cutoff,),
+            )
+            is None
+        ):
+            return 0  # the usual case: a read, no write transaction
+        cur = self._execute(
+            "UPDATE outgoing SET state = 'queued', claimed_at = NULL, claimed_by = NULL"
+            " WHERE state = 'sending' AND claimed_at < ?",
+            (cutoff,),
         )
         return cur.rowcount
 
@@ -155,7 +185,7 @@ class Outbox(Part):
         self._transition(
             outgoing_id,
             "UPDATE outgoing SET state = 'queued', error = ?, next_attempt_at = ?,"
-            " claimed_at = NULL WHERE id = ?",
+            " claimed_at = NULL, claimed_by = NULL WHERE id = ?",
             (error, to_ts(next_at), outgoing_id),
         )
 

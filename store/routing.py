@@ -40,7 +40,7 @@ _ACTIVITY_SQL = (
     "SELECT 'r' AS tag, count(*) AS n, NULL AS text FROM outgoing WHERE recipient = ?1"
     " AND created_at >= ?2 AND kind IN ('user_code', 'reply', 'help', 'confirm')"
     " UNION ALL SELECT 'l', count(*), NULL FROM (SELECT 1 FROM incoming WHERE sender = ?1"
-    "  AND received_at >= ?3 AND error = 'loop' LIMIT 1)"
+    "  AND received_at >= ?3 AND error = 'loop' LIMIT 1) x"
     " UNION ALL SELECT 't', id, text FROM incoming WHERE sender = ?1 AND received_at >= ?3"
     "  AND id < ?4 AND part_of IS NULL AND text IS NOT NULL AND state != 'partial'"
 )

@@ -11,11 +11,11 @@ incoming message, else 'operator').
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from store.backend import Connection, Cursor
 from store.base import from_ts
 from store.rules_models import Poll
 
@@ -23,10 +23,10 @@ __all__ = ["Core", "Handle", "poll_from_row", "query", "write"]
 
 
 class Handle(Protocol):
-    """The connection handle a store transaction yields (only its sqlite3 connection is used)."""
+    """The connection handle a store transaction yields (only its connection is used)."""
 
     @property
-    def conn(self) -> sqlite3.Connection: ...
+    def conn(self) -> Connection: ...
 
 
 class Core(Protocol):
@@ -43,7 +43,7 @@ def query(core: Core, sql: str, params: Sequence[Any] = ()) -> list[dict[str, An
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def write(core: Core, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+def write(core: Core, sql: str, params: Sequence[Any] = ()) -> Cursor:
     """One write statement in (or joining) a write transaction."""
     with core.transaction() as db:
         return db.conn.execute(sql, params)

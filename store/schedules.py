@@ -92,7 +92,7 @@ class Schedules:
         rows = query(
             self._core,
             _SELECT + " WHERE (?1 IS NULL OR s.business_id = ?1)"
-            " AND (?2 OR s.next_at IS NOT NULL) ORDER BY s.next_at IS NULL, s.next_at, s.id",
+            " AND (?2 = 1 OR s.next_at IS NOT NULL) ORDER BY s.next_at IS NULL, s.next_at, s.id",
             (business_id, int(include_done)),
         )
         return [_schedule(r) for r in rows]

@@ -13,7 +13,6 @@ The rule (docs/PRIVACY.md, "Statistics"):
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,9 +20,11 @@ from dataclasses import dataclass
 from store.accounts import Accounts
 from store.audit import Audit
 from store.base import Part, StoreBase
-from store.business_view import BusinessView, cells_sql
+from store.business_view import BusinessView
 from store.directory import Directory
-from store.errors import InvalidInput
+from store.errors import InvalidInput, StoreUnavailable
+from store.logger import get_logger
+from store.rollups import Rollups
 from store.routing import Routing
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "Stats",
     "suppress",
 ]
+
+log = get_logger(__name__)
 
 DEFAULT_MIN_PEOPLE = 5
 OTHER = "other (suppressed)"
@@ -128,6 +131,48 @@ def suppress(
     )
 
 
+def _combined(
+    published: Mapping[tuple[int, str], tuple[int, int]],
+    across: Mapping[str, int],
+    hidden_pairs: set[tuple[int, str]],
+    members: Mapping[int, set[tuple[int, str]]],
+) -> dict[str, tuple[int, int]]:
+    """cell -> (distinct people, requests) over the published pairs of each cell.
+
+    `across` counts everyone of a cell; a person all of whose pairs in it are hidden is
+    taken out (`members`: person -> every pair of theirs, for the people of hidden pairs).
+    """
+    requests: Counter[str] = Counter()
+    for (_, cell), (_, n) in published.items():
+        requests[cell] += n
+    people = {cell: int(across.get(cell, 0)) for cell in requests}
+    for pairs in members.values():
+        cells = {c for _, c in pairs}
+        for cell in cells & people.keys():
+            if all(pair in hidden_pairs for pair in pairs if pair[1] == cell):
+                people[cell] -= 1
+    return {cell: (people[cell], requests[cell]) for cell in requests}
+
+
+def _people(
+    members: Mapping[int, set[tuple[int, str]]],
+    hidden_pairs: set[tuple[int, str]],
+    hidden: set[str],
+    total: int,
+) -> tuple[int, int, int]:
+    """(people of the pool, people shown, everyone) over the published pairs.
+
+    Everyone outside `members` has only published pairs in shown cells.
+    """
+    pool = no_shown = nothing = 0
+    for pairs in members.values():
+        cells = {c for pair in pairs if pair not in hidden_pairs for c in (pair[1],)}
+        pool += bool(cells & hidden)
+        no_shown += not (cells - hidden)
+        nothing += not cells
+    return pool, total - no_shown, total - nothing
+
+
 def _sort_key(label: str) -> tuple[int, str]:
     return (int(label), "") if label.isdigit() else (1 << 30, label)
 
@@ -157,8 +202,10 @@ class Stats(Part):
         accounts: Accounts,
         routing: Routing,
         audit: Audit,
+        rollups: Rollups,
     ) -> None:
         super().__init__(core)
+        self._rollups = rollups
         self._directory = directory
         self._accounts = accounts
         self._routing = routing
@@ -176,53 +223,46 @@ class Stats(Part):
         return self._gateway_stats(by, min_people)
 
     def _gateway_stats(self, by: str, k: int) -> Breakdown:
-        """Rule 5 in three grouped queries instead of one query per business.
+        """Rules 1-5 over all businesses, from the roll-ups (`store.rollups`).
 
-        1. (people, requests) of every (business, cell); rules 1-2 run per business in Python.
-        2. The combined cells over the published pairs only (the few hidden pairs excluded,
-           passed as one JSON parameter); rules 1-2 again on the combined cells.
-        3. Distinct people of the pool and of everything shown (rule 4).
+        Per-business cells come from `stats_cells`; distinct people across businesses from
+        `stats_cell_people`, corrected for the people of suppressed pairs: only the people
+        of hidden (business, cell) pairs, and of the pairs of cells hidden after combining,
+        are read person by person, so the work grows with what is suppressed, not with the
+        number of requests.
         """
-        rows = f"SELECT * FROM ({cells_sql(by, one_business=False)})"  # noqa: S608 - constant
+        try:
+            self._rollups.fold()
+        except StoreUnavailable as exc:  # a read-only store: what the daemon folded so far
+            log.warning("stats_rollups_not_folded", error=str(exc))
         with self.core.transaction(write=False) as db:
             conn = db.conn
             per_business: dict[int, dict[str, tuple[int, int]]] = {}
             for business_id, cell, people, requests in conn.execute(
-                f"SELECT business_id, cell, count(*), sum(n) FROM ({rows})"  # noqa: S608
-                " GROUP BY business_id, cell"
-            ):
+                "SELECT business_id, cell, people, requests FROM stats_cells WHERE dim = ?", (by,)
+            ).fetchall():
                 per_business.setdefault(int(business_id), {})[str(cell)] = (people, requests)
-            hidden_pairs = sorted(
-                f"{business_id}|{cell}"
-                for business_id, sizes in per_business.items()
-                for cell in _hidden(sizes, k)
+            across = dict(
+                conn.execute(
+                    "SELECT cell, people FROM stats_cell_people WHERE dim = ?", (by,)
+                ).fetchall()
             )
-            published = (
-                f"FROM ({rows}) WHERE business_id || '|' || cell"  # noqa: S608
-                " NOT IN (SELECT value FROM json_each(?1))"
-            )
-            combined = {
-                str(cell): (int(people), int(requests))
-                for cell, people, requests in conn.execute(
-                    f"SELECT cell, count(DISTINCT person_id), sum(n) {published} GROUP BY cell",
-                    (json.dumps(hidden_pairs),),
-                )
-            }
-            hidden = _hidden(combined, k)
-            totals = (
-                (  # noqa: S608 - constant SQL, bound values
-                    "SELECT count(DISTINCT CASE WHEN hidden THEN person_id END),"
-                    " coalesce(sum(CASE WHEN hidden THEN n END), 0),"
-                    " count(DISTINCT CASE WHEN NOT hidden THEN person_id END),"
-                    " count(DISTINCT person_id) FROM (SELECT person_id, n,"
-                    " cell IN (SELECT value FROM json_each(?2)) AS hidden "
-                )
-                + published
-                + ")"
-            )
-            pool_people, pool_requests, shown_people, everyone = conn.execute(
-                totals, (json.dumps(hidden_pairs), json.dumps(sorted(hidden)))
-            ).fetchone()
+            row = conn.execute("SELECT people FROM stats_cell_people WHERE dim = '*'").fetchone()
+        total = 0 if row is None else int(row[0])
+        hidden_pairs = {(b, c) for b, sizes in per_business.items() for c in _hidden(sizes, k)}
+        published = {
+            (b, c): size
+            for b, sizes in per_business.items()
+            for c, size in sizes.items()
+            if (b, c) not in hidden_pairs
+        }
+        members = self._rollups.members(by, hidden_pairs)
+        combined = _combined(published, across, hidden_pairs, members)
+        hidden = _hidden(combined, k)
+        if hidden:
+            members.update(self._rollups.members(by, {p for p in published if p[1] in hidden}))
+        pool_people, shown_people, everyone = _people(members, hidden_pairs, hidden, total)
+        pool_requests = sum(size[1] for (_, c), size in published.items() if c in hidden)
         shown = {label: size for label, size in combined.items() if label not in hidden}
         pool_shown = bool(hidden) and pool_people >= k
         if pool_shown:
@@ -244,14 +284,14 @@ class Stats(Part):
             " max(e.at) AS last_change, (SELECT kind FROM optin_events x WHERE x.person_id = ?1"
             "  AND x.business_id = e.business_id ORDER BY x.id DESC LIMIT 1) AS status"
             " FROM optin_events e JOIN businesses b ON b.id = e.business_id"
-            " WHERE e.person_id = ?1 GROUP BY e.business_id ORDER BY b.name",
+            " WHERE e.person_id = ?1 GROUP BY e.business_id, b.name ORDER BY b.name",
             (person.id,),
         )
         codes = self._rows(
             "SELECT c.keyword AS code, b.name AS business, count(*) AS requests,"
             " min(r.at) AS first, max(r.at) AS last FROM requests r"
             " JOIN codes c ON c.id = r.code_id JOIN businesses b ON b.id = r.business_id"
-            " WHERE r.person_id = ? GROUP BY r.code_id ORDER BY c.keyword",
+            " WHERE r.person_id = ? GROUP BY r.code_id, c.keyword, b.name ORDER BY c.keyword",
             (person.id,),
         )
         pattern = self._rows(

@@ -15,6 +15,7 @@ use:
     store.invoices    monthly invoices                   (store/invoices.py)
     store.stats       suppressed breakdowns, dossiers    (store/stats.py)
     store.modems      modem reports and preferences      (store/modems.py)
+    store.rollups     roll-ups for gateway-wide stats    (store/rollups.py)
     store.balances    SIM balances, refresh requests     (store/balances.py)
     store.tokens      API tokens, idempotency keys       (store/tokens.py)
     store.webhooks    webhooks and their secrets         (store/webhooks.py)
@@ -55,6 +56,8 @@ if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part
     from store.modems import Modems
     from store.outbox import Outbox
     from store.polls import Polls
+    from store.postgres import PgDatabase
+    from store.rollups import Rollups
     from store.routing import Routing
     from store.schedules import Schedules
     from store.stats import Stats
@@ -79,8 +82,10 @@ class Store(StoreBase):
     # part module imports this one. Parts hold no state but their collaborators, so two
     # threads racing to the first use (cached_property has no lock from 3.12) are harmless.
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        super().__init__(conn, path)
+    def __init__(
+        self, conn: sqlite3.Connection | PgDatabase, path: Path | str, *, host: str | None = None
+    ) -> None:
+        super().__init__(conn, path, host=host)
 
     @cached_property
     def directory(self) -> Directory:
@@ -118,11 +123,18 @@ class Store(StoreBase):
         return Routing(self, self.directory, self.inbox, self.outbox)
 
     @cached_property
+    def rollups(self) -> Rollups:
+        """Roll-ups for gateway-wide statistics."""
+        from store.rollups import Rollups
+
+        return Rollups(self)
+
+    @cached_property
     def accounts(self) -> Accounts:
         """Profiles, passwords and erasure."""
         from store.accounts import Accounts
 
-        return Accounts(self, self.directory, self.audit)
+        return Accounts(self, self.directory, self.audit, self.rollups)
 
     @cached_property
     def broadcasts(self) -> Broadcasts:
@@ -143,7 +155,7 @@ class Store(StoreBase):
         """Suppressed breakdowns and dossiers."""
         from store.stats import Stats
 
-        return Stats(self, self.directory, self.accounts, self.routing, self.audit)
+        return Stats(self, self.directory, self.accounts, self.routing, self.audit, self.rollups)
 
     @cached_property
     def modems(self) -> Modems:

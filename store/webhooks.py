@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from store.base import Part, StoreBase, from_ts, to_ts
 from store.directory import Directory
-from store.errors import InvalidInput, NotFound
+from store.errors import InvalidInput, NotFound, StoreError
 
 __all__ = ["Webhook", "Webhooks", "new_secret"]
 
@@ -80,7 +80,14 @@ class Webhooks(Part):
         self._directory = directory
 
     def add(self, business: int | str | None, url: str, *, now: datetime) -> tuple[Webhook, str]:
-        """A webhook for `business` (None: the operator); returns it and its secret."""
+        """A webhook for `business` (None: the operator); returns it and its secret.
+
+        SQLite only for now: on PostgreSQL the event triggers are not ported (`StoreError`).
+        """
+        if self.core.dialect != "sqlite":
+            raise StoreError(
+                "webhooks are not available on PostgreSQL yet: the event triggers are SQLite's"
+            )
         checked = _check_url(url)
         secret = new_secret()
         with self.core.transaction() as db:

@@ -30,6 +30,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 if TYPE_CHECKING:
     from modem.sim import SimModem
+    from smsd.testing.pgcluster import PgCluster
 
 
 @pytest.fixture
@@ -67,6 +68,30 @@ def _no_leftover_daemons() -> Iterator[None]:
     from smsd.testing import kill_leftovers
 
     kill_leftovers()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One throwaway PostgreSQL server for the whole run (`make test` installs postgresql)."""
+    from smsd.testing import pgcluster
+
+    if not pgcluster.available():
+        pytest.fail(f"no PostgreSQL server in {pgcluster.PG_BIN}: apt-get install postgresql")
+    cluster = pgcluster.PgCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each backend: a SQLite file path, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "smsd.db")
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.fresh_url()
 
 
 # The Modem tests (test_modem*.py): a scripted pty peer, a URC collector, a Modem factory.

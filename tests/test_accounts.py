@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -57,9 +56,9 @@ def test_luhn() -> None:
     assert luhn_ok("490154203237518") and not luhn_ok("490154203237528")
 
 
-def test_update_is_all_or_nothing(tmp_path: Path) -> None:
+def test_update_is_all_or_nothing(db_target: str) -> None:
     """One bad field in an update leaves every field unchanged."""
-    with Store.open(tmp_path / "smsd.db") as store:
+    with Store.open(db_target) as store:
         person = store.directory.create_person("+447700900700", T0)
         with pytest.raises(InvalidInput):
             store.accounts.update_person(

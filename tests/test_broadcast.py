@@ -17,9 +17,9 @@ T0 = datetime(2026, 9, 7, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(db_target: str) -> Store:
     """Five people opted in to Pizza Place, then #3 opted out and #4 was erased."""
-    s = Store.open(tmp_path / "smsd.db")
+    s = Store.open(db_target)
     s.directory.add_business("Pizza Place", now=T0)
     s.directory.add_business("Other", now=T0)
     codes = []
@@ -98,7 +98,7 @@ def test_cli_summary_json(store: Store, tmp_path: Path) -> None:
     """`smsd broadcast --json` reports queued, skipped and capped."""
     config = tmp_path / "smsd.toml"
     config.write_text("[limits]\nbroadcast_daily_cap = 2\n")
-    args = ["--db", str(store.path), "--config", str(config), "broadcast", "Pizza Place", "Sale"]
+    args = ["--db", store.target, "--config", str(config), "broadcast", "Pizza Place", "Sale"]
     result = CliRunner().invoke(cli, [*args, "--json", "--yes"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -107,5 +107,5 @@ def test_cli_summary_json(store: Store, tmp_path: Path) -> None:
 
 def test_cli_unknown_business_exits_1(store: Store) -> None:
     """An unknown business is a one-line error."""
-    result = CliRunner().invoke(cli, ["--db", str(store.path), "broadcast", "Nope", "x", "--yes"])
+    result = CliRunner().invoke(cli, ["--db", store.target, "broadcast", "Nope", "x", "--yes"])
     assert result.exit_code == 1 and result.stderr.startswith("Error: no business")

@@ -35,9 +35,9 @@ def text(store: Store, number: str, body: str) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Path]:
+def db(db_target: str) -> Iterator[str]:
     """Pizza Place (PIZZA) with two people opted in; Book Shop with no codes."""
-    path = tmp_path / "smsd.db"
+    path = db_target
     with Store.open(path) as store:
         store.directory.add_business("Pizza Place")
         store.directory.add_business("Book Shop")

@@ -18,9 +18,9 @@ T0 = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def db(db_target: str) -> str:
     """Three requests in October 2026 (one on the last evening), one in November; 3 parts sent."""
-    path = tmp_path / "smsd.db"
+    path = db_target
     with Store.open(path) as store:
         store.directory.add_business("Pizza Place", now=T0)
         store.directory.add_code(1, "PIZZA", "ok", now=T0)

@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -31,9 +30,9 @@ ALICE = "+447700900123"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(db_target: str) -> Iterator[Store]:
     """Pizza Co with ALICE opted in."""
-    s = Store.open(tmp_path / "smsd.db")
+    s = Store.open(db_target)
     s.directory.add_business("Pizza Co", now=T0)
     s.directory.add_code("Pizza Co", "PIZZA", "Hot pizza", now=T0)
     text(s, "PIZZA")

@@ -57,9 +57,9 @@ def test_min_people_never_below_two() -> None:
         suppress(cells(a=3), 1)
 
 
-def seeded(tmp_path: Path) -> Path:
+def seeded(target: str) -> str:
     """A: 8 people at 09h, 1 at 10h, 6 at 11h, 7 at 12h; B: 2 people at 10h."""
-    path = tmp_path / "smsd.db"
+    path = target
     with Store.open(path) as store:
         for name, word in (("A", "ACODE"), ("B", "BCODE")):
             b = store.directory.add_business(name, now=T0)
@@ -88,9 +88,9 @@ def stats(db: Path, *args: str) -> dict[str, object]:
     return doc
 
 
-def test_differencing_all_minus_one_business_reveals_nothing(tmp_path: Path) -> None:
+def test_differencing_all_minus_one_business_reveals_nothing(db_target: str) -> None:
     """All-business cells are built only from cells each business may publish."""
-    db = seeded(tmp_path)
+    db = seeded(db_target)
     overall = stats(db, "--by", "hour", "--min-people", "2")
     only_a = stats(db, "--by", "hour", "--min-people", "2", "--company", "A")
     # A's 10h cell (1 person) is hidden with its complement (11h); B's 10h (2 people) is shown.
@@ -101,9 +101,9 @@ def test_differencing_all_minus_one_business_reveals_nothing(tmp_path: Path) -> 
     assert overall["total_people"] == 17
 
 
-def test_cli_table_has_bar_chart_and_suppression_note(tmp_path: Path) -> None:
+def test_cli_table_has_bar_chart_and_suppression_note(db_target: str) -> None:
     """The table shows bars and says how many cells were suppressed."""
-    db = seeded(tmp_path)
+    db = seeded(db_target)
     result = CliRunner().invoke(cli, ["--db", str(db), "stats", "--by", "hour"])
     assert result.exit_code == 0, result.output
     assert "#" in result.stdout and "suppressed" in result.stdout

@@ -31,9 +31,9 @@ T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(db_target: str) -> Store:
     """A fresh migrated store in a temporary file."""
-    return Store.open(tmp_path / "smsd.db")
+    return Store.open(db_target)
 
 
 def test_open_creates_private_files(tmp_path: Path) -> None:
@@ -48,10 +48,16 @@ def test_open_creates_private_files(tmp_path: Path) -> None:
 
 
 def test_open_uses_wal_and_foreign_keys(store: Store) -> None:
-    """WAL journal mode and foreign key enforcement are on."""
+    """WAL journal mode (SQLite) and foreign key enforcement (both backends) are on."""
     conn = store.db.conn
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    if store.dialect == "sqlite":
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(InvalidInput, match=r"(?i)foreign key"), store.transaction() as db:
+        db.execute(
+            "INSERT INTO codes (business_id, keyword, reply, created_at) VALUES (?, ?, ?, ?)",
+            (999, "NOPE", "x", "2026-01-01T00:00:00+00:00"),
+        )
 
 
 def test_migrations_recorded_and_idempotent(tmp_path: Path) -> None:
@@ -299,10 +305,9 @@ def test_threads_share_the_store(store: Store) -> None:
     assert len(store.directory.list_businesses()) == 80
 
 
-def test_data_version_changes_on_other_connection_write(tmp_path: Path) -> None:
+def test_data_version_changes_on_other_connection_write(db_target: str) -> None:
     """data_version moves when another connection commits."""
-    path = tmp_path / "smsd.db"
-    reader, writer = Store.open(path), Store.open(path)
+    reader, writer = Store.open(db_target), Store.open(db_target)
     before = reader.data_version()
     writer.directory.add_business("X", now=T0)
     assert reader.data_version() != before

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from store.store import Store
 
 T0 = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
 
 
-def test_latest_reading_per_modem_and_last_success(tmp_path: Path) -> None:
+def test_latest_reading_per_modem_and_last_success(db_target: str) -> None:
     """latest() is the newest row per modem (errors too); last_success() skips errors."""
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(db_target)
     try:
         b = store.balances
         b.record_balance("m0", at=T0, text="GBP 5.00", amount=Decimal("5.00"), currency="GBP")
@@ -29,9 +28,9 @@ def test_latest_reading_per_modem_and_last_success(tmp_path: Path) -> None:
         store.close()
 
 
-def test_refresh_request_is_answered_once(tmp_path: Path) -> None:
+def test_refresh_request_is_answered_once(db_target: str) -> None:
     """A request naming no modem is pending for every modem until one reading answers it."""
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(db_target)
     try:
         b = store.balances
         anyone = b.request(None, T0)

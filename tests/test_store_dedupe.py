@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from store.store import Store
 
@@ -24,9 +23,9 @@ def record(store: Store, index: int | None, text: str = "I am away") -> int | No
     )
 
 
-def test_reread_copy_is_duplicate_until_released(tmp_path: Path) -> None:
+def test_reread_copy_is_duplicate_until_released(db_target: str) -> None:
     """The same slot read twice is one message; after the delete the slot may hold a new one."""
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(db_target)
     assert record(store, 1) is not None
     assert record(store, 1) is None  # crash before CMGD: the sweep reads it again
     assert store.inbox.release_location("modem0", "SM", 1) == 1
@@ -35,25 +34,25 @@ def test_reread_copy_is_duplicate_until_released(tmp_path: Path) -> None:
     assert store.inbox.release_location("modem0", "SM", 1) == 0
 
 
-def test_same_text_same_second_other_slot_is_new(tmp_path: Path) -> None:
+def test_same_text_same_second_other_slot_is_new(db_target: str) -> None:
     """Two identical texts in one SCTS second, stored in two slots, are two messages."""
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(db_target)
     assert record(store, 1) is not None
     assert record(store, 2) is not None
 
 
-def test_direct_delivery_released_by_ack(tmp_path: Path) -> None:
+def test_direct_delivery_released_by_ack(db_target: str) -> None:
     """+CMT copies are keyed as direct; the CNMA releases them."""
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(db_target)
     assert record(store, None) is not None
     assert record(store, None) is None  # redelivered because we died before AT+CNMA
     assert store.inbox.release_location("modem0", None, None) == 1
     assert record(store, None) is not None
 
 
-def test_sweep_releases_keys_of_emptied_slots(tmp_path: Path) -> None:
+def test_sweep_releases_keys_of_emptied_slots(db_target: str) -> None:
     """A crash between CMGD and the release leaves a live key; the next sweep frees it."""
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(db_target)
     assert record(store, 1) is not None
     assert record(store, 2, "other") is not None
     # The copy in slot 1 was deleted but not released (crash); slot 2 is still occupied.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +13,9 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(db_target: str) -> Store:
     """Two businesses, Pizza preferring modem1, one queued message for each."""
-    s = Store.open(tmp_path / "s.db")
+    s = Store.open(db_target)
     pizza = s.directory.add_business("Pizza Place")
     coffee = s.directory.add_business("Coffee Corner")
     s.modems.set_business_modem("Pizza Place", "modem1")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,9 +18,9 @@ RULES = Rules(gateway_name="Textline", contact="help@example.org")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(db_target: str) -> Iterator[Store]:
     """A store with Pizza Co (PIZZA) and Book Shop (BOOKS)."""
-    s = Store.open(tmp_path / "smsd.db")
+    s = Store.open(db_target)
     s.directory.add_business("Pizza Co", now=T0)
     s.directory.add_business("Book Shop", now=T0)
     s.directory.add_code("Pizza Co", "PIZZA", "Hot pizza", now=T0)
@@ -120,7 +119,7 @@ def test_poll_votes_replace_and_results_are_suppressed(store: Store) -> None:
     assert store.polls.results(poll.id, k=5).counts[1] == ("B", 6)
 
 
-def test_schedule_runs_once_per_period_and_survives_reopen(tmp_path: Path, store: Store) -> None:
+def test_schedule_runs_once_per_period_and_survives_reopen(db_target: str, store: Store) -> None:
     """A daily schedule is due, moves on a day (skipping missed days), and is still there later."""
     pizza = store.directory.get_business("Pizza Co")
     sched = store.schedules.add(pizza.id, "Lunch deal", T0 + timedelta(hours=1), every="daily",
@@ -131,7 +130,7 @@ def test_schedule_runs_once_per_period_and_survives_reopen(tmp_path: Path, store
     moved = store.schedules.mark_ran(sched.id, now=late)
     assert moved.next_at == T0 + timedelta(days=4, hours=1) and moved.runs == 1
     store.close()
-    with Store.open(tmp_path / "smsd.db") as again:
+    with Store.open(db_target) as again:
         assert again.schedules.get(sched.id).next_at == moved.next_at
         again.schedules.cancel(sched.id, now=late)
         assert again.schedules.list_all() == []

@@ -32,9 +32,9 @@ PROFILE = {"first_name": "Ann", "surname": "Lee", "email": "ann@example.com",
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A gateway with two businesses and one person who texted both."""
-    return seed(tmp_path / "web.db")
+def db(db_target: str) -> Path:
+    """A gateway with two businesses and one person who texted both (on each backend)."""
+    return seed(db_target)  # type: ignore[arg-type]  # a path or a postgresql:// URL
 
 
 def profile(db: Path) -> PersonProfile:

@@ -4,7 +4,8 @@ Real parts, no mocks: the daemon as a child process (:class:`DaemonProcess`, the
 console script, READY over a real notify socket), waiting with deadlines (:func:`wait_until`),
 and databases seeded through the store (:func:`make_db`) and read back as an auditor would
 (:func:`rows`); real HTTP for the API and webhooks (:func:`serving` an ASGI app under uvicorn,
-a webhook :class:`Receiver`, :class:`WebProcess`). Never imported by the daemon itself.
+a webhook :class:`Receiver`, :class:`WebProcess`); a throwaway PostgreSQL server
+(``smsd.testing.pgcluster``). Never imported by the daemon itself.
 """
 
 from smsd.testing.daemon import DaemonProcess, kill_leftovers, running_daemon, smsd_command

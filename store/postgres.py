@@ -1,0 +1,241 @@
+"""The PostgreSQL connection behind `Store.open("postgresql://...")` (see `store.backend`).
+
+`PgDatabase` wraps one psycopg 3 connection in autocommit mode (every transaction explicit)
+with the surface the store's parts use; statements are translated by `store.backend.pg_sql`.
+Imported only when a PostgreSQL URL is opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.adapt import Loader
+from psycopg.pq import TransactionStatus
+
+from store.backend import pg_sql
+from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
+
+__all__ = ["WRITE_LOCK_KEY", "PgCursor", "PgDatabase", "translate_pg"]
+
+#: The advisory-lock key of the store's single writer ("smsd" in ASCII).
+WRITE_LOCK_KEY = 0x736D7364
+
+_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+
+
+def translate_pg(exc: psycopg.Error) -> StoreError:
+    """Map a psycopg exception to the store's error tree (the caller raises it `from exc`)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, pg_errors.UniqueViolation):
+        return Conflict(text)
+    if isinstance(exc, psycopg.IntegrityError | psycopg.DataError):
+        return InvalidInput(text)
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return StoreUnavailable(text)
+    if isinstance(exc, pg_errors.ReadOnlySqlTransaction):  # as SQLite's "readonly database"
+        return StoreUnavailable(text)
+    return StoreError(text)
+
+
+class _Numeric(Loader):
+    """``numeric`` (what sum() and avg() of integers return) as int when whole, else float."""
+
+    def load(self, data: Any) -> int | float:
+        value = Decimal(bytes(data).decode())
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+class PgCursor:
+    """The DB-API cursor surface the store uses, over a psycopg cursor."""
+
+    def __init__(
+        self, db: PgDatabase, cur: psycopg.Cursor[tuple[Any, ...]], *, returning: bool = False
+    ) -> None:
+        self._db = db
+        self._cur = cur
+        self._id: int | None = None
+        if returning:  # the RETURNING id the adapter added: read it now, hide the row
+            row = cur.fetchone()
+            self._id = None if row is None else int(row[0])
+        self._hidden = returning
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by the statement (or -1)."""
+        return self._cur.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        """The id the last INSERT drew from its identity column."""
+        if self._hidden:
+            return self._id
+        row = self._db.execute("SELECT lastval()").fetchone()
+        return None if row is None else int(row[0])
+
+    @property
+    def description(self) -> Sequence[Any] | None:
+        """Column descriptions (``d[0]`` is the name)."""
+        return self._cur.description
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row, or None."""
+        return self._cur.fetchone() if self._cur.description and not self._hidden else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """Every remaining row."""
+        return self._cur.fetchall() if self._cur.description and not self._hidden else []
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.fetchall())
+
+
+class PgDatabase:
+    """A psycopg connection in autocommit mode, speaking the store's SQL (see module doc)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        self.url = url
+        self.read_only = read_only  # every transaction READ ONLY: the server refuses writes
+        self._lock = threading.RLock()
+        self._identity: dict[str, bool] = {}  # table -> has an identity `id` column
+        self._conn = self._connect()
+
+    def _connect(self) -> psycopg.Connection[tuple[Any, ...]]:
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+        except psycopg.Error as exc:
+            raise translate_pg(exc) from exc
+        conn.adapters.register_loader("numeric", _Numeric)
+        if self.read_only:
+            conn.execute("SET default_transaction_read_only = on")
+        return conn
+
+    @property
+    def conn(self) -> PgDatabase:
+        """Itself: `db.conn.execute` and `db.execute` are the same call here."""
+        return self
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside BEGIN ... COMMIT/ROLLBACK."""
+        return self._conn.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
+        """Run one statement of the store's SQL (translated); errors as `StoreError`s."""
+        with self._lock:
+            head = sql.lstrip()[:16].upper()
+            if head.startswith("BEGIN"):
+                self._begin(write=head.startswith("BEGIN IMMEDIATE"))
+                return PgCursor(self, self._conn.cursor())
+            text, order = pg_sql(sql)
+            args = [params[i] for i in order]
+            args = [int(a) if isinstance(a, bool) else a for a in args]
+            returning = self._adds_returning(text)
+            try:
+                cur = self._conn.execute(text + " RETURNING id" if returning else text, args)
+            except psycopg.Error as exc:
+                raise translate_pg(exc) from exc
+            return PgCursor(self, cur, returning=returning)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """One statement for many parameter rows (pipelined by psycopg)."""
+        text, order = pg_sql(sql)
+        batch = [
+            [int(a) if isinstance(a, bool) else a for a in (r[i] for i in order)] for r in rows
+        ]
+        with self._lock:
+            try:
+                self._conn.cursor().executemany(text, batch)
+            except psycopg.Error as exc:
+                raise translate_pg(exc) from exc
+
+    def _adds_returning(self, text: str) -> bool:
+        """An INSERT without RETURNING into a table whose `id` is an identity column."""
+        match = _INSERT_INTO.match(text)
+        if match is None or " RETURNING " in text.upper():
+            return False
+        table = match[1].lower()
+        if table not in self._identity:
+            row = self._conn.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = %s AND column_name = 'id' AND is_identity = 'YES'",
+                (table,),
+            ).fetchone()
+            self._identity[table] = row is not None
+        return self._identity[table]
+
+    def _begin(self, *, write: bool) -> None:
+        # Only here (and in data_version, outside any transaction) is a broken connection
+        # replaced: mid-transaction, a new connection would silently drop the atomicity.
+        if self._conn.broken or self._conn.closed:
+            self._conn = self._connect()  # the server came back: carry on
+        try:
+            if write:
+                self._conn.execute("BEGIN")
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+            else:
+                self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        except psycopg.Error as exc:
+            if self.in_transaction and not self._conn.broken:
+                self._conn.execute("ROLLBACK")
+            raise translate_pg(exc) from exc
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """Rows as dicts (sqlite-utils' `Database.query`)."""
+        cur = self.execute(sql, params)
+        names = [d[0] for d in cur.description or ()]
+        for row in cur.fetchall():
+            yield dict(zip(names, row, strict=True))
+
+    def copy(self, statement: str) -> contextlib.AbstractContextManager[psycopg.Copy]:
+        """A ``COPY ... FROM STDIN`` (bulk load: `write_row` per row); no translation."""
+        return self._conn.cursor().copy(statement)
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows of a large SELECT through a server-side cursor, a few thousand at a time."""
+        text, order = pg_sql(sql)
+        with self._lock, self._conn.transaction(), self._conn.cursor(name="stream") as cur:
+            cur.itersize = 5000
+            cur.execute(text, [params[i] for i in order])
+            yield from cur
+
+    def iterdump(self) -> Iterator[str]:
+        """Every row of every table as an INSERT line (sqlite3's `iterdump`, for checks that
+        something appears nowhere; not a backup: use pg_dump)."""
+        for table in sorted(self.table_names()):
+            for row in self.stream(f"SELECT * FROM {table}"):  # noqa: S608 - catalog names
+                yield f"INSERT INTO {table} VALUES {row!r};"  # noqa: S608 - a text line
+
+    def table_names(self) -> list[str]:
+        """Tables of the schema in use (sqlite-utils' `Database.table_names`)."""
+        cur = self.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+        return [str(r[0]) for r in cur.fetchall()]
+
+    def data_version(self) -> int:
+        """A number that moves whenever any connection commits a write."""
+        with self._lock:
+            if self._conn.broken or self._conn.closed:  # polled when idle, never in a transaction
+                self._conn = self._connect()
+        row = self.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def __del__(self) -> None:
+        # As a forgotten sqlite3 connection: closed when collected, without a warning.
+        conn = getattr(self, "_conn", None)
+        if conn is not None and not conn.closed:
+            conn.close()
