@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsd.web import business, business_auth, business_codes, people, people_auth
+from smsd.web import business, business_auth, business_codes, business_webhooks, people, people_auth
 from smsd.web.pages import Visit, page
 
 __all__ = ["portal_routes"]
@@ -26,4 +26,5 @@ def portal_routes() -> list[BaseRoute]:
         *business_auth.routes(),
         *business.routes(),
         *business_codes.routes(),
+        *business_webhooks.routes(),
     ]
