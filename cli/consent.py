@@ -7,6 +7,7 @@ from typing import Literal, cast
 import click
 
 from cli.context import Context, command_edge, pass_ctx
+from cli.filters import export_options
 from cli.operator import operator_name, write_private
 from cli.output import escape_json_text
 from smsd.operator import consent_document
@@ -27,15 +28,7 @@ def consent() -> None:
 @consent.command("export")
 @click.option("--company", "company_name", help="Only this business's records (by user code).")
 @click.option("--user-code", help="Only this person's records.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json"]),
-    default="csv",
-    show_default=True,
-    help="Output format.",
-)
-@click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (0600).")
+@export_options
 @pass_ctx
 @command_edge
 def consent_export(

@@ -11,7 +11,7 @@ from datetime import datetime
 import click
 
 from cli.context import Context, command_edge, pass_ctx
-from cli.filters import history_filters, utc
+from cli.filters import export_options, history_filters, utc
 from cli.operator import operator_name, write_private
 from store.business_view import BusinessView
 
@@ -23,15 +23,7 @@ _PROGRESS_FROM = 1000  # rows: smaller exports finish before a bar would help
 @click.command()
 @click.argument("company_name", metavar="COMPANY")
 @history_filters
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json"]),
-    default="csv",
-    show_default=True,
-    help="Output format.",
-)
-@click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (0600).")
+@export_options
 @pass_ctx
 @command_edge
 def export(

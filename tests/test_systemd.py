@@ -2,62 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from unitkit import EXEC_START, exposure, needs_analyze, open_items, unit_settings, verifiable_copy
 
 from smsd.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEMD = ROOT / "systemd"
 UNIT = SYSTEMD / "smsd.service"
-EXEC_START = "/opt/smsd/venv/bin/smsd"
 MAX_EXPOSURE = 1.0
-
-needs_analyze = pytest.mark.skipif(
-    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
-)
-
-
-def _unit_settings() -> dict[str, list[str]]:
-    """Every Key=value of the unit, in order of appearance (keys may repeat)."""
-    settings: dict[str, list[str]] = {}
-    for line in UNIT.read_text().splitlines():
-        if line.startswith(("#", "[")) or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        settings.setdefault(key.strip(), []).append(value.strip())
-    return settings
-
-
-def _verifiable_copy(tmp_path: Path) -> Path:
-    """The unit with ExecStart pointed at an existing executable (the real one is not installed).
-
-    `systemd-analyze verify` checks that ExecStart's binary exists; /opt/smsd/venv/bin/smsd only
-    exists after `make install`, so everything else is verified on a copy that differs only in the
-    executable's path.
-    """
-    text = UNIT.read_text()
-    assert text.count(f"ExecStart={EXEC_START} ") == 1
-    if not Path(EXEC_START).exists():
-        text = text.replace(f"ExecStart={EXEC_START} ", f"ExecStart={sys.executable} ")
-    copy = tmp_path / "smsd.service"
-    copy.write_text(text)
-    return copy
 
 
 @pytest.mark.systemd
 @needs_analyze
 def test_unit_verifies(tmp_path: Path) -> None:
     """systemd-analyze verify accepts the unit with no warning about it."""
-    copy = _verifiable_copy(tmp_path)
+    copy = verifiable_copy(UNIT, tmp_path)
     result = subprocess.run(
         ["systemd-analyze", "verify", str(copy)],
         capture_output=True,
@@ -74,7 +41,7 @@ def test_unit_verifies(tmp_path: Path) -> None:
 @needs_analyze
 def test_backoff_dropin_is_valid_where_supported(tmp_path: Path) -> None:
     """The back-off drop-in parses; systemd < 254 reports exactly its two keys as unknown."""
-    copy = _verifiable_copy(tmp_path)
+    copy = verifiable_copy(UNIT, tmp_path)
     dropin = tmp_path / "smsd.service.d"
     dropin.mkdir()
     shutil.copy(SYSTEMD / "smsd-backoff.conf", dropin / "10-backoff.conf")
@@ -102,31 +69,14 @@ def test_backoff_dropin_is_valid_where_supported(tmp_path: Path) -> None:
 @needs_analyze
 def test_security_exposure_is_low() -> None:
     """systemd-analyze security --offline scores the unit at most 1.0."""
-    result = subprocess.run(
-        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(UNIT)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    match = re.search(r"Overall exposure level for smsd\.service: (\d+\.\d+)", result.stdout)
-    assert match is not None, result.stdout + result.stderr
-    assert float(match.group(1)) <= MAX_EXPOSURE, result.stdout
+    assert exposure(UNIT) <= MAX_EXPOSURE
 
 
 @pytest.mark.systemd
 @needs_analyze
 def test_security_json_leaves_only_the_documented_items_open() -> None:
     """In the JSON report, only the items docs/DEPLOYING.md explains are left open."""
-    result = subprocess.run(
-        ["systemd-analyze", "security", "--offline=true", "--json=short", str(UNIT)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    items = json.loads(result.stdout)
-    unset = sorted(item["name"] for item in items if not item["set"] and item["exposure"])
+    unset = open_items(UNIT)
     assert unset == [
         "DeviceAllow=",
         "PrivateDevices=",
@@ -139,7 +89,7 @@ def test_security_json_leaves_only_the_documented_items_open() -> None:
 
 def test_unit_keeps_the_modem_reachable() -> None:
     """The unit never hides the serial devices and grants only the two serial classes."""
-    settings = _unit_settings()
+    settings = unit_settings(UNIT)
     assert "PrivateDevices" not in settings
     assert "PrivateUsers" not in settings
     assert settings["DevicePolicy"] == ["closed"]

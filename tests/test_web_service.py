@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
-import shutil
 import socket
 import subprocess
-import sys
 import tomllib
 import urllib.request
 from pathlib import Path
 
 import pytest
+from unitkit import EXEC_START, exposure, needs_analyze, open_items, unit_settings, verifiable_copy
 
 from smsd.config import WebConfig, load_config
 from smsd.errors import ConfigError
@@ -22,48 +19,21 @@ from smsd.web.server import parse_listen
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "smsd-web.service"
-EXEC_START = "/opt/smsd/venv/bin/smsd"
 MAX_EXPOSURE = 2.0
-
-needs_analyze = pytest.mark.skipif(
-    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
-)
-
-
-def settings() -> dict[str, list[str]]:
-    """Every Key=value of the unit (keys may repeat)."""
-    found: dict[str, list[str]] = {}
-    for line in UNIT.read_text().splitlines():
-        if line.startswith(("#", "[")) or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        found.setdefault(key.strip(), []).append(value.strip())
-    return found
 
 
 @pytest.mark.systemd
 @needs_analyze
 def test_web_unit_exposure_is_at_most_two() -> None:
     """systemd-analyze security --offline scores smsd-web.service at most 2.0."""
-    result = subprocess.run(
-        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(UNIT)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    match = re.search(r"Overall exposure level for smsd-web\.service: (\d+\.\d+)", result.stdout)
-    assert match is not None, result.stdout + result.stderr
-    assert float(match.group(1)) <= MAX_EXPOSURE, result.stdout
+    assert exposure(UNIT) <= MAX_EXPOSURE
 
 
 @pytest.mark.systemd
 @needs_analyze
 def test_web_unit_leaves_only_the_network_open() -> None:
     """Only what serving HTTP needs is left open (IP sockets, no private network)."""
-    result = subprocess.run(
-        ["systemd-analyze", "security", "--offline=true", "--json=short", str(UNIT)],
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    items = json.loads(result.stdout)
-    unset = sorted(item["name"] for item in items if not item["set"] and item["exposure"])
+    unset = open_items(UNIT)
     assert unset == [
         "DeviceAllow=",
         "IPAddressDeny=",
@@ -78,11 +48,7 @@ def test_web_unit_leaves_only_the_network_open() -> None:
 @needs_analyze
 def test_web_unit_verifies(tmp_path: Path) -> None:
     """systemd-analyze verify accepts the unit (ExecStart pointed at an existing binary)."""
-    text = UNIT.read_text()
-    if not Path(EXEC_START).exists():
-        text = text.replace(f"ExecStart={EXEC_START} ", f"ExecStart={sys.executable} ")
-    copy = tmp_path / "smsd-web.service"
-    copy.write_text(text)
+    copy = verifiable_copy(UNIT, tmp_path)
     result = subprocess.run(
         ["systemd-analyze", "verify", str(copy)],
         capture_output=True, text=True, timeout=60, check=False,
@@ -93,7 +59,7 @@ def test_web_unit_verifies(tmp_path: Path) -> None:
 
 def test_web_unit_is_the_gateway_user_on_loopback_without_devices() -> None:
     """smsd user, no devices, IP only to localhost, the portal's command line."""
-    unit = settings()
+    unit = unit_settings(UNIT)
     assert unit["User"] == ["smsd"] and "SupplementaryGroups" not in unit
     assert unit["PrivateDevices"] == ["yes"] and unit["PrivateUsers"] == ["yes"]
     assert unit["IPAddressDeny"] == ["any"] and unit["IPAddressAllow"] == ["localhost"]
