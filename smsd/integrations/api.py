@@ -22,9 +22,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from smsd.errors import Refused
+from smsd.headers import SecurityHeaders
 from smsd.integrations.auth import Guard
 from smsd.integrations.openapi import document
 from smsd.integrations.problems import Problem, http_exception_handler, problem_handler
@@ -153,21 +154,6 @@ _HEADERS = [
 ]
 
 
-class _Hardened:
-    """ASGI wrapper adding the API's security headers to every response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
-
-
 class Api:
     """The `/api/v1` application over one open `Store`."""
 
@@ -203,7 +189,7 @@ class Api:
 
     def app(self) -> ASGIApp:
         """A Starlette app answering every error with a problem document (no-store, nosniff)."""
-        return _Hardened(
+        return SecurityHeaders(
             Starlette(
                 routes=self.routes(),
                 exception_handlers={
@@ -212,7 +198,8 @@ class Api:
                     HTTPException: http_exception_handler,
                     Exception: problem_handler,
                 },
-            )
+            ),
+            _HEADERS,
         )
 
     async def _run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

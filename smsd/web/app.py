@@ -19,12 +19,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smsd.headers import SecurityHeaders
 from smsd.web.context import WebContext
 from smsd.web.routes import portal_routes
 
-__all__ = ["SECURITY_HEADERS", "BackgroundTask", "SecurityHeaders", "create_app", "purge_task"]
+__all__ = ["SECURITY_HEADERS", "BackgroundTask", "create_app", "purge_task"]
 
 log = structlog.get_logger(__name__)
 
@@ -42,30 +42,6 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
 )
-
-
-class SecurityHeaders:
-    """ASGI middleware: the headers above on every HTTP response (HSTS over TLS)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        tls = scope.get("scheme") == "https"
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                names = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in names]
-                if tls:
-                    extra.append((b"strict-transport-security", b"max-age=31536000"))
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 async def purge_task(ctx: WebContext) -> None:
@@ -109,5 +85,5 @@ def create_app(
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.web = ctx
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, headers=SECURITY_HEADERS, hsts=True)
     return app
