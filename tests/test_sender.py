@@ -65,7 +65,9 @@ def test_temporary_errors_give_up_after_exactly_max_attempts(
     sim, driver = modem
     sim.fault("cms_error", code=500, count=50)
     clock = Clock()
-    policy = RetryPolicy(max_attempts=max_attempts, status_reports=False, validity=timedelta(days=9))
+    policy = RetryPolicy(
+        max_attempts=max_attempts, status_reports=False, validity=timedelta(days=9)
+    )
     with Store.open(tmp_path / "smsd.db") as store:
         out_id = store.outbox.queue_outgoing(HANDSET, "hello", "reply", now=START)
         sender = Sender(store.outbox, policy, clock=clock)
