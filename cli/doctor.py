@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from cli.context import EXIT_UNAVAILABLE, EXIT_USER, Context, command_edge, pass_ctx
-from cli.modem import modem_settings, query_modem
+from cli.modem import modem_settings, name_conflicts, query_modem
 from cli.output import echo_json
 from cli.render import safe
 from modem.settings import ModemSettings
@@ -166,6 +166,8 @@ def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
         checks.append(database)
         if database.ok:
             checks.extend(_check_balances(ctx, config.modem.balance_low))
+            if not device:  # a shared store: is each modem name this host's alone?
+                checks.extend(Check(*c) for c in name_conflicts(ctx))
         for settings in modem_settings(ctx, device, None):
             checks.extend(_check_modem(settings))
     if as_json:

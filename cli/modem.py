@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,7 @@ from modem.status import ModemStatus
 from modem.ussd import UssdAnswer, ask, encode_request
 from store.models import Balance
 
-__all__ = ["modem", "modem_balance", "modem_settings", "query_modem"]
+__all__ = ["modem", "modem_balance", "modem_settings", "name_conflicts", "query_modem"]
 
 
 def modem_settings(ctx: Context, device: str | None, pin: str | None) -> list[ModemSettings]:
@@ -56,17 +57,52 @@ def modem() -> None:
 def _print_report(report: dict[str, dict[str, Any]]) -> None:
     for name, status in report.items():
         click.echo(f"{safe(name)}:")
+        for line in status.get("refused", []):
+            click.echo(f"  error: {safe(line)}")
         for key, value in status.items():
+            if key == "refused":
+                continue
             shown = cell(value)
             if key == "signal_dbm" and value is not None:
                 shown = f"{shown} dBm"
             click.echo(f"  {key:<14} {shown}".rstrip())
 
 
+def _claim_timeout(ctx: Context) -> timedelta:
+    try:
+        return timedelta(seconds=ctx.config().outgoing.claim_timeout_s)
+    except Exception:  # status must show what the daemon recorded even with a broken config
+        return timedelta(minutes=10)
+
+
+def name_conflicts(ctx: Context) -> list[tuple[str, bool, str]]:
+    """`doctor`'s (check, ok, detail) per configured modem on a shared store: is its name
+    held by another live host? (On SQLite one daemon holds the file: nothing to check.)"""
+    config = ctx.config()
+    store = ctx.store(read_only=True)
+    try:
+        if store.dialect == "sqlite":
+            return []
+        names = [m.name for m in config.modem_settings()]
+        host = config.gateway.host or socket.gethostname()
+        held = store.modems.name_holders(names, host, datetime.now(UTC), _claim_timeout(ctx))
+    finally:
+        store.close()
+    return [
+        (f"{name} name", name not in held,
+         f"held by live host {held[name][0]!r}: rename it in [[modems]]" if name in held
+         else f"no other live host runs a modem {name!r}")
+        for name in names
+    ]  # fmt: skip
+
+
 def _daemon_report(ctx: Context) -> dict[str, dict[str, Any]]:
     store = ctx.store(read_only=True)
     try:
         report = {s.pop("name"): to_jsonable(s) for s in store.modems.modem_statuses()}
+        for refusal in store.modems.refusals(datetime.now(UTC), _claim_timeout(ctx)):
+            entry = report.setdefault(refusal.name, {})
+            entry["refused"] = [*entry.get("refused", []), refusal.line()]
         for name, balance in store.balances.latest().items():
             entry = _balance_json(balance)
             low = _config_low(ctx)

@@ -30,6 +30,7 @@ import structlog
 from modem.settings import ModemSettings
 from smsd.diskguard import PageLimitKnob, StoreGuard
 from smsd.ingest import Ingest
+from smsd.names import ModemNames
 from smsd.notify import Notifier
 from smsd.pipeline import Pipeline
 from smsd.scheduler import Scheduler
@@ -97,6 +98,8 @@ class Daemon:
             )
             for s in options.modems
         ]
+        self.names = ModemNames(self.store, options.claim_timeout)
+        self.refused: list[ModemWorker] = []  # their names are held by another live host
         self._ready_sent = False
         self._ready_lock = threading.Lock()
         self._alarm_shown = False
@@ -144,6 +147,7 @@ class Daemon:
         """Run until stopped; return the process exit code."""
         self.page_limit.poll()
         self.recover()
+        self.workers, self.refused = self.names.split(self.workers)
         for worker in self.workers:
             worker.start()
         log.info("daemon_started", modems=len(self.workers))
@@ -224,6 +228,13 @@ class Daemon:
             self._remote_healthy = remote
             log.info("remote_modems_changed", up=sorted(remote))
             self.wake_all()
+        if self.refused:  # a name held by another host: free once that host is dead
+            runnable, _ = self.names.split(self.workers + self.refused)
+            started = [w for w in self.refused if w in runnable]
+            for worker in started:
+                worker.start()
+            self.refused = [w for w in self.refused if w not in started]
+            self.workers = [*self.workers, *started]
 
     def _fold_stats(self) -> None:
         """Keep the stats roll-ups near the newest request, so `smsd stats` folds little."""
@@ -259,6 +270,8 @@ class Daemon:
         except StoreError:
             queued = -1
         status = f"modems up {up}/{len(self.workers)}, queue {queued}{self.guard.status()}"
+        if self.refused:
+            status += f", name held elsewhere: {', '.join(w.name for w in self.refused)}"
         if status != previous:
             self.notifier.status(status)
         return status

@@ -28,8 +28,10 @@ SQLite                          PostgreSQL
 
 Writers take one advisory lock, so PostgreSQL serialises the store's write transactions as
 SQLite's ``BEGIN IMMEDIATE`` does: every read-then-write keeps SQLite's guarantees on every
-host. Not portable, and refused on PostgreSQL with `StoreError`: SQLite triggers, ``INSERT OR
-REPLACE``, ``PRAGMA``s other than data_version, the online backup (use pg_dump).
+host. Not portable, and refused on PostgreSQL with `StoreError`: SQLite triggers (``CREATE
+TRIGGER ... BEGIN ... END``: PostgreSQL's, ``EXECUTE FUNCTION``, are written apart, as in
+`store.integrations_pg`), ``INSERT OR REPLACE``, ``PRAGMA``s other than data_version, the
+online backup (use pg_dump).
 
 The connection itself, `PgDatabase`, lives in `store.postgres`, imported only when a
 ``postgresql://`` URL is opened (psycopg stays out of every SQLite process). psycopg errors
@@ -107,7 +109,11 @@ _DDL_TYPES = (
     (re.compile(r"\)\s*(WITHOUT\s+ROWID|STRICT)\s*(,\s*(WITHOUT\s+ROWID|STRICT)\s*)?$", re.I), ")"),
 )  # fmt: skip
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\b", re.IGNORECASE)
-_UNPORTABLE = re.compile(r"^\s*(INSERT\s+OR\s+REPLACE|CREATE\s+TRIGGER|PRAGMA)\b", re.I)
+# A SQLite trigger (BEGIN ... END); PostgreSQL's own (EXECUTE FUNCTION) pass.
+_UNPORTABLE = re.compile(
+    r"^\s*(INSERT\s+OR\s+REPLACE|CREATE\s+TRIGGER\b(?!.*\bEXECUTE\s+FUNCTION\b)|PRAGMA)\b",
+    re.I | re.S,
+)
 
 
 class Cursor(Protocol):

@@ -1,4 +1,5 @@
-"""The connection, its lock, transactions and the translation of sqlite3 errors.
+"""The connection, its lock and transactions (opening one: `store.opening`; sqlite3's errors
+translated by `store.errors.translate`).
 
 `StoreBase` owns the connection; `Part` is what each of the store's parts (`store.inbox`,
 `store.outbox`, ...) is built on: a reference to that core plus three small query helpers.
@@ -23,38 +24,13 @@ from typing import TYPE_CHECKING, Any, Self
 
 from store.backend import Connection, Cursor, Database, is_postgres_url
 from store.connection import Database as SqliteDatabase
-from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
-from store.logger import get_logger
+from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable, translate
+from store.opening import DEFAULT_BUSY_TIMEOUT_MS, open_postgres, open_sqlite
 
 if TYPE_CHECKING:  # psycopg is imported only by processes that open a PostgreSQL URL
     from store.postgres import PgDatabase
-from store.migrations import MIGRATIONS, applied_migrations, run_migrations
 
-__all__ = [
-    "DEFAULT_BUSY_TIMEOUT_MS",
-    "Part",
-    "StoreBase",
-    "fetch_rows",
-    "from_ts",
-    "to_ts",
-    "translate",
-]
-
-DEFAULT_BUSY_TIMEOUT_MS = 5000
-
-log = get_logger(__name__)
-
-_UNAVAILABLE_MARKERS = (
-    "locked",
-    "busy",
-    "disk is full",
-    "database or disk is full",
-    "unable to open",
-    "readonly",
-    "disk i/o error",
-    "not a database",
-    "malformed",
-)
+__all__ = ["Part", "StoreBase", "fetch_rows", "from_ts", "to_ts"]
 
 
 def to_ts(value: datetime) -> str:
@@ -67,21 +43,6 @@ def to_ts(value: datetime) -> str:
 def from_ts(value: str | None) -> datetime | None:
     """Stored ISO-8601 text back to an aware UTC datetime (None stays None)."""
     return None if value is None else datetime.fromisoformat(value)
-
-
-def translate(exc: sqlite3.Error) -> StoreError:
-    """Map a sqlite3 exception to the store's error tree (the caller raises it `from exc`)."""
-    text = str(exc)
-    lowered = text.lower()
-    if isinstance(exc, sqlite3.IntegrityError):
-        if "unique" in lowered or "primary key" in lowered:
-            return Conflict(text)
-        return InvalidInput(text)
-    if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and any(
-        marker in lowered for marker in _UNAVAILABLE_MARKERS
-    ):
-        return StoreUnavailable(text)
-    return StoreError(text)
 
 
 def fetch_rows(store: StoreBase, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -126,7 +87,7 @@ class StoreBase:
         cls,
         path: str | os.PathLike[str],
         *,
-        busy_timeout_ms: int = 5000,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
         create: bool = True,
         read_only: bool = False,
         host: str | None = None,
@@ -137,67 +98,14 @@ class StoreBase:
         `create=False`: a missing file is `StoreUnavailable` and nothing is created.
         `read_only=True` (implies `create=False`): no write is possible and none is made; the
         schema must already be up to date (`StoreUnavailable` otherwise). `host` names this
-        gateway host (default: the machine's host name).
+        gateway host (default: the machine's host name). How: `store.opening`.
         """
         if is_postgres_url(path):
-            return cls._open_postgres(str(path), host, read_only=read_only)
-        if isinstance(path, str) and path.startswith("sqlite:///"):
-            path = path.removeprefix("sqlite://")
-        target = Path(path)
-        old_umask = os.umask(0o077)  # the -wal and -shm files too are private
-        try:
-            if not target.exists():
-                if read_only or not create:
-                    raise StoreUnavailable(f"no database at {target}")
-                os.close(os.open(target, os.O_CREAT | os.O_RDWR, 0o600))
-            conn = sqlite3.connect(
-                target.resolve().as_uri() + "?mode=ro" if read_only else target,
-                timeout=busy_timeout_ms / 1000,
-                check_same_thread=False,
-                isolation_level=None,
-                uri=read_only,
-            )
-            try:
-                if read_only:
-                    applied = _check_read_only(conn, target, busy_timeout_ms)
-                else:
-                    _configure(conn, busy_timeout_ms)
-                    applied = run_migrations(conn)
-            except BaseException:
-                conn.close()
-                raise
-        except sqlite3.Error as exc:
-            raise translate(exc) from exc
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot open {target}: {exc.strerror}") from exc
-        finally:
-            os.umask(old_umask)
-        if applied:
-            log.info("migrations_applied", names=applied, path=str(target))
+            return cls(open_postgres(str(path), read_only=read_only), str(path), host=host)
+        conn, target = open_sqlite(
+            path, busy_timeout_ms=busy_timeout_ms, create=create, read_only=read_only
+        )
         return cls(conn, target, host=host)
-
-    @classmethod
-    def _open_postgres(cls, url: str, host: str | None, *, read_only: bool = False) -> Self:
-        from store.postgres import PgDatabase  # psycopg only in processes that use it
-
-        db = PgDatabase(url, read_only=read_only)
-        try:
-            if read_only:  # as for SQLite: the schema must be up to date, nothing is written
-                try:
-                    done = set(applied_migrations(db))
-                except StoreError:  # no migrations table: not an smsd database (yet)
-                    done = set()
-                if any(name not in done for name, _ in MIGRATIONS):
-                    raise StoreUnavailable("not an up-to-date smsd database (run smsd db migrate)")
-                applied = []
-            else:
-                applied = run_migrations(db)
-        except BaseException:
-            db.close()
-            raise
-        if applied:
-            log.info("migrations_applied", names=applied, backend="postgresql")
-        return cls(db, url, host=host)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
@@ -364,29 +272,6 @@ class Part:
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         with self.core.transaction() as db:
             return db.execute(sql, params)
-
-
-def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    # FULL, not NORMAL: a stored message must survive a power cut right after the commit.
-    conn.execute("PRAGMA synchronous = FULL")
-
-
-def _check_read_only(conn: sqlite3.Connection, target: Path, busy_timeout_ms: int) -> list[str]:
-    """Set a read-only connection up; fail unless every migration is already applied."""
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    try:
-        applied = set(applied_migrations(conn))
-    except sqlite3.OperationalError as exc:
-        if "no such table" not in str(exc):
-            raise
-        applied = set()
-    if any(name not in applied for name, _ in MIGRATIONS):
-        raise StoreUnavailable(f"{target} is not an up-to-date smsd database (run smsd init)")
-    return []
 
 
 def _rollback_to(conn: Connection, name: str) -> None:

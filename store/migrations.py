@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from store.backend import PG_PRELUDE, Connection
+from store.integrations_pg import PG_EVENT_SCHEMA
 from store.integrations_schema import INTEGRATIONS_SCHEMA
 from store.schema_sql import INITIAL_SCHEMA, WEB_SCHEMA
 
@@ -236,14 +237,42 @@ def m020_integrations(conn: Connection) -> None:
     """API tokens, idempotency keys, broadcasts, webhooks, events, and the triggers that
     write events in the transaction of what causes them (store/integrations_schema.py).
 
-    On PostgreSQL the tables are made but not the triggers (SQLite's trigger SQL is not
-    ported yet): no event is recorded there, and `store.webhooks.add` refuses (issue 18).
+    On PostgreSQL the tables are made but not the triggers (SQLite's trigger SQL): those
+    come in PL/pgSQL with migration 021.
     """
     postgres = not isinstance(conn, sqlite3.Connection)
     for statement in INTEGRATIONS_SCHEMA:
         if postgres and statement.lstrip().upper().startswith("CREATE TRIGGER"):
             continue
         conn.execute(statement)
+
+
+@_migration
+def m021_pg_event_triggers(conn: Connection) -> None:
+    """On PostgreSQL, migration 020's triggers in PL/pgSQL (store/integrations_pg.py): the
+    same events and fan-out, and `message_counts` counted again. Nothing to do on SQLite."""
+    if isinstance(conn, sqlite3.Connection):
+        return
+    for statement in PG_EVENT_SCHEMA:
+        conn.execute(statement)
+
+
+@_migration
+def m022_modem_claims(conn: Connection) -> None:
+    """Modem names held by one gateway host each (`store.modems`), seeded from the hosts
+    the status rows name; and the names a host was refused, for `smsd modem status`."""
+    conn.execute(
+        "CREATE TABLE modem_claims (name TEXT PRIMARY KEY, host TEXT NOT NULL,"
+        " claimed_at TEXT NOT NULL)"
+    )
+    conn.execute(
+        "INSERT INTO modem_claims (name, host, claimed_at)"
+        " SELECT name, host, updated_at FROM modem_status WHERE host IS NOT NULL"
+    )
+    conn.execute(
+        "CREATE TABLE modem_refusals (name TEXT NOT NULL, host TEXT NOT NULL,"
+        " holder TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (name, host))"
+    )
 
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = tuple(_REGISTERED)

@@ -11,9 +11,12 @@ distinct people overall. Grouping 10 M requests for that took 79 s; these tables
 `fold()` adds the requests above the watermark (the daemon calls it every minute, `smsd stats`
 before it reads): for each new request it asks whether its (business, cell, person) and
 (cell, person) were seen before, looking only at that person's older requests (an index
-range). A large backlog (a fresh migration, a copied database) is rebuilt with grouped queries
-instead. Writers are serialised on both backends (SQLite's write lock, PostgreSQL's advisory
-lock), so request ids are committed in order and the watermark never skips one.
+range). A store that cannot write (opened read-only) computes the same increments in memory
+instead (`tail()`), in the snapshot it reads the roll-ups from, so its statistics are exact
+too, never "as of the daemon's last fold". A large backlog (a fresh migration, a copied
+database) is rebuilt with grouped queries instead. Writers are serialised on both backends
+(SQLite's write lock, PostgreSQL's advisory lock), so request ids are committed in order
+and the watermark never skips one.
 
 Attributes that place a person or a business in a cell can change (a profile update, an
 erasure, a business's sector): `moving_person` / `moving_business` take their contribution out
@@ -27,13 +30,15 @@ import contextlib
 import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from store.backend import Database
 from store.base import Part
 from store.business_view import DIMENSIONS, cells_sql
+from store.errors import StoreUnavailable
 
-__all__ = ["PERSON_DIMENSIONS", "REBUILD_BACKLOG", "Rollups"]
+__all__ = ["PERSON_DIMENSIONS", "REBUILD_BACKLOG", "Rollups", "Tail"]
 
 #: Dimensions whose cell is an attribute of the person (the `people` columns behind them).
 PERSON_DIMENSIONS = {"age": "age_band", "gender": "gender", "country": "country"}
@@ -53,6 +58,25 @@ _UPSERT_PEOPLE = (
 )
 
 Pair = tuple[int, str, int]  # (business_id, cell, person_id)
+
+
+@dataclass
+class Tail:
+    """Roll-up increments for requests up to `upto`: (dim, business, cell) -> new distinct
+    people and requests; (dim, cell) -> new distinct people across businesses ('*', '':
+    everyone)."""
+
+    upto: int
+    people: Counter[tuple[str, int, str]] = field(default_factory=Counter)
+    requests: Counter[tuple[str, int, str]] = field(default_factory=Counter)
+    cell_people: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, later: Tail) -> None:
+        """Add the increments of the requests right after these."""
+        self.upto = later.upto
+        self.people.update(later.people)
+        self.requests.update(later.requests)
+        self.cell_people.update(later.cell_people)
 
 
 class Rollups(Part):
@@ -117,30 +141,53 @@ class Rollups(Part):
 
     def _fold_chunk(self, low: int, high: int) -> None:
         """Fold the requests with low < id <= high (everything up to `low` is folded)."""
+        tail = self._deltas(low, high)
+        self._write(
+            [(by, b, c, tail.people[by, b, c], n) for (by, b, c), n in tail.requests.items()],
+            [(by, c, n) for (by, c), n in tail.cell_people.items() if n],
+        )
+        self._set_watermark(high)
+
+    def tail(self) -> Tail:
+        """What the requests above the watermark add, computed and not written: the exact
+        statistics of a store that cannot fold (read-only), in the caller's read transaction.
+
+        `StoreUnavailable` past REBUILD_BACKLOG (roll-ups that far behind are rebuilt by
+        `smsd db migrate`, or by a writable `smsd stats`).
+        """
+        with self.core.transaction(write=False):
+            low = self.watermark()
+            row = self._one("SELECT coalesce(max(id), 0) AS n FROM requests")
+            top = 0 if row is None else int(row["n"])
+            if top - low > REBUILD_BACKLOG:
+                raise StoreUnavailable(
+                    f"statistics roll-ups are {top - low} requests behind: run smsd db migrate"
+                )
+            tail = Tail(low)
+            for start in range(low, top, _CHUNK):  # each chunk's older requests: all below it
+                tail.add(self._deltas(start, min(start + _CHUNK, top)))
+        return tail
+
+    def _deltas(self, low: int, high: int) -> Tail:
+        """What the requests with low < id <= high add to roll-ups that hold those up to low."""
         new = self._all_dims("request_id > ? AND request_id <= ?", [low, high])
         people = sorted({p for rows in new.values() for _, _, p, _ in rows})
         old = self._all_dims(f"person_id IN {_IDS} AND request_id <= ?", [json.dumps(people), low])
-        cells: Counter[tuple[str, int, str]] = Counter()
-        requests: Counter[tuple[str, int, str]] = Counter()
-        cell_people: Counter[tuple[str, str]] = Counter()
+        tail = Tail(high)
         for by in DIMENSIONS:
             seen_pairs = {(b, c, p) for b, c, p, _ in old[by]}
             seen_cells = {(c, p) for _, c, p, _ in old[by]}
             for b, c, p, n in new[by]:
-                requests[by, b, c] += n
+                tail.requests[by, b, c] += n
                 if (b, c, p) not in seen_pairs:
                     seen_pairs.add((b, c, p))
-                    cells[by, b, c] += 1
+                    tail.people[by, b, c] += 1
                 if (c, p) not in seen_cells:
                     seen_cells.add((c, p))
-                    cell_people[by, c] += 1
+                    tail.cell_people[by, c] += 1
         seen = {p for rows in old.values() for _, _, p, _ in rows}
-        cell_people["*", ""] += len(set(people) - seen)
-        self._write(
-            [(by, b, c, cells[by, b, c], n) for (by, b, c), n in requests.items()],
-            [(by, c, n) for (by, c), n in cell_people.items() if n],
-        )
-        self._set_watermark(high)
+        tail.cell_people["*", ""] += len(set(people) - seen)
+        return tail
 
     def _all_dims(
         self, where: str, params: list[Any]
@@ -181,11 +228,14 @@ class Rollups(Part):
     def _lookup(db: Database, sql: str, ids: list[int]) -> list[Any]:
         return db.conn.execute(f"{sql} IN {_IDS}", (json.dumps(ids),)).fetchall() if ids else []
 
-    def members(self, by: str, pairs: set[tuple[int, str]]) -> dict[int, set[tuple[int, str]]]:
-        """person -> all their (business, cell) pairs of `by`, for the people of `pairs`."""
+    def members(
+        self, by: str, pairs: set[tuple[int, str]], upto: int | None = None
+    ) -> dict[int, set[tuple[int, str]]]:
+        """person -> all their (business, cell) pairs of `by`, for the people of `pairs`,
+        over the requests up to `upto` (default: the watermark)."""
         if not pairs:
             return {}
-        upto = self.watermark()
+        upto = self.watermark() if upto is None else upto
         businesses = json.dumps(sorted({b for b, _ in pairs}))
         sql = cells_sql(by, one_business=False, where=f"business_id IN {_IDS} AND request_id <= ?")
         with self.core.transaction(write=False) as db:

@@ -235,22 +235,42 @@ class Stats(Part):
         """
         try:
             self._rollups.fold()
-        except StoreUnavailable as exc:  # a read-only store: what the daemon folded so far
-            log.warning("stats_rollups_not_folded", error=str(exc))
-        with self.core.transaction(write=False) as db:
+        except StoreUnavailable as exc:  # a read-only store: the rest is added in memory
+            log.info("stats_rollups_not_folded", error=str(exc))
+        with self.core.transaction(write=False) as db:  # one snapshot for every read below
+            tail = self._rollups.tail()  # requests since the fold (none, or a read-only store)
             conn = db.conn
             per_business: dict[int, dict[str, tuple[int, int]]] = {}
             for business_id, cell, people, requests in conn.execute(
                 "SELECT business_id, cell, people, requests FROM stats_cells WHERE dim = ?", (by,)
             ).fetchall():
                 per_business.setdefault(int(business_id), {})[str(cell)] = (people, requests)
-            across = dict(
-                conn.execute(
-                    "SELECT cell, people FROM stats_cell_people WHERE dim = ?", (by,)
-                ).fetchall()
+            for (dim, b, c), n in tail.requests.items():
+                if dim == by:
+                    people, requests = per_business.setdefault(b, {}).get(c, (0, 0))
+                    per_business[b][c] = (people + tail.people[dim, b, c], requests + n)
+            across = Counter(
+                dict(
+                    conn.execute(
+                        "SELECT cell, people FROM stats_cell_people WHERE dim = ?", (by,)
+                    ).fetchall()
+                )
             )
+            across.update({c: n for (dim, c), n in tail.cell_people.items() if dim == by})
             row = conn.execute("SELECT people FROM stats_cell_people WHERE dim = '*'").fetchone()
-        total = 0 if row is None else int(row[0])
+            total = tail.cell_people["*", ""] + (0 if row is None else int(row[0]))
+            return self._suppressed(by, k, per_business, across, total, tail.upto)
+
+    def _suppressed(
+        self,
+        by: str,
+        k: int,
+        per_business: dict[int, dict[str, tuple[int, int]]],
+        across: Mapping[str, int],
+        total: int,
+        upto: int,
+    ) -> Breakdown:
+        """Rules 1-5 on the per-business cells and distinct people across businesses."""
         hidden_pairs = {(b, c) for b, sizes in per_business.items() for c in _hidden(sizes, k)}
         published = {
             (b, c): size
@@ -258,11 +278,13 @@ class Stats(Part):
             for c, size in sizes.items()
             if (b, c) not in hidden_pairs
         }
-        members = self._rollups.members(by, hidden_pairs)
+        members = self._rollups.members(by, hidden_pairs, upto)
         combined = _combined(published, across, hidden_pairs, members)
         hidden = _hidden(combined, k)
         if hidden:
-            members.update(self._rollups.members(by, {p for p in published if p[1] in hidden}))
+            members.update(
+                self._rollups.members(by, {p for p in published if p[1] in hidden}, upto)
+            )
         pool_people, shown_people, everyone = _people(members, hidden_pairs, hidden, total)
         pool_requests = sum(size[1] for (_, c), size in published.items() if c in hidden)
         shown = {label: size for label, size in combined.items() if label not in hidden}

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from store.base import Part, StoreBase, from_ts, to_ts
 from store.directory import Directory
-from store.errors import InvalidInput, NotFound, StoreError
+from store.errors import InvalidInput, NotFound
 
 __all__ = ["Webhook", "Webhooks", "new_secret"]
 
@@ -80,14 +80,7 @@ class Webhooks(Part):
         self._directory = directory
 
     def add(self, business: int | str | None, url: str, *, now: datetime) -> tuple[Webhook, str]:
-        """A webhook for `business` (None: the operator); returns it and its secret.
-
-        SQLite only for now: on PostgreSQL the event triggers are not ported (`StoreError`).
-        """
-        if self.core.dialect != "sqlite":
-            raise StoreError(
-                "webhooks are not available on PostgreSQL yet: the event triggers are SQLite's"
-            )
+        """A webhook for `business` (None: the operator); returns it and its secret."""
         checked = _check_url(url)
         secret = new_secret()
         with self.core.transaction() as db:
@@ -109,7 +102,7 @@ class Webhooks(Part):
 
     def list(self, business: int | str | None = None, *, removed: bool = False) -> list[Webhook]:
         """Webhooks (of one business when given), oldest first; removed ones on request."""
-        sql, params = _LIST_SQL + " WHERE 1", []
+        sql, params = _LIST_SQL + " WHERE 1 = 1", []
         if business is not None:
             sql += " AND w.business_id = ?"
             params.append(self._directory.get_business(business).id)

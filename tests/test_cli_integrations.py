@@ -17,15 +17,16 @@ from store.store import Store
 from store.tokens import token_hash
 
 
-def _db(tmp_path: Path) -> Path:
-    path = tmp_path / "cli.db"
+def _db(target: Path | str) -> Path | str:
+    """Pizza Place with PIZZA in `target` (a SQLite path, or a PostgreSQL URL)."""
+    path = target / "cli.db" if isinstance(target, Path) else target
     with Store.open(path) as store:
         store.directory.add_business("Pizza Place")
         store.directory.add_code("Pizza Place", "PIZZA", "ok {user_code}")
     return path
 
 
-def _run(db: Path, *args: str) -> Result:
+def _run(db: Path | str, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--db", str(db), *args])
 
 
@@ -36,6 +37,7 @@ def test_token_create_shows_once_stores_hash_and_revokes(tmp_path: Path) -> None
     assert made.exit_code == 0, made.output
     secret = made.stdout.strip()
     assert secret.startswith("smsa_") and len(secret) >= 45
+    assert isinstance(db, Path)
     raw = db.read_bytes()
     assert secret.encode() not in raw
     listed = _run(db, "token", "list", "--json")
@@ -57,9 +59,10 @@ def test_token_create_shows_once_stores_hash_and_revokes(tmp_path: Path) -> None
     assert _run(db, "token", "create", "Nobody").exit_code == 1
 
 
-def test_webhook_add_list_remove_retry(tmp_path: Path) -> None:
-    """add prints the secret once; list counts deliveries; bad URLs and ids are one-line errors."""
-    db = _db(tmp_path)
+def test_webhook_add_list_remove_retry(db_target: str) -> None:
+    """add prints the secret once; list counts deliveries; bad URLs and ids are one-line errors
+    (on each backend)."""
+    db = _db(db_target)
     added = _run(db, "webhook", "add", "Pizza Place", "http://127.0.0.1:9/hook")
     assert added.exit_code == 0 and added.stdout.startswith("whsec_")
     assert _run(db, "webhook", "add", "--operator", "https://ops.example/h").exit_code == 0
@@ -84,9 +87,12 @@ def test_webhook_add_list_remove_retry(tmp_path: Path) -> None:
     assert len(json.loads(_run(db, "webhook", "list", "--json", "--removed").stdout)) == 2
 
 
-def test_metrics_textfile_parses_with_counts_from_the_database(tmp_path: Path) -> None:
-    """`smsd metrics --textfile` writes Prometheus text with the database's counts."""
-    db = _db(tmp_path)
+def test_metrics_textfile_parses_with_counts_from_the_database(
+    tmp_path: Path, db_target: str
+) -> None:
+    """`smsd metrics --textfile` writes Prometheus text with the database's counts (each
+    backend: on PostgreSQL too the totals are kept by triggers)."""
+    db = _db(db_target)
     now = datetime.now(UTC)
     with Store.open(db) as store:
         store.modems.record_modem_status(

@@ -1,9 +1,11 @@
-"""Two gateway hosts (two `smsd run` processes, each with its own simulated modem) on one
-PostgreSQL database: first contacts spread over both, a host SIGKILLed mid-run."""
+"""Two gateway hosts (two `smsd run` processes, each with its own simulated modems) on one
+PostgreSQL database: first contacts spread over both, a host SIGKILLed mid-run, a modem name
+configured on both hosts."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
+from cli.main import cli
 from modem.sim import SimModem
 from smsd.testing import DaemonProcess, make_db, notify_socket, wait_until
 from store import Store
@@ -22,15 +26,17 @@ if TYPE_CHECKING:
 BOTH = 10  # of which this many text both hosts at the same moment
 
 
-def _config(path: Path, url: str, host: str, link: str) -> list[str]:
+def _config(
+    path: Path, url: str, host: str, link: str, *, claim_timeout: float = 3, more: str = ""
+) -> list[str]:
     path.write_text(
         "\n".join([
             "[database]", f"url = {json.dumps(url)}", "",
             "[gateway]", f"host = {json.dumps(host)}", "",
             "[[modems]]", f"url = {json.dumps(link)}", f'name = "{host}-m0"', "",
             "[outgoing]", "backoff_base_s = 0.5", "backoff_max_s = 2", "status_reports = false",
-            "claim_timeout_s = 3", "",
-            "[limits]", "replies_per_hour = 1000", "loop_threshold = 1000", "",
+            f"claim_timeout_s = {claim_timeout}", "",
+            "[limits]", "replies_per_hour = 1000", "loop_threshold = 1000", "", more,
         ])
     )  # fmt: skip
     return ["--config", str(path)]
@@ -165,3 +171,57 @@ def test_a_business_preferring_another_hosts_modem_is_sent_there(
         by_b = [m["text"] for m in sims["b"].sent()]
     assert sum(t.startswith("Pizza:") for t in by_b) == len(phones)
     assert not any(t.startswith("Pizza:") for t in by_a)  # A sent only the user codes
+
+
+def _holder(url: str, name: str) -> tuple[object, ...] | None:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT c.host, s.host, s.healthy FROM modem_claims c"
+            " LEFT JOIN modem_status s ON s.name = c.name WHERE c.name = %s",
+            (name,),
+        ).fetchone()
+
+
+def test_a_modem_name_held_by_a_live_host_is_refused_until_it_dies(
+    tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    """Host B also configures A's modem name: B refuses that modem (one error line, in its
+    log, its STATUS, `smsd modem status` and `doctor`) and runs its own; A restarting keeps
+    the name; once A is SIGKILLed and its heartbeat older than the claim timeout, B takes it."""
+    url = pg_cluster.fresh_url()
+    make_db(url)  # type: ignore[arg-type]
+    with ExitStack() as stack:
+        sims = {n: stack.enter_context(SimModem("generic", noise=False, link=str(tmp_path / n)))
+                for n in ("a", "b", "b2")}  # fmt: skip
+        daemons, listeners = {}, {}
+        for host, more in (
+            ("a", ""),
+            ("b", f'[[modems]]\nurl = "{sims["b2"].link}"\nname = "a-m0"\n'),
+        ):
+            folder = tmp_path / f"host-{host}"
+            folder.mkdir()
+            listeners[host] = stack.enter_context(notify_socket(folder))
+            extra = _config(folder / "smsd.toml", url, host, sims[host].link, claim_timeout=10,
+                            more=more)  # fmt: skip
+            daemons[host] = DaemonProcess(folder, url, [], extra=extra)  # type: ignore[arg-type]
+            daemons[host].start(listeners[host])
+        listeners["b"].wait_for_match("STATUS", "name held elsewhere: a-m0", timeout=30)
+        refused = [json.loads(line) for line in daemons["b"].log_text().splitlines()
+                   if '"modem_name_refused"' in line]  # fmt: skip
+        assert len(refused) == 1 and refused[0]["holder"] == "a"
+        assert "live host 'a' runs a modem of that name" in refused[0]["error"]
+        assert _holder(url, "a-m0") == ("a", "a", 1) and sims["b2"].stats["commands"] == 0
+        shown = CliRunner().invoke(cli, ["--db", url, "modem", "status"])
+        assert "error: modem name 'a-m0' refused on host 'b'" in shown.output
+        doctor_config = tmp_path / "doctor.toml"
+        _config(doctor_config, url, "b", sims["b2"].link)
+        doctor_config.write_text(doctor_config.read_text().replace("b-m0", "a-m0"))
+        doctor = CliRunner().invoke(cli, ["--config", str(doctor_config), "doctor"])
+        assert re.search(r"FAIL +a-m0 name +held by live host 'a'", doctor.output), doctor.output
+        assert daemons["a"].terminate() == 0
+        daemons["a"].start(listeners["a"])  # the same host again: it keeps its name
+        assert _holder(url, "a-m0")[0] == "a"  # type: ignore[index]
+        daemons["a"].kill()
+        wait_until(lambda: _holder(url, "a-m0") == ("b", "b", 1), timeout=60, what="B took it")
+        assert daemons["b"].log_text().count('"modem_name_claimed"') == 1
+        assert daemons["b"].terminate() == 0

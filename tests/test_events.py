@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +19,9 @@ HANDSET = "+447700900123"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Any:
-    """Pizza Place with PIZZA."""
-    with Store.open(tmp_path / "events.db") as opened:
+def store(db_target: str) -> Any:
+    """Pizza Place with PIZZA, on each backend."""
+    with Store.open(db_target) as opened:
         opened.directory.add_business("Pizza Place", now=T0)
         opened.directory.add_code("Pizza Place", "PIZZA", "Pizza {user_code}", now=T0)
         yield opened
@@ -164,12 +163,12 @@ def test_message_counts_match_a_recount(store: Store) -> None:
 
 
 def test_migration_020_seeds_counts_from_existing_rows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A database with traffic from before migration 020 starts with the right totals."""
     import store.migrations as migrations
 
-    path = tmp_path / "old.db"
+    path = db_target
     before = tuple(m for m in migrations.MIGRATIONS if m[0] < "020")
     with monkeypatch.context() as patch:
         patch.setattr(migrations, "MIGRATIONS", before)

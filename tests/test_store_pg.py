@@ -196,9 +196,37 @@ def test_read_only_opens_refuse_an_old_schema_and_every_write(pg_cluster: PgClus
             store.directory.add_business("Nope", now=T0)
 
 
-def test_webhooks_refuse_clearly_on_postgresql(pg_cluster: PgCluster) -> None:
-    """Not ported yet: the store opens (tables, no triggers), adding a webhook says why."""
-    with Store.open(pg_cluster.fresh_url()) as store:
-        with pytest.raises(StoreError, match="not available on PostgreSQL"):
-            store.webhooks.add(None, "https://example.org/hook", now=T0)
-        assert store.db.execute("SELECT count(*) FROM webhooks").fetchone()[0] == 0
+def test_a_pre_021_database_gets_the_triggers_and_recounted_totals(
+    pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PostgreSQL store migrated before 021 (tables, no triggers) kept no totals; migration
+    021 counts them again and from then on events are recorded (webhooks were refused before)."""
+    import store.migrations as migrations
+
+    url = pg_cluster.fresh_url()
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", tuple(
+            m for m in migrations.MIGRATIONS if m[0] < "021"))  # fmt: skip
+        with Store.open(url) as old:
+            for n in range(3):
+                old.inbox.record_incoming(
+                    sender=PHONE, sender_type="international", text=f"hi {n}", received_at=T0,
+                    modem="modem0",
+                )  # fmt: skip
+            assert old.db.execute("SELECT count(*) FROM message_counts").fetchone() == (0,)
+    with Store.open(url) as store:
+        assert store.db.execute("SELECT modem, kind, n FROM message_counts").fetchall() == [
+            ("modem0", "received", 3)]  # fmt: skip
+        hook, _ = store.webhooks.add(None, "https://example.org/hook", now=T0)
+        store.modems.record_modem_status("modem0", "sim", healthy=True, now=T0)
+        (delivery,) = store.events.deliveries()
+    assert (delivery["kind"], delivery["webhook_id"], delivery["state"]) == (
+        "modem.up", hook.id, "pending")  # fmt: skip
+
+
+def test_a_sqlite_style_trigger_is_refused_and_a_postgresql_one_passes() -> None:
+    """The translation refuses SQLite's CREATE TRIGGER ... BEGIN; EXECUTE FUNCTION passes."""
+    with pytest.raises(StoreError, match="not supported"):
+        pg_sql("CREATE TRIGGER t AFTER INSERT ON x BEGIN INSERT INTO y VALUES (1); END")
+    ours = "CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION t()"
+    assert pg_sql(ours) == (ours, ())

@@ -21,6 +21,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 def _seeded(path: Path) -> Store:
     store = Store.open(path)
     populate(store)
+    store.webhooks.add(None, "https://ops.example/hook", now=T0)  # events and deliveries too
     msg = store.inbox.record_incoming(
         sender="+447700900999", sender_type="international", text="B0C0", received_at=T0,
         scts=T0,
@@ -39,7 +40,8 @@ def _seeded(path: Path) -> Store:
 
 
 def test_copy_moves_every_row_and_ids_continue(tmp_path: Path, pg_cluster: PgCluster) -> None:
-    """Every table arrives with equal counts and checksums; new rows draw fresh ids."""
+    """Every table arrives with equal counts and checksums (no trigger fired on the copied
+    rows); new rows draw fresh ids, and the triggers are on again for them."""
     url = pg_cluster.fresh_url()
     with _seeded(tmp_path / "old.db") as source, Store.open(url) as dest:
         report = {t.table: t.rows for t in copy_store(source, dest)}
@@ -50,6 +52,9 @@ def test_copy_moves_every_row_and_ids_continue(tmp_path: Path, pg_cluster: PgClu
         assert dest.db.execute(part_of).fetchone()[0] == 1  # the only incoming row: itself
         fresh = dest.directory.add_business("After the move", now=T0 + timedelta(days=1))
         assert fresh.id == 7
+        assert report["events"] == 2 and report["webhook_deliveries"] == 2
+        dest.modems.record_modem_status("m0", "sim", healthy=False, now=T0)
+        assert [d["kind"] for d in dest.events.deliveries()][-1] == "modem.down"
 
 
 def test_copy_refuses_a_destination_with_rows(tmp_path: Path, pg_cluster: PgCluster) -> None:

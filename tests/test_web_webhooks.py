@@ -3,8 +3,6 @@ CSRF refused; never another business's or the operator's webhooks."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,9 +20,9 @@ URL = "https://till.example/sms"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A gateway with two businesses and one person who texted both."""
-    return seed(tmp_path / "web.db")
+def db(db_target: str) -> Path:
+    """A gateway with two businesses and one person who texted both, on each backend."""
+    return seed(db_target)  # type: ignore[arg-type]  # a path or a postgresql:// URL
 
 
 def hooks_of(db: Path, business: str | None = None) -> list[Webhook]:
@@ -82,8 +80,8 @@ def test_add_shows_the_secret_once(db: Path) -> None:
         added = post(client, HOOKS, HOOKS, {"url": URL})
         assert added.status_code == 200
         assert added.headers["cache-control"] == "no-store"
-        with closing(sqlite3.connect(db)) as conn:
-            (secret,) = conn.execute("SELECT secret FROM webhooks").fetchone()
+        with Store.open(db) as store:
+            (secret,) = store.db.execute("SELECT secret FROM webhooks").fetchone()
         assert secret.startswith("whsec_") and secret in added.text
         again = client.get(HOOKS).text
         assert URL in again and secret not in again

@@ -37,7 +37,7 @@ def readme_verify() -> Callable[[str, dict[str, str], bytes], bool]:
     return verify
 
 
-def _text(db: Path, phone: str, text: str) -> None:
+def _text(db: str, phone: str, text: str) -> None:
     now = datetime.now(UTC)
     with Store.open(db) as store:
         msg = store.inbox.record_incoming(
@@ -48,9 +48,9 @@ def _text(db: Path, phone: str, text: str) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """Pizza Place with PIZZA, Coffee Corner with COFFEE."""
-    path = tmp_path / "hooks.db"
+def db(db_target: str) -> str:
+    """Pizza Place with PIZZA, Coffee Corner with COFFEE, on each backend."""
+    path = db_target
     with Store.open(path) as store:
         store.directory.add_business("Pizza Place")
         store.directory.add_code("Pizza Place", "PIZZA", "Pizza {user_code}")
@@ -59,24 +59,24 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
-def _hook(db: Path, business: str | None, url: str) -> str:
+def _hook(db: str, business: str | None, url: str) -> str:
     with Store.open(db) as store:
         return store.webhooks.add(business, url, now=datetime.now(UTC))[1]
 
 
-def _deliveries(db: Path) -> list[dict[str, Any]]:
+def _deliveries(db: str) -> list[dict[str, Any]]:
     with Store.open(db) as store:
         return store.events.deliveries()
 
 
 @pytest.fixture
-def web(db: Path) -> Iterator[str]:
+def web(db: str) -> Iterator[str]:
     """The integrations app with a fast deliverer, served on 127.0.0.1."""
     with serving(create_app(str(db), settings=FAST)) as base:
         yield base
 
 
-def test_signature_verifies_with_the_readme_recipe(db: Path) -> None:
+def test_signature_verifies_with_the_readme_recipe(db: str) -> None:
     """A request.created delivery verifies with README's code; a changed body does not."""
     verify = readme_verify()
     with Receiver() as receiver:
@@ -96,7 +96,7 @@ def test_signature_verifies_with_the_readme_recipe(db: Path) -> None:
     assert all(HANDSET.encode() not in r.body and b"pizza" not in r.body for r in got)
 
 
-def test_three_500s_then_200_is_four_attempts_with_one_id(db: Path, web: str) -> None:
+def test_three_500s_then_200_is_four_attempts_with_one_id(db: str, web: str) -> None:
     """The receiver answering 500 three times then 200 gets the event four times, one id."""
     with Receiver([500, 500, 500]) as receiver:
         _hook(db, None, receiver.url)
@@ -112,7 +112,7 @@ def test_three_500s_then_200_is_four_attempts_with_one_id(db: Path, web: str) ->
     assert (delivery["attempts"], delivery["last_status"]) == (4, 200)
 
 
-def test_parked_after_the_window_and_retried_by_the_operator(db: Path) -> None:
+def test_parked_after_the_window_and_retried_by_the_operator(db: str) -> None:
     """Failing past max_age parks the delivery as failed; `retry` delivers it."""
     settings = IntegrationSettings(retry_base_s=0.05, poll_s=0.02, max_age_h=0.5 / 3600)
     with Receiver([500] * 1000) as receiver:
@@ -133,7 +133,7 @@ def test_parked_after_the_window_and_retried_by_the_operator(db: Path) -> None:
     assert len(ids) == 1 and len(receiver.requests) == first + 1
 
 
-def test_scopes_business_and_operator_events_apart(db: Path, web: str) -> None:
+def test_scopes_business_and_operator_events_apart(db: str, web: str) -> None:
     """Each business gets only its events; the operator gets message.* and modem.* only."""
     with Receiver() as pizza, Receiver() as coffee, Receiver() as operator:
         _hook(db, "Pizza Place", pizza.url)
@@ -155,7 +155,7 @@ def test_scopes_business_and_operator_events_apart(db: Path, web: str) -> None:
     assert HANDSET.encode() not in bodies and HANDSET[1:].encode() not in bodies
 
 
-def test_broadcast_finished_when_its_last_message_is_sent(db: Path, web: str) -> None:
+def test_broadcast_finished_when_its_last_message_is_sent(db: str, web: str) -> None:
     """broadcast.finished comes once, after the last broadcast row was sent or failed."""
     for i in range(3):
         _text(db, f"+4477009002{i:02d}", "pizza")
@@ -201,7 +201,7 @@ def test_back_off_meets_the_schedule() -> None:
     assert after(20, end) is None
 
 
-def test_unreachable_receiver_records_the_error_and_stays_pending(db: Path) -> None:
+def test_unreachable_receiver_records_the_error_and_stays_pending(db: str) -> None:
     """A refused connection is a failed attempt with its reason; the delivery stays pending."""
     from smsd.testing import free_socket
 
@@ -219,7 +219,7 @@ def test_unreachable_receiver_records_the_error_and_stays_pending(db: Path) -> N
     assert "refused" in str(delivery["last_error"]).lower()
 
 
-def test_host_app_task_delivers_and_cancelling_it_keeps_work_pending(db: Path) -> None:
+def test_host_app_task_delivers_and_cancelling_it_keeps_work_pending(db: str) -> None:
     """`Integrations.task` (a host app's background task) delivers; cancelled mid-request,
     the delivery in flight stays pending."""
     import asyncio
@@ -242,7 +242,7 @@ def test_host_app_task_delivers_and_cancelling_it_keeps_work_pending(db: Path) -
             assert [d["state"] for d in store.events.deliveries()] == ["pending"]
 
 
-def test_two_web_processes_one_deliverer(db: Path) -> None:
+def test_two_web_processes_one_deliverer(db: str) -> None:
     """Two apps on one database: the lease lets one deliver (each event once); when it
     stops, the other takes over."""
     with Receiver() as receiver:
@@ -262,20 +262,14 @@ def test_two_web_processes_one_deliverer(db: Path) -> None:
     assert len(ids) == len(set(ids)) == 21
 
 
-def test_an_idle_deliverer_only_reads(db: Path) -> None:
+def test_an_idle_deliverer_only_reads(db: str) -> None:
     """With webhooks but nothing due, 20 looks at the queue commit nothing to the database."""
-    import sqlite3
-
     _hook(db, None, "http://127.0.0.1:9/never")
     app = create_app(str(db), settings=FAST)
-    watcher = sqlite3.connect(db)
-    try:
-        with serving(app):
-            stats = app.state.integrations.deliverer.stats
-            wait_until(lambda: stats.looks >= 2, 20)
-            version = watcher.execute("PRAGMA data_version").fetchone()
-            start = stats.looks
-            wait_until(lambda: stats.looks >= start + 20, 20)
-            assert watcher.execute("PRAGMA data_version").fetchone() == version
-    finally:
-        watcher.close()
+    with Store.open(db) as watcher, serving(app):
+        stats = app.state.integrations.deliverer.stats
+        wait_until(lambda: stats.looks >= 2, 20)
+        version = watcher.data_version()
+        start = stats.looks
+        wait_until(lambda: stats.looks >= start + 20, 20)
+        assert watcher.data_version() == version

@@ -43,10 +43,12 @@ LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _RECENT_REPLIES = 2000
 _REGISTERED = {"home", "roaming", "registered", "1", "5"}
 
+# (queued at, received at) as stored text; the seconds between are taken in Python (one SQL
+# for both backends: PostgreSQL has no julianday).
 _LATENCY_SQL = (
-    "SELECT (julianday(o.at) - julianday(i.received_at)) * 86400.0 FROM"
+    "SELECT o.at, i.received_at FROM"
     " (SELECT incoming_id, min(created_at) AS at FROM (SELECT incoming_id, created_at"
-    "  FROM outgoing ORDER BY id DESC LIMIT ?) WHERE incoming_id IS NOT NULL"
+    "  FROM outgoing ORDER BY id DESC LIMIT ?) r WHERE incoming_id IS NOT NULL"
     "  GROUP BY incoming_id) o JOIN incoming i ON i.id = o.incoming_id"
 )
 
@@ -148,7 +150,12 @@ class GatewayCollector(Collector):
         return [up, signal, registered, balance, age]
 
     def _latency(self) -> Metric:
-        values = sorted(float(str(r[0])) for r in self._all(_LATENCY_SQL, (_RECENT_REPLIES,)))
+        values = sorted(
+            (
+                datetime.fromisoformat(str(at)) - datetime.fromisoformat(str(received))
+            ).total_seconds()
+            for at, received in self._all(_LATENCY_SQL, (_RECENT_REPLIES,))
+        )
         buckets = []
         for bound in LATENCY_BUCKETS:
             buckets.append((str(bound), float(sum(1 for v in values if v <= bound))))
