@@ -41,10 +41,12 @@ __all__ = [
     "proc_status_kb",
     "quiet_logs",
     "scratch_dir",
+    "unit_environment",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
+UNIT = ROOT / "systemd" / "smsd.service"
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -218,11 +220,24 @@ class DaemonProc(DaemonProcess):
         return cpu_seconds(self.pid)
 
 
+def unit_environment(unit: Path = UNIT) -> dict[str, str]:
+    """The ``Environment=KEY=value`` lines of the systemd unit: what production runs with
+    (``MALLOC_ARENA_MAX`` among them), so the daemon benchmarks measure the same process."""
+    env: dict[str, str] = {}
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.strip().partition("=")
+        if key == "Environment":
+            name, _, setting = value.partition("=")
+            env[name] = setting
+    return env
+
+
 @contextmanager
 def daemon_running(workdir: Path, db: Path, devices: list[str]) -> Iterator[DaemonProc]:
-    """A started (READY) daemon, stopped with SIGTERM at the end (SIGKILL if it hangs)."""
+    """A started (READY) daemon with the unit's environment, stopped with SIGTERM at the end
+    (SIGKILL if it hangs)."""
     with notify_socket(workdir) as listener:
-        daemon = DaemonProc(workdir, db, devices)
+        daemon = DaemonProc(workdir, db, devices, env=unit_environment())
         try:
             daemon.start(listener)
             yield daemon

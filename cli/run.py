@@ -11,8 +11,7 @@ from cli.context import Context, command_edge, pass_ctx
 from cli.instance import check_device_free, lock_database
 from modem.settings import ModemSettings
 from smsd.config import Config
-from smsd.daemon import Daemon, DaemonOptions
-from smsd.logs import configure_logging
+from smsd.daemon_memory import defer_unused_imports
 from store.backend import is_postgres_url
 
 __all__ = ["run"]
@@ -71,6 +70,12 @@ def run(
       smsd run --device /dev/serial/by-id/usb-HUAWEI_...-if00-port0
       smsd run --config /etc/smsd/smsd.toml                  # modems from the config
     """
+    # Idle memory (issue 12): stand-ins for what structlog imports and the daemon never uses,
+    # in place before the daemon's modules import structlog, so they come after this line.
+    defer_unused_imports()
+    from smsd.daemon import Daemon, DaemonOptions
+    from smsd.logs import configure_logging
+
     config = ctx.config()
     configure_logging(log_level or config.log_level, config.log_format)
     os.umask(0o077)

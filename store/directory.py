@@ -45,10 +45,12 @@ def normalize_keyword(word: str) -> str:
 
 def new_user_code() -> str:
     """A fresh random user code from the unambiguous alphabet (uniqueness is the DB's job)."""
-    # Start-up cost: `secrets` loads hashlib and OpenSSL (a few ms); `smsd send` makes no code.
-    import secrets
+    # The OS's CSPRNG, which is all `secrets.choice` is: `secrets` would also load hashlib and
+    # OpenSSL (~3.5 MB resident in the daemon, issue 12). Imported here: `smsd send` makes no code.
+    from random import SystemRandom
 
-    return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
+    choice = SystemRandom().choice
+    return "".join(choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
 
 
 def _business(row: dict[str, Any]) -> Business:

@@ -12,13 +12,13 @@ store writes the reassembled message as a new row in state 'new' and points ever
 from __future__ import annotations
 
 import builtins
-import hashlib
 import json
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from store.base import Part, fetch_rows, from_ts, to_ts
+from store.digest import sha256_hex
 from store.errors import NotFound
 from store.logger import get_logger
 from store.models import Incoming, IncomingDraft
@@ -43,7 +43,7 @@ def dedupe_key(
     released (`release_location`) once the copy is deleted from the modem, so a later message
     with the same content and the same slot is new again.
     """
-    digest = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = sha256_hex(content.encode("utf-8", "surrogatepass"))
     ref = "-" if concat is None else "/".join(str(n) for n in concat)
     stamp = "-" if scts is None else to_ts(scts)
     return f"{sender}|{stamp}|{ref}|{digest}|{location}"
@@ -209,7 +209,7 @@ class Inbox(Part):
         storage_index: int | None = None,
     ) -> int | None:
         """Keep an undecodable PDU as-is with the reason; None if this PDU was stored already."""
-        key = "malformed|" + hashlib.sha256(raw_pdu.encode()).hexdigest()
+        key = "malformed|" + sha256_hex(raw_pdu.encode())
         with self.core.transaction() as db:
             cur = db.execute(
                 "INSERT INTO incoming (modem, storage, storage_index, sender, sender_type,"
