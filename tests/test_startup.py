@@ -44,7 +44,8 @@ UNUSED_BY_DAEMON = {
 #: What `smsd send` must never load: the services' stacks (asyncio, logging, the web and API
 #: frameworks, PostgreSQL, password hashing, pyserial) and what its path was cut away from:
 #: the whole configuration and the router's settings, the consent and events dataclasses, the
-#: model leaves it builds nothing from, the operator's views, sockets, JSON, CSV, decimals.
+#: model leaves it builds nothing from, the operator's views, the PDU codec (the part counter
+#: is enough), sockets, JSON, CSV, decimals.
 NOT_FOR_SEND = {
     "asyncio", "structlog", "starlette", "uvicorn", "jinja2", "psycopg", "argon2", "h11",
     "prometheus_client", "serial", "ssl", "socket", "json", "csv", "decimal", "zoneinfo",
@@ -52,7 +53,8 @@ NOT_FOR_SEND = {
     "smsd.config", "smsd.config_rules", "smsd.config_services", "smsd.settings",
     "smsd.operator_views", "store.consent", "store.rules_models", "store.rules_schema",
     "store.events", "store.models", "store.models_inbox", "store.models_plans",
-    "store.business_view", "store.audit", "cli.output", "cli.render",
+    "store.business_view", "store.audit", "cli.output", "cli.render", "modem.pdu.codec",
+    "modem.pdu.types",
 }  # fmt: skip
 
 #: `smsd send` in a fresh interpreter; prints its loaded modules without importing json itself.
