@@ -36,6 +36,7 @@ from smsd.config_services import (
     ModemDefaultsConfig,
     MultipartConfig,
     WebConfig,
+    WebhooksConfig,
 )
 from smsd.config_source import (
     DATABASE_SCHEMA,
@@ -52,6 +53,7 @@ from smsd.config_values import (
     choice,
     integer,
     number,
+    positive,
     price,
     quiet_hours,
     text,
@@ -76,6 +78,7 @@ __all__ = [
     "MultipartConfig",
     "OutgoingConfig",
     "WebConfig",
+    "WebhooksConfig",
     "config_from",
     "load_config",
     "rules_from",
@@ -98,6 +101,7 @@ class Config:
     texts: TextsConfig = field(default_factory=TextsConfig)
     keywords: KeywordsConfig = field(default_factory=KeywordsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
 
     @property
     def database_path(self) -> Path:
@@ -235,6 +239,18 @@ _SCHEMA: dict[str, tuple[type[Any], Schema]] = {
             "currency": lambda k, v: text(k, v).upper(),
         },
     ),
+    "webhooks": (
+        WebhooksConfig,
+        {
+            "retry_base_s": positive,
+            "max_age_h": positive,
+            "timeout_s": positive,
+            "concurrency": integer(1),
+            "poll_s": positive,
+            "keep_days": positive,
+            "lease_s": positive,
+        },
+    ),
 }
 
 _MODEM_SCHEMA: dict[str, Convert] = {
@@ -255,7 +271,7 @@ def load_config(
     path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
 ) -> Config:
     """Read, override from `env` (default `os.environ`) and validate the configuration."""
-    return config_from(ConfigSource.read(path, env))
+    return config_from(ConfigSource.read(path, env, default=DEFAULT_CONFIG_PATH))
 
 
 def config_from(source: ConfigSource) -> Config:

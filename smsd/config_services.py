@@ -1,5 +1,5 @@
-"""The sections the services read: [[modems]], [limits], [modem], [multipart], [billing], [log]
-and [web].
+"""The sections the services read: [[modems]], [limits], [modem], [multipart], [billing], [log],
+[web] and [webhooks].
 
 A leaf of value types like `smsd.config_sections` (which holds [database], [gateway] and
 [outgoing]); `smsd.config` builds them with the others, and
@@ -20,6 +20,7 @@ __all__ = [
     "ModemDefaultsConfig",
     "MultipartConfig",
     "WebConfig",
+    "WebhooksConfig",
 ]
 
 
@@ -99,3 +100,16 @@ class WebConfig:
     code_minutes: int = 10
     proxy_headers: bool = False
     workers: int = 1
+
+
+@dataclass(frozen=True)
+class WebhooksConfig:
+    """[webhooks]: delivery by `smsd web` (docs/API.md); `SMSD_WEBHOOKS_<KEY>` overrides each."""
+
+    retry_base_s: float = 5.0  # first retry after 5-7.5 s (jitter x1-1.5), then doubling
+    max_age_h: float = 24.0  # then the delivery is parked as failed (retryable)
+    timeout_s: float = 10.0  # per attempt, connect to last byte
+    concurrency: int = 64  # attempts in flight at once
+    poll_s: float = 0.25  # how often the queue is looked at when idle
+    keep_days: float = 7.0  # delivered events older than this are pruned
+    lease_s: float = 15.0  # one process delivers; a dead one's turn passes after this

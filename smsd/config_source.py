@@ -50,7 +50,7 @@ DEFAULT_CONFIG_PATH = Path("/etc/smsd/smsd.toml")
 #: Every [section] the configuration may have, in the order `load_config` checks them.
 SECTION_NAMES = (
     "database", "gateway", "limits", "outgoing", "multipart", "modem", "texts", "keywords",
-    "log", "web", "billing",
+    "log", "web", "billing", "webhooks",
 )  # fmt: skip
 _ALIASES = {
     "SMSD_DB": ("database", "path"),
@@ -99,9 +99,9 @@ def build(section: str, cls: type[_T], schema: Schema, raw: object) -> _T:
         raise ConfigError(f"{section}: {exc}") from exc
 
 
-def _read_toml(path: Path | None, env: Mapping[str, str]) -> dict[str, Any]:
+def _read_toml(path: Path | None, env: Mapping[str, str], default: Path) -> dict[str, Any]:
     explicit = path is not None or "SMSD_CONFIG" in env
-    target = path or Path(env.get("SMSD_CONFIG", str(DEFAULT_CONFIG_PATH)))
+    target = path or Path(env.get("SMSD_CONFIG", str(default)))
     try:
         with target.open("rb") as handle:
             return tomllib.load(handle)
@@ -127,11 +127,16 @@ class ConfigSource:
 
     @classmethod
     def read(
-        cls, path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        default: Path = DEFAULT_CONFIG_PATH,
     ) -> ConfigSource:
-        """Read the file (see the module docstring); `env` defaults to `os.environ`."""
+        """Read the file (see the module docstring); `env` defaults to `os.environ`, `default`
+        is the file read when neither `path` nor `$SMSD_CONFIG` names one."""
         env = os.environ if env is None else env
-        return cls(_read_toml(None if path is None else Path(path), env), env)
+        return cls(_read_toml(None if path is None else Path(path), env, default), env)
 
     def raw(self, name: str) -> object:
         """The TOML value of top-level key `name` (None when absent), without overrides."""

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Convert", "boolean", "choice", "gateway_text", "integer", "log_format", "number",
-    "optional_text", "path", "price", "quiet_hours", "region", "text", "time_zone", "ussd_code",
+    "optional_text", "path", "positive", "price", "quiet_hours", "region", "text", "time_zone",
+    "ussd_code",
 ]  # fmt: skip
 
 
@@ -46,6 +47,17 @@ def number(key: str, value: Any) -> float:
         number = -1.0
     if isinstance(value, bool) or number < 0:
         raise ConfigError(f"{key}: expected a number >= 0, got {value!r}")
+    return number
+
+
+def positive(key: str, value: Any) -> float:
+    """A number > 0 (a duration or rate that must not be zero)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if isinstance(value, bool) or not number > 0:
+        raise ConfigError(f"{key}: expected a number > 0, got {value!r}")
     return number
 
 
