@@ -1,7 +1,7 @@
 """Outgoing messages as the transactional outbox holds them (`store.outbox`).
 
-A leaf split from `store.models` (which still offers every model): the outbox and `smsd send`
-build this one dataclass and no other.
+A leaf split from `store.models` (which still offers every model); the outbox imports it when
+it first reads a row, so `smsd send`, which queues one and reads none, never builds it.
 """
 
 from __future__ import annotations

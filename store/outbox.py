@@ -11,11 +11,13 @@ from __future__ import annotations
 import builtins
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from store.base import Part, from_ts, to_ts
 from store.errors import InvalidInput, NotFound
-from store.models_outbox import Outgoing, OutgoingKind
+
+if TYPE_CHECKING:  # the row type is built on first use (see `_outgoing`)
+    from store.models_outbox import Outgoing, OutgoingKind
 
 __all__ = ["Outbox", "preference_clause"]
 
@@ -37,6 +39,10 @@ def preference_clause(modem: str, healthy: Collection[str] | None) -> tuple[str,
 
 
 def _outgoing(row: dict[str, Any]) -> Outgoing:
+    # Start-up cost: the dataclass is created when a row is first read; `smsd send` queues
+    # one and reads none.
+    from store.models_outbox import Outgoing
+
     created = from_ts(row["created_at"])
     assert created is not None
     return Outgoing(

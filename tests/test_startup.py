@@ -53,8 +53,8 @@ NOT_FOR_SEND = {
     "smsd.config", "smsd.config_rules", "smsd.config_services", "smsd.settings",
     "smsd.operator_views", "store.consent", "store.rules_models", "store.rules_schema",
     "store.events", "store.models", "store.models_inbox", "store.models_plans",
-    "store.business_view", "store.audit", "cli.output", "cli.render", "modem.pdu.codec",
-    "modem.pdu.types",
+    "store.business_view", "store.audit", "store.models_outbox", "cli.output", "cli.render",
+    "modem.pdu.codec", "modem.pdu.types",
 }  # fmt: skip
 
 #: `smsd send` in a fresh interpreter; prints its loaded modules without importing json itself.
