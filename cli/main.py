@@ -10,7 +10,7 @@ one. A command module is named after its command and defines it under that same 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import IO, Any
 
 import click
 from click.exceptions import NoArgsIsHelpError
@@ -119,9 +119,9 @@ class OneLineUsageError(click.ClickException):
         problem = " ".join(exc.format_message().split())
         return cls(f"{command}: error: {safe(problem)} ({command} --help for help)")
 
-    def show(self, file: Any = None) -> None:
-        """Print the one line on stderr."""
-        click.echo(self.message, err=True)
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the one line (on stderr unless `file` is given)."""
+        click.echo(self.message, file=file, err=file is None)
 
 
 class SmsdGroup(LazyGroup):
