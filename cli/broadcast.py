@@ -18,7 +18,8 @@ from cli.context import Context, command_edge, pass_ctx
 from cli.operator import operator_name
 from cli.output import echo_json, echo_table
 from cli.render import safe, stamp
-from smsd.operator import BroadcastPreview, check_parts, check_repeat, preview_broadcast
+from smsd.operator import check_parts, check_repeat
+from smsd.operator_views import BroadcastPreview, preview_broadcast
 from smsd.scheduler import queue_broadcast
 from smsd.settings import BroadcastPolicy
 from store.rules_models import Recurrence

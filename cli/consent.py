@@ -10,7 +10,7 @@ from cli.context import Context, command_edge, pass_ctx
 from cli.filters import export_options
 from cli.operator import operator_name, write_private
 from cli.output import escape_json_text
-from smsd.operator import consent_document
+from smsd.operator_views import consent_document
 
 __all__ = ["consent"]
 

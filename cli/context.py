@@ -4,10 +4,12 @@ A leaf: it imports Click and nothing of ours at run time. Exit codes: 0 ok, 1 us
 value, unknown name, duplicate), 2 usage (Click's own), 3 cannot reach the database or the
 modem. Errors print one line on stderr.
 
-Start-up cost: `Config` and `Store` are imported where they are first used (`config()`,
-`store()`) and the error classes only when an error reaches the edge, so `smsd sim ...` and
-`smsd --help` never load the store. This is not a circle dodge: none of those modules imports
-`cli`.
+Start-up cost: the configuration and `Store` are imported where they are first used
+(`source()`, `config()`, `store()`) and the error classes only when an error reaches the edge,
+so `smsd sim ...` and `smsd --help` never load the store. This is not a circle dodge: none of
+those modules imports `cli`. `config()` reads the file afresh on each call (`smsd run` reloads
+it on SIGHUP) and builds and checks every section; a one-shot command such as `smsd send` asks
+`source()`, read once per command line, for the two or three sections it uses.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import click
 
 if TYPE_CHECKING:
     from smsd.config import Config
+    from smsd.config_source import ConfigSource
     from store.store import Store
 
 __all__ = [
@@ -115,6 +118,7 @@ class Context:
     def __init__(self, db: str | None, config: str | None) -> None:
         self._db = db
         self.config_path = config
+        self._source: ConfigSource | None = None
 
     @property
     def db(self) -> str:
@@ -123,10 +127,18 @@ class Context:
             return self._db
         if os.environ.get("SMSD_DB"):
             return os.environ["SMSD_DB"]
-        return str(self.config().database_target)
+        return self.source().database().target
+
+    def source(self) -> ConfigSource:
+        """The configuration file and SMSD_* overrides, read once; sections built on demand."""
+        if self._source is None:
+            from smsd.config_source import ConfigSource
+
+            self._source = ConfigSource.read(self.config_path)
+        return self._source
 
     def config(self) -> Config:
-        """The loaded configuration (TOML + SMSD_* overrides)."""
+        """The whole configuration (TOML + SMSD_* overrides), read now, every section checked."""
         from smsd.config import load_config
 
         return load_config(self.config_path)

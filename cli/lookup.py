@@ -1,12 +1,19 @@
-"""Turning what an operator typed into a number or a person: phone numbers or user codes."""
+"""Turning what an operator typed into a number or a person: phone numbers or user codes.
+
+`e164` reads only the [gateway] section (`smsd send` imports this module on every call).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from cli.context import Context
 from smsd.numbers import InvalidNumber, to_e164
 from store.errors import InvalidInput
-from store.models import Person
-from store.store import Store
+
+if TYPE_CHECKING:  # annotations only: `smsd send` builds neither the models nor the Store
+    from store.models import Person
+    from store.store import Store
 
 __all__ = ["e164", "resolve_who"]
 
@@ -14,7 +21,7 @@ __all__ = ["e164", "resolve_who"]
 def e164(ctx: Context, raw: str) -> str:
     """`raw` in E.164 form (national numbers read in the configured region)."""
     try:
-        return to_e164(raw, ctx.config().gateway.default_region)
+        return to_e164(raw, ctx.source().gateway().default_region)
     except InvalidNumber as exc:
         raise InvalidInput(str(exc)) from exc
 

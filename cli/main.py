@@ -10,14 +10,16 @@ one. A command module is named after its command and defines it under that same 
 from __future__ import annotations
 
 import os
+from typing import IO, Any
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from cli.context import DEFAULT_DB, EXIT_USAGE, Context, fail
 from cli.lazy import LazyCommand, LazyGroup
 from cli.logsetup import configure_when_imported
 
-__all__ = ["COMMANDS", "SmsdGroup", "cli", "hoist_globals", "main"]
+__all__ = ["COMMANDS", "OneLineUsageError", "SmsdGroup", "cli", "hoist_globals", "main"]
 
 #: Every top-level command: where it lives and the summary `smsd --help` lists.
 COMMANDS = {
@@ -99,8 +101,35 @@ def _undecodable(args: list[str]) -> str | None:
     return None
 
 
+class OneLineUsageError(click.ClickException):
+    """A usage error shown as one line on stderr, exit 2 (instead of Click's three lines).
+
+    ``smsd send: error: Missing argument 'TEXT'. (smsd send --help for help)``: the command
+    as typed, the problem, and where to read more. What the user typed is shown escaped.
+    """
+
+    exit_code = EXIT_USAGE
+
+    @classmethod
+    def of(cls, exc: click.UsageError) -> OneLineUsageError:
+        """The one-line form of Click's `exc`, naming the command it arose in."""
+        from cli.render import safe  # the error path only
+
+        command = exc.ctx.command_path if exc.ctx is not None else "smsd"
+        problem = " ".join(exc.format_message().split())
+        return cls(f"{command}: error: {safe(problem)} ({command} --help for help)")
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the one line (on stderr unless `file` is given)."""
+        click.echo(self.message, file=file, err=file is None)
+
+
 class SmsdGroup(LazyGroup):
-    """The top group: global options anywhere on the line, and arguments must be UTF-8."""
+    """The top group: global options anywhere on the line, and arguments must be UTF-8.
+
+    Every usage error (unknown command or option, missing argument, bad value), whether Click
+    raises it while parsing or a command raises it, leaves as one line (`OneLineUsageError`).
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Refuse non-UTF-8 arguments with one line; hoist --db/--config to the front."""
@@ -108,6 +137,30 @@ class SmsdGroup(LazyGroup):
         if bad is not None:
             fail(f"argument is not valid UTF-8: {bad}", EXIT_USAGE)
         return super().parse_args(ctx, hoist_globals(args))
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the top level; a usage error in it becomes one line."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise  # `smsd` alone: the help, as Click prints it
+        except click.UsageError as exc:
+            raise OneLineUsageError.of(exc) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a usage error in it or its parsing becomes one line."""
+        try:
+            return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise  # a group alone (`smsd company`): its help, as Click prints it
+        except click.UsageError as exc:
+            raise OneLineUsageError.of(exc) from exc
 
 
 @click.group(

@@ -6,7 +6,6 @@ else ``$USER``, else the login name.
 
 from __future__ import annotations
 
-import getpass
 import os
 
 import click
@@ -19,6 +18,8 @@ def operator_name() -> str:
     for var in ("SUDO_USER", "USER"):
         if os.environ.get(var):
             return os.environ[var]
+    import getpass  # start-up cost (termios): only when the environment names no one
+
     try:
         return getpass.getuser()
     except (OSError, KeyError):  # no passwd entry (containers)

@@ -3,7 +3,9 @@
 The daemon notices new rows through ``PRAGMA data_version``, so nothing else is needed here.
 A number that opted out is refused unless ``--force`` (audited); texts over ``[outgoing]
 max_parts`` are refused. This is the command scripts call in a loop: keep its imports to what
-it uses.
+it uses (`tests/test_startup.py` lists what it must not load, `benchmarks/startup.py` times
+it): the [gateway] and [outgoing] sections rather than the whole configuration, the part
+counter rather than the codec, and the four store parts it touches.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ from datetime import UTC, datetime
 import click
 
 from cli.context import Context, command_edge, pass_ctx
-from cli.instance import holder_pid
+from cli.instance import daemon_running
 from cli.lookup import e164
 from cli.operator import operator_name
-from cli.output import echo_json
 from smsd.operator import check_parts, check_recipient
 
 __all__ = ["send"]
@@ -37,7 +38,7 @@ def send(ctx: Context, number: str, text: str, force: bool, as_json: bool) -> No
       smsd send "07700 900123" "Your table is ready"
     """
     recipient = e164(ctx, number)
-    parts = check_parts(text, ctx.config().outgoing.max_parts)
+    parts = check_parts(text, ctx.source().outgoing().max_parts)
     store = ctx.store(create=True)
     with store.transaction():
         if check_recipient(store, recipient, force=force):
@@ -45,13 +46,15 @@ def send(ctx: Context, number: str, text: str, force: bool, as_json: bool) -> No
             subject = person.user_code if person is not None else "unregistered number"
             store.audit.record_audit(operator_name(), "send_forced", subject, "opted out")
         new_id = store.broadcasts.queue_manual(recipient, text, now=datetime.now(UTC))
-    running = holder_pid(ctx.db) is not None  # `smsd run` holds an flock on its database
+    running = daemon_running(ctx.db)  # `smsd run` holds an flock on its database
     if not running:
         click.echo(
             f"Warning: no daemon is running on {ctx.db}: the message waits until one starts",
             err=True,
         )
     if as_json:
+        from cli.output import echo_json  # start-up cost: json and the table renderer
+
         document = {"id": new_id, "recipient": recipient, "parts": parts, "daemon_running": running}
         echo_json(document)
     else:

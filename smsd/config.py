@@ -5,17 +5,19 @@ that default file does not exist). Every scalar key can be overridden by
 `SMSD_<SECTION>_<KEY>` (e.g. `SMSD_LIMITS_REPLIES_PER_HOUR=5`); short aliases: `SMSD_DB`
 (database.path) and `SMSD_DEFAULT_REGION` (gateway.default_region). Invalid values raise
 `ConfigError` naming the key, e.g. ``limits.replies_per_hour: expected an integer >= 1``.
+
+Reading and converting one section is `smsd.config_source.ConfigSource`; `load_config` builds
+every section through it (a one-shot command may build only the sections it reads).
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from modem.settings import ModemSettings
 from smsd.config_rules import (
@@ -23,21 +25,27 @@ from smsd.config_rules import (
     TEXTS_SCHEMA,
     KeywordsConfig,
     TextsConfig,
-    gateway_text,
-    time_zone,
     vocabulary,
 )
-from smsd.config_sections import (
+from smsd.config_sections import DatabaseConfig, GatewayConfig, OutgoingConfig
+from smsd.config_services import (
     BillingConfig,
-    DatabaseConfig,
-    GatewayConfig,
     LimitsConfig,
     LogConfig,
     ModemConfig,
     ModemDefaultsConfig,
     MultipartConfig,
-    OutgoingConfig,
     WebConfig,
+    WebhooksConfig,
+)
+from smsd.config_source import (
+    DATABASE_SCHEMA,
+    DEFAULT_CONFIG_PATH,
+    GATEWAY_SCHEMA,
+    OUTGOING_SCHEMA,
+    ConfigSource,
+    Schema,
+    build,
 )
 from smsd.config_values import (
     Convert,
@@ -45,11 +53,9 @@ from smsd.config_values import (
     choice,
     integer,
     number,
-    optional_text,
-    path,
+    positive,
     price,
     quiet_hours,
-    region,
     text,
     ussd_code,
 )
@@ -72,17 +78,11 @@ __all__ = [
     "MultipartConfig",
     "OutgoingConfig",
     "WebConfig",
+    "WebhooksConfig",
+    "config_from",
     "load_config",
     "rules_from",
 ]
-
-DEFAULT_CONFIG_PATH = Path("/etc/smsd/smsd.toml")
-_T = TypeVar("_T")
-_ALIASES = {
-    "SMSD_DB": ("database", "path"),
-    "SMSD_DEFAULT_REGION": ("gateway", "default_region"),
-    "SMSD_HOST": ("gateway", "host"),
-}
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,7 @@ class Config:
     texts: TextsConfig = field(default_factory=TextsConfig)
     keywords: KeywordsConfig = field(default_factory=KeywordsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
 
     @property
     def database_path(self) -> Path:
@@ -110,7 +111,7 @@ class Config:
     @property
     def database_target(self) -> str:
         """What `Store.open` takes: [database] url when set, else the path."""
-        return self.database.url or str(self.database.path)
+        return self.database.target
 
     @property
     def partial_timeout(self) -> timedelta:
@@ -184,25 +185,9 @@ class Config:
         )
 
 
-_SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
-    "database": (
-        DatabaseConfig,
-        {"path": path, "busy_timeout_ms": integer(0), "url": optional_text},
-    ),
-    "gateway": (
-        GatewayConfig,
-        {
-            "name": text,
-            "contact": lambda k, v: "" if v == "" else text(k, v),
-            "help_text": gateway_text("help_text"),
-            "own_number": optional_text,
-            "default_region": region,
-            "short_code_max_len": integer(0),
-            "frequency": text,
-            "time_zone": time_zone,
-            "host": optional_text,
-        },
-    ),
+_SCHEMA: dict[str, tuple[type[Any], Schema]] = {
+    "database": (DatabaseConfig, DATABASE_SCHEMA),
+    "gateway": (GatewayConfig, GATEWAY_SCHEMA),
     "limits": (
         LimitsConfig,
         {
@@ -214,18 +199,7 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
             "broadcast_repeat_hours": integer(0),
         },
     ),
-    "outgoing": (
-        OutgoingConfig,
-        {
-            "max_attempts": integer(1),
-            "backoff_base_s": number,
-            "backoff_max_s": number,
-            "validity_hours": integer(1),
-            "status_reports": boolean,
-            "max_parts": integer(1),
-            "claim_timeout_s": number,
-        },
-    ),
+    "outgoing": (OutgoingConfig, OUTGOING_SCHEMA),
     "multipart": (MultipartConfig, {"timeout_minutes": integer(1)}),
     "modem": (
         ModemDefaultsConfig,
@@ -265,6 +239,18 @@ _SCHEMA: dict[str, tuple[type[Any], dict[str, Convert]]] = {
             "currency": lambda k, v: text(k, v).upper(),
         },
     ),
+    "webhooks": (
+        WebhooksConfig,
+        {
+            "retry_base_s": positive,
+            "max_age_h": positive,
+            "timeout_s": positive,
+            "concurrency": integer(1),
+            "poll_s": positive,
+            "keep_days": positive,
+            "lease_s": positive,
+        },
+    ),
 }
 
 _MODEM_SCHEMA: dict[str, Convert] = {
@@ -281,71 +267,22 @@ _MODEM_SCHEMA: dict[str, Convert] = {
 }
 
 
-def _build(section: str, cls: type[_T], schema: Mapping[str, Convert], raw: object) -> _T:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{section}: expected a table, got {raw!r}")
-    unknown = sorted(set(raw) - set(schema))
-    if unknown:
-        raise ConfigError(f"{section}.{unknown[0]}: unknown key (known: {', '.join(schema)})")
-    values = {key: schema[key](f"{section}.{key}", value) for key, value in raw.items()}
-    try:
-        return cls(**values)
-    except TypeError as exc:
-        raise ConfigError(f"{section}: {exc}") from exc
-
-
-def _read_toml(path: Path | None, env: Mapping[str, str]) -> dict[str, Any]:
-    explicit = path is not None or "SMSD_CONFIG" in env
-    target = path or Path(env.get("SMSD_CONFIG", str(DEFAULT_CONFIG_PATH)))
-    try:
-        with target.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        if explicit:
-            raise ConfigError(f"{target}: configuration file not found") from None
-        return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{target}: invalid TOML: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(f"{target}: cannot read: {exc.strerror}") from exc
-
-
-def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
-    for name, value in env.items():
-        if name in _ALIASES:
-            section, key = _ALIASES[name]
-        elif name.startswith("SMSD_") and name != "SMSD_CONFIG":
-            rest = name[len("SMSD_") :].lower()
-            section = next((s for s in _SCHEMA if rest.startswith(s + "_")), "")
-            key = rest[len(section) + 1 :]
-            if not section or key not in _SCHEMA[section][1]:
-                continue  # other SMSD_* variables (logging, demo) are not ours
-        else:
-            continue
-        table = data.setdefault(section, {})
-        if isinstance(table, dict):
-            table[key] = value
-
-
 def load_config(
     path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
 ) -> Config:
     """Read, override from `env` (default `os.environ`) and validate the configuration."""
-    env = os.environ if env is None else env
-    data = _read_toml(None if path is None else Path(path), env)
-    _apply_env(data, env)
-    unknown = sorted(set(data) - set(_SCHEMA) - {"modems"})
-    if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown section")
-    sections = {
-        name: _build(name, cls, schema, data.get(name, {}))
-        for name, (cls, schema) in _SCHEMA.items()
-    }
-    raw_modems = data.get("modems", [])
+    return config_from(ConfigSource.read(path, env, default=DEFAULT_CONFIG_PATH))
+
+
+def config_from(source: ConfigSource) -> Config:
+    """Every section of `source`, checked in order (the first bad key is the error)."""
+    sections = {name: source.section(name, cls, schema) for name, (cls, schema) in _SCHEMA.items()}
+    raw_modems = source.raw("modems")
+    raw_modems = [] if raw_modems is None else raw_modems
     if not isinstance(raw_modems, list):
         raise ConfigError("modems: expected [[modems]] tables")
     modems = tuple(
-        _build(f"modems[{i}]", ModemConfig, _MODEM_SCHEMA, m) for i, m in enumerate(raw_modems)
+        build(f"modems[{i}]", ModemConfig, _MODEM_SCHEMA, m) for i, m in enumerate(raw_modems)
     )
     names = [m.name for m in modems]
     if len(set(names)) != len(names):

@@ -19,35 +19,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from smsd.config_values import Convert, integer
+from smsd.config_values import Convert, gateway_text, integer
 from smsd.errors import ConfigError
 from smsd.settings import TEXT_FIELDS, Vocabulary
-from smsd.templates import TemplateError, check_gateway
 
 __all__ = [
     "KEYWORDS_SCHEMA",
     "TEXTS_SCHEMA",
     "KeywordsConfig",
     "TextsConfig",
-    "gateway_text",
     "text_list",
-    "time_zone",
     "vocabulary",
 ]
-
-
-def time_zone(key: str, value: Any) -> str | None:
-    """An IANA time-zone name (``Europe/London``), checked against the zone database."""
-    if value in ("", None):
-        return None
-    name = str(value).strip()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{key}: unknown time zone {value!r} (e.g. 'Europe/London')") from None
-    return name
 
 
 def text_list(key: str, value: Any) -> tuple[str, ...]:
@@ -61,18 +45,6 @@ def text_list(key: str, value: Any) -> tuple[str, ...]:
 
 def _optional_list(key: str, value: Any) -> tuple[str, ...] | None:
     return None if value is None else text_list(key, value)
-
-
-def gateway_text(field: str) -> Convert:
-    def convert(key: str, value: Any) -> str | None:
-        if value in ("", None):
-            return None
-        try:
-            return check_gateway(key, str(value), TEXT_FIELDS[field])
-        except TemplateError as exc:
-            raise ConfigError(str(exc)) from None
-
-    return convert
 
 
 @dataclass(frozen=True)

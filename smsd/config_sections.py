@@ -1,29 +1,19 @@
-"""The configuration's sections: one frozen dataclass per TOML table, with its defaults.
+"""The sections every command may read: [database], [gateway] and [outgoing].
 
-A leaf of value types (imported at the top by `smsd.config`, which parses and checks them, and
-by whoever needs one section): the defaults here are the documented defaults, and
-`tests/test_config_example.py` checks the example config against them.
+A leaf of value types, one frozen dataclass per TOML table with its documented defaults
+(`tests/test_config_example.py` checks the example config against them). The sections only
+the services read ([[modems]], [modem], [limits], [log], [web], ...) are in
+`smsd.config_services`, so a one-shot command such as `smsd send`, which reads where the
+database is, the default region and the part cap, builds these three and nothing else
+(`smsd.config_source`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
-from decimal import Decimal
 from pathlib import Path
 
-__all__ = [
-    "BillingConfig",
-    "DatabaseConfig",
-    "GatewayConfig",
-    "LimitsConfig",
-    "LogConfig",
-    "ModemConfig",
-    "ModemDefaultsConfig",
-    "MultipartConfig",
-    "OutgoingConfig",
-    "WebConfig",
-]
+__all__ = ["DatabaseConfig", "GatewayConfig", "OutgoingConfig"]
 
 
 @dataclass(frozen=True)
@@ -35,21 +25,10 @@ class DatabaseConfig:
     #: A ``postgresql://`` URL: PostgreSQL (several hosts, one store) instead of the file.
     url: str | None = None
 
-
-@dataclass(frozen=True)
-class ModemConfig:
-    """One [[modems]] entry."""
-
-    url: str
-    name: str = "modem0"
-    pin: str | None = None
-    baudrate: int = 115200
-    rtscts: bool = False
-    storage: str = "SM"
-    cnmi: str = "AT+CNMI=2,1,0,2,0"
-    command_timeout: float = 10.0  # seconds for an ordinary AT command; also the hang detector
-    send_timeout: float = 90.0  # AT+CMGS can take a minute on a bad network
-    prompt_timeout: float = 10.0
+    @property
+    def target(self) -> str:
+        """What `Store.open` takes: `url` when set, else the path."""
+        return self.url or str(self.path)
 
 
 @dataclass(frozen=True)
@@ -69,18 +48,6 @@ class GatewayConfig:
 
 
 @dataclass(frozen=True)
-class LimitsConfig:
-    """[limits]; `quiet_hours` is (start, end) local times, possibly across midnight."""
-
-    replies_per_hour: int = 10
-    loop_threshold: int = 3
-    loop_window_minutes: int = 10
-    broadcast_daily_cap: int = 1000
-    quiet_hours: tuple[time, time] | None = None
-    broadcast_repeat_hours: int = 24  # the same broadcast again within this needs --force
-
-
-@dataclass(frozen=True)
 class OutgoingConfig:
     """[outgoing]: retries and delivery reports."""
 
@@ -92,53 +59,3 @@ class OutgoingConfig:
     max_parts: int = 10  # longer texts are refused by send and broadcast
     #: A 'sending' claim older than this is a dead host's: the row is queued again.
     claim_timeout_s: float = 600.0
-
-
-@dataclass(frozen=True)
-class ModemDefaultsConfig:
-    """[modem]: what every modem's worker does besides messages."""
-
-    balance_ussd: str | None = None  # e.g. "*100#"
-    balance_interval_hours: float = 24.0
-    balance_low: Decimal | None = None
-    liveness_interval_s: float = 60.0
-
-
-@dataclass(frozen=True)
-class MultipartConfig:
-    """[multipart]"""
-
-    timeout_minutes: int = 60
-
-
-@dataclass(frozen=True)
-class BillingConfig:
-    """[billing]: prices as exact decimals in `currency`."""
-
-    price_per_request: Decimal = Decimal("0")
-    price_per_broadcast_part: Decimal = Decimal("0")
-    currency: str = "GBP"
-
-
-@dataclass(frozen=True)
-class LogConfig:
-    """[log]: level (debug/info/warning/error) and format (json/console; None = by TTY)."""
-
-    level: str = "info"
-    format: str | None = None
-
-
-@dataclass(frozen=True)
-class WebConfig:
-    """[web]: the portal `smsd web` (see docs/WEB.md)."""
-
-    listen: str = "127.0.0.1:8080"
-    approve_businesses: bool = True
-    session_idle_minutes: int = 30
-    session_absolute_hours: int = 12
-    signin_free_failures: int = 5
-    lockout_minutes: int = 1
-    lockout_max_minutes: int = 60
-    code_minutes: int = 10
-    proxy_headers: bool = False
-    workers: int = 1

@@ -1,20 +1,28 @@
 """Value converters for the configuration: each takes (key, value) and returns the checked
-value or raises ``ConfigError`` naming the key."""
+value or raises ``ConfigError`` naming the key.
+
+Cheap to import (a one-shot command builds its sections with these): the time-zone database
+is opened only when a time zone is configured, `decimal` only when a price is read.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from datetime import time
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smsd.errors import ConfigError
+from smsd.templates import TEXT_FIELDS, TemplateError, check_gateway
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 __all__ = [
-    "Convert", "boolean", "choice", "integer", "log_format", "number", "optional_text", "path",
-    "price", "quiet_hours", "region", "text", "ussd_code",
+    "Convert", "boolean", "choice", "gateway_text", "integer", "log_format", "number",
+    "optional_text", "path", "positive", "price", "quiet_hours", "region", "text", "time_zone",
+    "ussd_code",
 ]  # fmt: skip
 
 
@@ -39,6 +47,17 @@ def number(key: str, value: Any) -> float:
         number = -1.0
     if isinstance(value, bool) or number < 0:
         raise ConfigError(f"{key}: expected a number >= 0, got {value!r}")
+    return number
+
+
+def positive(key: str, value: Any) -> float:
+    """A number > 0 (a duration or rate that must not be zero)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if isinstance(value, bool) or not number > 0:
+        raise ConfigError(f"{key}: expected a number > 0, got {value!r}")
     return number
 
 
@@ -83,6 +102,8 @@ def region(key: str, value: Any) -> str:
 
 
 def price(key: str, value: Any) -> Decimal:
+    from decimal import Decimal, InvalidOperation  # start-up cost: only [billing] has prices
+
     try:
         price = Decimal(str(value))
     except InvalidOperation:
@@ -116,3 +137,32 @@ def quiet_hours(key: str, value: Any) -> tuple[time, time] | None:
         return time(h1, m1), time(h2, m2)
     except (AssertionError, ValueError):
         raise ConfigError(f"{key}: expected 'HH:MM-HH:MM', got {value!r}") from None
+
+
+def time_zone(key: str, value: Any) -> str | None:
+    """An IANA time-zone name (``Europe/London``), checked against the zone database."""
+    if value in ("", None):
+        return None
+    # Start-up cost: zoneinfo (and its tzpath scan) only when a zone is configured.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{key}: unknown time zone {value!r} (e.g. 'Europe/London')") from None
+    return name
+
+
+def gateway_text(field: str) -> Convert:
+    """A gateway text of `smsd.settings.Rules` (`field`), its placeholders checked; "" is unset."""
+
+    def convert(key: str, value: Any) -> str | None:
+        if value in ("", None):
+            return None
+        try:
+            return check_gateway(key, str(value), TEXT_FIELDS[field])
+        except TemplateError as exc:
+            raise ConfigError(str(exc)) from None
+
+    return convert

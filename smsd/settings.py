@@ -3,8 +3,9 @@
 `smsd.config` builds these from TOML and the environment; the router reads `Rules` (with its
 `Vocabulary`), the sender `RetryPolicy`, the modem workers `WorkerTimers`, `smsd broadcast`
 and the daemon's scheduler `BroadcastPolicy`. The default texts and words follow the CTIA
-Messaging Principles and the FCC opt-out rule (docs/RULES.md). Standard library only, so loading the
-configuration never loads the parts that use it (the modem's own `ModemSettings` lives, for the
+Messaging Principles and the FCC opt-out rule (docs/RULES.md). Standard library only (and the
+leaf `smsd.templates`, where `TEXT_FIELDS` lives), so loading the configuration never loads the
+parts that use it (the modem's own `ModemSettings` lives, for the
 same reason, in `modem.settings`).
 """
 
@@ -14,6 +15,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal
+
+from smsd.templates import TEXT_FIELDS  # re-exported: the texts' placeholders live with them
 
 __all__ = [
     "DEFAULT_HELP_WORDS",
@@ -179,24 +182,6 @@ class Rules:
     short_code_max_len: int = 6
     loop_threshold: int = 3
     loop_window: timedelta = timedelta(minutes=10)
-
-
-#: Each gateway text of `Rules` -> the placeholders it may use beyond {gateway}, {contact},
-#: {frequency}.
-TEXT_FIELDS: dict[str, frozenset[str]] = {
-    "help_text": frozenset(),
-    "user_code_text": frozenset({"user_code"}),
-    "optin_text": frozenset({"business", "code"}),
-    "first_optin_text": frozenset({"business", "code", "user_code"}),
-    "confirm_request_text": frozenset({"business", "code"}),
-    "unknown_text": frozenset(),
-    "stop_all_text": frozenset(),
-    "stop_one_text": frozenset({"business", "code"}),
-    "start_text": frozenset(),
-    "vote_text": frozenset({"business", "code", "option"}),
-    "vote_invalid_text": frozenset({"business", "code", "options"}),
-    "poll_closed_text": frozenset({"business", "code"}),
-}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from smsd.errors import SmsdError
 __all__ = [
     "GATEWAY_FIELDS",
     "REPLY_FIELDS",
+    "TEXT_FIELDS",
     "TemplateError",
     "check",
     "check_gateway",
@@ -32,6 +33,22 @@ __all__ = [
 REPLY_FIELDS = frozenset({"user_code", "business", "code", "gateway", "contact"})
 #: Placeholders every gateway template may use.
 GATEWAY_FIELDS = frozenset({"gateway", "contact", "frequency"})
+#: Each gateway text of `smsd.settings.Rules` -> the placeholders it may use beyond
+#: {gateway}, {contact}, {frequency}.
+TEXT_FIELDS: dict[str, frozenset[str]] = {
+    "help_text": frozenset(),
+    "user_code_text": frozenset({"user_code"}),
+    "optin_text": frozenset({"business", "code"}),
+    "first_optin_text": frozenset({"business", "code", "user_code"}),
+    "confirm_request_text": frozenset({"business", "code"}),
+    "unknown_text": frozenset(),
+    "stop_all_text": frozenset(),
+    "stop_one_text": frozenset({"business", "code"}),
+    "start_text": frozenset(),
+    "vote_text": frozenset({"business", "code", "option"}),
+    "vote_invalid_text": frozenset({"business", "code", "options"}),
+    "poll_closed_text": frozenset({"business", "code"}),
+}
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _UNCLOSED = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_}])")

@@ -6,9 +6,10 @@ The only package that speaks SQL. `Store.open(path)` returns a migrated database
 `store.tokens`, `store.webhooks`, `store.events`, ...) hold the methods; rows come back as
 the frozen dataclasses of `store.models`; errors are the tree in `store.errors`.
 
-A face that imports only the leaves (`store.errors`, `store.models`) up front; `Store` and the
+A face that imports only the error tree (`store.errors`) up front; the models, `Store` and the
 part classes are imported when first named (PEP 562 `__getattr__`). A start-up optimisation:
-a command that opens the store loads the parts it uses, not all ten.
+a command that opens the store loads the parts it uses, not all ten, and the model modules
+those parts use, not every dataclass (`import store.errors` runs this face first).
 """
 
 from __future__ import annotations
@@ -17,24 +18,6 @@ import importlib
 from typing import TYPE_CHECKING
 
 from store.errors import Conflict, InvalidInput, NotFound, StoreError, StoreUnavailable
-from store.models import (
-    ALL_BUSINESSES,
-    RESERVED_KEYWORDS,
-    USER_CODE_ALPHABET,
-    USER_CODE_LENGTH,
-    Business,
-    Code,
-    HistoryRow,
-    Incoming,
-    IncomingDraft,
-    OptinDraft,
-    Outgoing,
-    Person,
-    PersonEvent,
-    Plan,
-    ReplyDraft,
-    RequestDraft,
-)
 
 if TYPE_CHECKING:
     from store.accounts import Accounts
@@ -44,6 +27,24 @@ if TYPE_CHECKING:
     from store.events import Events
     from store.inbox import Inbox
     from store.invoices import Invoices
+    from store.models import (
+        ALL_BUSINESSES,
+        RESERVED_KEYWORDS,
+        USER_CODE_ALPHABET,
+        USER_CODE_LENGTH,
+        Business,
+        Code,
+        HistoryRow,
+        Incoming,
+        IncomingDraft,
+        OptinDraft,
+        Outgoing,
+        Person,
+        PersonEvent,
+        Plan,
+        ReplyDraft,
+        RequestDraft,
+    )
     from store.modems import Modems
     from store.outbox import Outbox
     from store.routing import Applied, Routing
@@ -91,8 +92,15 @@ __all__ = [
     "Webhooks",
 ]
 
+_MODELS = (
+    "ALL_BUSINESSES", "RESERVED_KEYWORDS", "USER_CODE_ALPHABET", "USER_CODE_LENGTH", "Business",
+    "Code", "HistoryRow", "Incoming", "IncomingDraft", "OptinDraft", "Outgoing", "Person",
+    "PersonEvent", "Plan", "ReplyDraft", "RequestDraft",
+)  # fmt: skip
+
 #: Names imported on first use, and the module each comes from.
 _LAZY = {
+    **dict.fromkeys(_MODELS, "store.models"),
     "Accounts": "store.accounts",
     "Applied": "store.routing",
     "Audit": "store.audit",
@@ -112,7 +120,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> object:
-    """Import `Store` or a part class when it is first named (see the module docstring)."""
+    """Import a model, `Store` or a part class when it is first named (see the docstring)."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,7 @@ from store.audit import Audit
 from store.base import Part, StoreBase, from_ts, to_ts
 from store.directory import Directory
 from store.errors import Conflict, InvalidInput, NotFound
-from store.models import Person
+from store.models_people import Person
 from store.passwords import hash_password, verify_password
 from store.rollups import PERSON_DIMENSIONS, Rollups
 

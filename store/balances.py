@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from store.base import Part, to_ts
-from store.models import Balance
+from store.models_inbox import Balance
 
 __all__ = ["Balances"]
 

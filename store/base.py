@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -72,7 +71,8 @@ class StoreBase:
         self, conn: sqlite3.Connection | PgDatabase, path: Path | str, *, host: str | None = None
     ) -> None:
         #: This gateway host's name: on its claims of outgoing rows and its modems' status.
-        self.host = host or socket.gethostname()
+        #: (uname's node name is what socket.gethostname() returns, without loading socket.)
+        self.host = host or os.uname().nodename
         if not isinstance(conn, sqlite3.Connection):
             self.db = conn
             self.path, self.target, self.dialect = None, str(path), "postgresql"

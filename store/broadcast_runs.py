@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from store.base import StoreBase, to_ts
-from store.events import emit
 
 __all__ = ["record_broadcast"]
 
@@ -35,6 +34,10 @@ def record_broadcast(core: StoreBase, business_id: int, ids: Sequence[int], now:
                 (run, min(ids), max(ids), business_id),
             )
         else:
+            # Start-up cost: store.events (three dataclasses) only for an empty broadcast;
+            # `smsd send` loads this module (store.broadcast) and never records one.
+            from store.events import emit
+
             payload = {"broadcast_id": run, "queued": 0, "sent": 0, "failed": 0, "at": to_ts(now)}
             emit(core, "broadcast.finished", business_id, payload)
     return run

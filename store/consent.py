@@ -3,8 +3,8 @@
 The per-business ledger stays `optin_events` (written by `store.routing`'s apply); this part
 adds what it lacks: a business's policy, the double opt-ins waiting for YES, the STOP/START
 that named no business (kept by phone, so a number that never got a reply can still be
-refused), and `records()`, the export a regulator or a business asks for. Records carry user
-codes, never phone numbers.
+refused; `store.optouts`, offered here too), and `records()`, the export a regulator or a
+business asks for. Records carry user codes, never phone numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Literal, cast
 
 from store.base import from_ts, to_ts
 from store.errors import NotFound
+from store.optouts import OptOuts
 from store.rules_models import BusinessPolicy, ConsentChannel, ConsentRecord, Poll
 from store.rules_schema import Core, poll_from_row, query, write
 
@@ -54,8 +55,9 @@ def _at(value: Any) -> datetime:
 class Consent:
     """Consent policy and records; every method runs in (or joins) one store transaction."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, optouts: OptOuts) -> None:
         self._core = core
+        self._optouts = optouts
 
     # -- policy ---------------------------------------------------------------------------
     def set_policy(
@@ -146,39 +148,21 @@ class Consent:
         )
         return cur.rowcount
 
-    # -- gateway-wide consent -------------------------------------------------------------
+    # -- gateway-wide consent (store.optouts) --------------------------------------------
     def record_gateway(
         self, phone: str, kind: Literal["in", "out"], now: datetime, *,
         person_id: int | None = None, keyword: str | None = None, channel: ConsentChannel = "sms",
         incoming_id: int | None = None, actor: str | None = None,
     ) -> None:  # fmt: skip
-        """Record a STOP or START that named no business (kept by phone number)."""
-        write(
-            self._core,
-            "INSERT INTO gateway_consent (phone, person_id, kind, at, keyword, channel,"
-            " incoming_id, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (phone, person_id, kind, to_ts(now), keyword, channel, incoming_id, actor),
-        )
+        """Record a STOP or START that named no business (`OptOuts.record_gateway`)."""
+        self._optouts.record_gateway(
+            phone, kind, now, person_id=person_id, keyword=keyword, channel=channel,
+            incoming_id=incoming_id, actor=actor,
+        )  # fmt: skip
 
     def opted_out(self, phone: str) -> bool:
-        """True when this number asked us to stop and has opted in to nothing since.
-
-        Opted out: the latest gateway-wide event is 'out', or the person left a business;
-        and in both cases no business currently has them opted in.
-        """
-        rows = query(
-            self._core,
-            "SELECT (SELECT kind FROM gateway_consent WHERE phone = ?1 ORDER BY id DESC LIMIT 1)"
-            " AS gateway, (SELECT group_concat(e.kind) FROM optin_events e"
-            "  JOIN people p ON p.id = e.person_id WHERE p.phone = ?1 AND e.id ="
-            "  (SELECT max(x.id) FROM optin_events x WHERE x.person_id = e.person_id"
-            "   AND x.business_id = e.business_id)) AS latest",
-            (phone,),
-        )
-        latest = set((rows[0]["latest"] or "").split(",")) - {""}
-        if "in" in latest:
-            return False
-        return rows[0]["gateway"] == "out" or "out" in latest
+        """True when this number opted out and has opted in to nothing since (`OptOuts`)."""
+        return self._optouts.opted_out(phone)
 
     # -- the record -----------------------------------------------------------------------
     def records(

@@ -9,7 +9,7 @@ from typing import Any
 
 from store.base import Part, fetch_rows, from_ts, to_ts
 from store.errors import Conflict, InvalidInput, NotFound
-from store.models import (
+from store.models_people import (
     RESERVED_KEYWORDS,
     USER_CODE_ALPHABET,
     USER_CODE_LENGTH,

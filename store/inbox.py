@@ -21,7 +21,7 @@ from store.base import Part, fetch_rows, from_ts, to_ts
 from store.digest import sha256_hex
 from store.errors import NotFound
 from store.logger import get_logger
-from store.models import Incoming, IncomingDraft
+from store.models_inbox import Incoming, IncomingDraft
 
 __all__ = ["Inbox", "dedupe_key", "location_key"]
 

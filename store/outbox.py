@@ -9,14 +9,15 @@ back in the queue: the one duplicate the design allows, rather than a lost messa
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from store.base import Part, from_ts, to_ts
 from store.errors import InvalidInput, NotFound
-from store.models import Outgoing, OutgoingKind
+
+if TYPE_CHECKING:  # the row type is built on first use (see `_outgoing`)
+    from store.models_outbox import Outgoing, OutgoingKind
 
 __all__ = ["Outbox", "preference_clause"]
 
@@ -33,11 +34,15 @@ def preference_clause(modem: str, healthy: Collection[str] | None) -> tuple[str,
         "(o.business_id IS NULL OR NOT EXISTS (SELECT 1 FROM businesses b"
         " WHERE b.id = o.business_id AND b.modem IS NOT NULL AND b.modem <> ?"
         " AND b.modem IN (SELECT value FROM json_each(?))))",
-        [modem, json.dumps(sorted(healthy))],
+        [modem, _json_list(sorted(healthy))],
     )
 
 
 def _outgoing(row: dict[str, Any]) -> Outgoing:
+    # Start-up cost: the dataclass is created when a row is first read; `smsd send` queues
+    # one and reads none.
+    from store.models_outbox import Outgoing
+
     created = from_ts(row["created_at"])
     assert created is not None
     return Outgoing(
@@ -61,6 +66,13 @@ def _outgoing(row: dict[str, Any]) -> Outgoing:
         parts=row["parts"],
         claimed_by=row["claimed_by"],
     )
+
+
+def _json_list(items: list[str]) -> str:
+    # Start-up cost: json only where a claim needs it; `smsd send` loads this module without.
+    import json
+
+    return json.dumps(items)
 
 
 class Outbox(Part):

@@ -21,6 +21,7 @@ use:
     store.webhooks    webhooks and their secrets         (store/webhooks.py)
     store.events      webhook events' delivery queue     (store/events.py)
     store.consent     consent policy, double opt-in, the consent record (store/consent.py)
+    store.optouts     gateway-wide STOP/START, may this number be texted (store/optouts.py)
     store.polls       polls answered by keyword           (store/polls.py)
     store.schedules   scheduled and recurring broadcasts  (store/schedules.py)
     store.code_admin  updating and retiring codes         (store/code_admin.py)
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # start-up cost: each part's module is imported when the part
     from store.inbox import Inbox
     from store.invoices import Invoices
     from store.modems import Modems
+    from store.optouts import OptOuts
     from store.outbox import Outbox
     from store.polls import Polls
     from store.postgres import PgDatabase
@@ -169,7 +171,14 @@ class Store(StoreBase):
         """Consent policy, double opt-in and the consent record."""
         from store.consent import Consent
 
-        return Consent(self)
+        return Consent(self, self.optouts)
+
+    @cached_property
+    def optouts(self) -> OptOuts:
+        """Gateway-wide STOP/START and whether a number opted out (what `smsd send` asks)."""
+        from store.optouts import OptOuts
+
+        return OptOuts(self)
 
     @cached_property
     def polls(self) -> Polls:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from smsd.config import Config, load_config, rules_from
+from smsd.config import Config, WebhooksConfig, load_config, rules_from
+from smsd.config_source import SECTION_NAMES, ConfigSource
 from smsd.errors import ConfigError
+from smsd.integrations.settings import IntegrationSettings
 
 FULL = """
 [database]
@@ -169,3 +172,39 @@ def test_negative_timeout_is_refused(tmp_path: Path) -> None:
     path.write_text('[[modems]]\nurl = "/dev/ttyUSB0"\ncommand_timeout = -1\n')
     with pytest.raises(ConfigError, match="command_timeout"):
         load_config(path, env={})
+
+
+def test_one_section_reads_as_the_whole_config_does(tmp_path: Path) -> None:
+    """`ConfigSource` builds a section exactly as `load_config` does, overrides included."""
+    env = {"SMSD_DEFAULT_REGION": "fr", "SMSD_OUTGOING_MAX_PARTS": "3", "SMSD_DB": "/tmp/o.db"}
+    whole = load_config(write(tmp_path, FULL), env=env)
+    path = write(tmp_path, FULL + '\n[web]\nworkers = "x"\n')  # broken elsewhere: not read
+    source = ConfigSource.read(path, env)
+    assert source.gateway() == whole.gateway and source.gateway().default_region == "FR"
+    assert source.outgoing() == whole.outgoing and source.outgoing().max_parts == 3
+    assert source.database() == whole.database and source.database().target == "/tmp/o.db"
+    with pytest.raises(ConfigError, match=r"web\.workers"):
+        load_config(path, env=env)  # the whole configuration checks every section
+
+
+def test_every_section_is_known_to_the_source(tmp_path: Path) -> None:
+    """The section names a one-section reader accepts are exactly the `Config` fields."""
+    assert set(SECTION_NAMES) == {f.name for f in dataclasses.fields(Config)} - {"modems"}
+    with pytest.raises(ConfigError, match="nonsense: unknown section"):
+        ConfigSource.read(write(tmp_path, "[nonsense]\n"), {})
+
+
+def test_webhooks_section_with_env_overrides(tmp_path: Path) -> None:
+    """[webhooks] sets webhook delivery; SMSD_WEBHOOKS_* still overrides it; zero is refused."""
+    path = write(tmp_path, "[webhooks]\nretry_base_s = 2\nconcurrency = 8\npoll_s = 0.5\n")
+    config = load_config(path, env={"SMSD_WEBHOOKS_POLL_S": "0.1"})
+    assert config.webhooks == WebhooksConfig(retry_base_s=2.0, concurrency=8, poll_s=0.1)
+    settings = IntegrationSettings.from_config(config)
+    assert (settings.retry_base_s, settings.concurrency, settings.poll_s) == (2.0, 8, 0.1)
+    assert settings.max_age_h == 24.0 and settings.lease_s == 15.0
+    later = settings.with_env({"SMSD_WEBHOOKS_CONCURRENCY": "3"})  # as `smsd web` applies it
+    assert later.concurrency == 3 and later.retry_base_s == 2.0
+    with pytest.raises(ConfigError, match=r"webhooks.lease_s: expected a number > 0"):
+        load_config(write(tmp_path, "[webhooks]\nlease_s = 0\n"), env={})
+    with pytest.raises(ConfigError, match=r"webhooks.retries: unknown key"):
+        load_config(write(tmp_path, "[webhooks]\nretries = 3\n"), env={})

@@ -23,6 +23,7 @@ SECTIONS: dict[str, Any] = {
     "billing": settings.BillingConfig(),
     "log": settings.LogConfig(),
     "web": settings.WebConfig(),
+    "webhooks": settings.WebhooksConfig(),
     "texts": settings.TextsConfig(),
     "keywords": settings.KeywordsConfig(),
 }

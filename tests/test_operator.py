@@ -12,13 +12,8 @@ from decimal import Decimal
 import pytest
 
 from smsd.errors import Refused
-from smsd.operator import (
-    check_parts,
-    check_recipient,
-    check_repeat,
-    consent_document,
-    preview_broadcast,
-)
+from smsd.operator import check_parts, check_recipient, check_repeat
+from smsd.operator_views import consent_document, preview_broadcast
 from smsd.pipeline import process_incoming
 from smsd.router import Rules
 from smsd.scheduler import queue_broadcast

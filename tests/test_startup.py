@@ -7,6 +7,7 @@ touches stay out of the process, and logging is still configured once structlog 
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -40,8 +41,53 @@ UNUSED_BY_DAEMON = {
 }
 
 
+#: What `smsd send` must never load: the services' stacks (asyncio, logging, the web and API
+#: frameworks, PostgreSQL, password hashing, pyserial) and what its path was cut away from:
+#: the whole configuration and the router's settings, the consent and events dataclasses, the
+#: model leaves it builds nothing from, the operator's views, the PDU codec (the part counter
+#: is enough), sockets, JSON, CSV, decimals.
+NOT_FOR_SEND = {
+    "asyncio", "structlog", "starlette", "uvicorn", "jinja2", "psycopg", "argon2", "h11",
+    "prometheus_client", "serial", "ssl", "socket", "json", "csv", "decimal", "zoneinfo",
+    "smsd.web", "smsd.integrations", "smsd.daemon", "smsd.pipeline", "smsd.router",
+    "smsd.config", "smsd.config_rules", "smsd.config_services", "smsd.settings",
+    "smsd.operator_views", "store.consent", "store.rules_models", "store.rules_schema",
+    "store.events", "store.models", "store.models_inbox", "store.models_plans",
+    "store.business_view", "store.audit", "store.models_outbox", "cli.output", "cli.render",
+    "modem.pdu.codec", "modem.pdu.types",
+}  # fmt: skip
+
+#: `smsd send` in a fresh interpreter; prints its loaded modules without importing json itself.
+_SEND_PROBE = """
+import sys
+from cli.main import main
+sys.argv = ["smsd", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(repr(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
 def _top(modules: list[str]) -> set[str]:
     return {m.split(".")[0] for m in modules}
+
+
+def test_send_imports_nothing_it_must_not(tmp_path: Path) -> None:
+    """The send path (a known database, plain text) loads none of `NOT_FOR_SEND`."""
+    db = tmp_path / "smsd.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSD_")}
+    env["SMSD_CONFIG"] = os.devnull
+    argv = [sys.executable, "-c", _SEND_PROBE, "--db", str(db), "send", "+447700900123"]
+    subprocess.run([*argv, "warm-up"], env=env, capture_output=True, timeout=60, check=True)
+    done = subprocess.run(
+        [*argv, "hello"], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == "queued message 2 to +447700900123 (1 part)\n"
+    modules: list[str] = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert {"cli.send", "phonenumbers", "store.broadcast", "store.optouts"} <= set(modules)
+    assert sorted(NOT_FOR_SEND & (set(modules) | _top(modules))) == []
 
 
 def test_send_loads_no_logging_hashing_or_unused_store_parts(tmp_path: Path) -> None:

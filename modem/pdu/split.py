@@ -10,9 +10,13 @@ outside the BMP is a surrogate pair, costs 2 units and is never split.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from modem.errors import PduError
 from modem.pdu import gsm7
-from modem.pdu.types import Encoding
+
+if TYPE_CHECKING:  # a Literal for annotations: counting parts never builds the codec's types
+    from modem.pdu.types import Encoding
 
 __all__ = ["MAX_PARTS", "part_limits", "split_message"]
 

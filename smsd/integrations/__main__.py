@@ -1,7 +1,8 @@
 """`python -m smsd.integrations --db PATH [--host H] [--port N] [--no-deliver]`.
 
 The stand-alone integrations server (API, /metrics, webhook delivery) until the portal's
-`smsd web` mounts them; settings from `SMSD_WEBHOOKS_*` and the config (`SMSD_CONFIG`).
+`smsd web` mounts them; settings from the config (`SMSD_CONFIG`, [webhooks]) and
+`SMSD_WEBHOOKS_*`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-deliver", action="store_true")
     args = parser.parse_args(argv)
     configure_logging("warning")
-    policy = Policy.from_config(load_config(None))
-    settings = IntegrationSettings().with_env()
+    config = load_config(None)
+    policy = Policy.from_config(config)
+    settings = IntegrationSettings.from_config(config).with_env()
     app = create_app(args.db, policy=policy, settings=settings, deliver=not args.no_deliver)
     serve(app, args.host, args.port)
 

@@ -52,10 +52,9 @@ class Integrations:
 
     @classmethod
     def from_config(cls, store: Store, config: Config) -> Integrations:
-        """As `smsd web` builds it: the config's policy, `SMSD_WEBHOOKS_*` settings."""
-        return cls(
-            store, policy=Policy.from_config(config), settings=IntegrationSettings().with_env()
-        )
+        """As `smsd web` builds it: the config's policy, [webhooks] then `SMSD_WEBHOOKS_*`."""
+        settings = IntegrationSettings.from_config(config).with_env()
+        return cls(store, policy=Policy.from_config(config), settings=settings)
 
     def routes(self) -> list[BaseRoute]:
         """`/api/v1/...` (a sub-application with its own problem documents) and `/metrics`."""

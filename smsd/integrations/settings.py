@@ -3,7 +3,8 @@
 `Policy` carries the gateway rules a request must respect (number region, broadcast cap and
 quiet hours); `IntegrationSettings` the deliverer's knobs. Defaults meet issue 15: the first
 retry within 10 s, then doubling with jitter, for up to 24 h. Environment overrides follow
-the config's `SMSD_<SECTION>_<KEY>` form: `SMSD_WEBHOOKS_RETRY_BASE_S=0.05` (tests).
+the config's `SMSD_<SECTION>_<KEY>` form: `SMSD_WEBHOOKS_RETRY_BASE_S=0.05` (tests); the
+config's [webhooks] section sets them in the file (`from_config`), the environment still wins.
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ class IntegrationSettings:
     poll_s: float = 0.25  # how often the queue is looked at when idle
     keep_days: float = 7.0  # delivered events older than this are pruned
     lease_s: float = 15.0  # one process delivers; a dead one's turn passes after this
+
+    @classmethod
+    def from_config(cls, config: Config) -> IntegrationSettings:
+        """The [webhooks] section of a loaded configuration (defaults where it is silent)."""
+        hooks = config.webhooks
+        return cls(
+            retry_base_s=hooks.retry_base_s, max_age_h=hooks.max_age_h, timeout_s=hooks.timeout_s,
+            concurrency=hooks.concurrency, poll_s=hooks.poll_s, keep_days=hooks.keep_days,
+            lease_s=hooks.lease_s,
+        )  # fmt: skip
 
     def with_env(self, env: Mapping[str, str] | None = None) -> IntegrationSettings:
         """These settings overridden by `SMSD_WEBHOOKS_<FIELD>` variables."""

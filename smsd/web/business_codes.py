@@ -9,7 +9,8 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smsd.operator import check_parts, check_repeat, preview_broadcast
+from smsd.operator import check_parts, check_repeat
+from smsd.operator_views import preview_broadcast
 from smsd.scheduler import queue_broadcast
 from smsd.web.business import view_of
 from smsd.web.pages import FormError, Visit, page, redirect
