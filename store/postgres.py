@@ -11,6 +11,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,12 +21,21 @@ from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 
 from store.backend import pg_sql
+from store.batch import Batch
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 
 __all__ = ["WRITE_LOCK_KEY", "PgCursor", "PgDatabase", "translate_pg"]
 
 #: The advisory-lock key of the store's single writer ("smsd" in ASCII).
 WRITE_LOCK_KEY = 0x736D7364
+
+_BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+
+# The one row of a plain "INSERT ... VALUES (...)" (no ON CONFLICT, no RETURNING yet but ours).
+_VALUES = re.compile(
+    r"^\s*INSERT\s+INTO\s+\w+\s*\([^)]*\)\s*VALUES\s*(\([^)]*\))(?:\s+RETURNING id)?\s*$", re.I
+)
+_ROWS_PER_INSERT = 500  # x at most ~10 parameters: far under PostgreSQL's 65,535
 
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
@@ -42,6 +52,36 @@ def translate_pg(exc: psycopg.Error) -> StoreError:
     if isinstance(exc, pg_errors.ReadOnlySqlTransaction):  # as SQLite's "readonly database"
         return StoreUnavailable(text)
     return StoreError(text)
+
+
+def _arg(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+def _dicts(cur: psycopg.Cursor[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    rows = cur.fetchall()
+    names = [d[0] for d in cur.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+@dataclass
+class _Pending:
+    """A queued batch whose ids are read once the pipeline is synced."""
+
+    per_row: psycopg.Cursor[tuple[Any, ...]] | None  # an executemany's, one result per row
+    multi: list[psycopg.Cursor[tuple[Any, ...]]]  # multi-row INSERTs' (RETURNING in order)
+
+    def ids(self, count: int) -> list[int | None]:
+        """Each row's RETURNING id (None where an ON CONFLICT DO NOTHING inserted nothing)."""
+        out: list[int | None] = []
+        if self.per_row is not None:
+            for _ in range(count):
+                row = self.per_row.fetchone()
+                out.append(None if row is None else int(row[0]))
+                self.per_row.nextset()
+        for cur in self.multi:
+            out.extend(int(row[0]) for row in cur.fetchall())
+        return out
 
 
 class _Numeric(Loader):
@@ -157,6 +197,60 @@ class PgDatabase:
             except psycopg.Error as exc:
                 raise translate_pg(exc) from exc
 
+    def query_many(
+        self, queries: Sequence[tuple[str, Sequence[Any]]]
+    ) -> list[list[dict[str, Any]]]:
+        """The rows of several SELECTs sent together: one round trip (psycopg's pipeline)."""
+        with self._lock:
+            try:
+                with self._conn.pipeline():
+                    cursors = []
+                    for sql, params in queries:
+                        text, order = pg_sql(sql)
+                        args = [_arg(params[i]) for i in order]
+                        # Never a server-side prepared statement: its generic plan cannot see
+                        # how few ids or phones the burst brings, and scans whole tables.
+                        cursors.append(self._conn.execute(text, args, prepare=False))
+                    # The first fetch sends everything queued and waits once for all results.
+                    return [_dicts(cur) for cur in cursors]
+            except psycopg.Error as exc:
+                raise translate_pg(exc) from exc
+
+    def write_many(self, batches: Sequence[Batch]) -> list[list[int | None]]:
+        """Several statements, each for many parameter rows, sent together: one round trip.
+
+        For a batch that asks for ids, each row's ``RETURNING id`` (None when an ``ON
+        CONFLICT DO NOTHING`` inserted nothing); for the others an empty list.
+        """
+        with self._lock:
+            try:
+                with self._conn.pipeline():
+                    pending = [self._queue_batch(batch) for batch in batches]
+                return [p.ids(len(b.rows)) for p, b in zip(pending, batches, strict=True)]
+            except psycopg.Error as exc:
+                raise translate_pg(exc) from exc
+
+    def _queue_batch(self, batch: Batch) -> _Pending:
+        """Queue one batch: a plain INSERT as multi-row INSERTs (one statement for up to
+        `_ROWS_PER_INSERT` rows: the server runs one statement, not one per row), anything
+        else (an UPDATE, an INSERT with ON CONFLICT) as an executemany."""
+        if not batch.rows:
+            return _Pending(None, [])
+        text, order = pg_sql(batch.sql + (" RETURNING id" if batch.ids else ""))
+        rows = [[_arg(r[i]) for i in order] for r in batch.rows]
+        values = _VALUES.search(text)
+        if values is None or len(rows) == 1:
+            cur = self._conn.cursor()
+            cur.executemany(text, rows, returning=batch.ids)
+            return _Pending(cur if batch.ids else None, [])
+        head, group, tail = text[: values.start(1)], values[1], text[values.end(1) :]
+        cursors = []
+        for first in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[first : first + _ROWS_PER_INSERT]
+            multi = head + ", ".join([group] * len(chunk)) + tail
+            cursors.append(self._conn.execute(multi, [a for r in chunk for a in r]))
+        return _Pending(None, cursors if batch.ids else [])
+
     def _adds_returning(self, text: str) -> bool:
         """An INSERT without RETURNING into a table whose `id` is an identity column."""
         match = _INSERT_INTO.match(text)
@@ -178,9 +272,8 @@ class PgDatabase:
         if self._conn.broken or self._conn.closed:
             self._conn = self._connect()  # the server came back: carry on
         try:
-            if write:
-                self._conn.execute("BEGIN")
-                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+            if write:  # one round trip: both statements in one simple query
+                self._conn.execute(_BEGIN_WRITE)
             else:
                 self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         except psycopg.Error as exc:
