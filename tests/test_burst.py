@@ -113,30 +113,40 @@ def _dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
         "incoming": rows("SELECT id, state, error, part_of FROM incoming ORDER BY id"),
         "requests": [
             (who(r[0]), *r[1:])
-            for r in rows("SELECT person_id, business_id, code_id, at, incoming_id FROM requests"
-                          " ORDER BY incoming_id, id")
-        ],  # fmt: skip
+            for r in rows(
+                "SELECT person_id, business_id, code_id, at, incoming_id FROM requests"
+                " ORDER BY incoming_id, id"
+            )
+        ],
         "optin_events": [
             (who(r[0]), *r[1:])
-            for r in rows("SELECT person_id, business_id, kind, at, keyword, incoming_id"
-                          " FROM optin_events ORDER BY incoming_id, id")
-        ],  # fmt: skip
+            for r in rows(
+                "SELECT person_id, business_id, kind, at, keyword, incoming_id"
+                " FROM optin_events ORDER BY incoming_id, id"
+            )
+        ],
         "outgoing": [
             (r[0], text(r[1]), r[2], r[3], r[4], who(r[5]), r[6], r[7])
-            for r in rows("SELECT recipient, text, kind, business_id, incoming_id, person_id,"
-                          " state, created_at FROM outgoing ORDER BY incoming_id, id")
-        ],  # fmt: skip
+            for r in rows(
+                "SELECT recipient, text, kind, business_id, incoming_id, person_id,"
+                " state, created_at FROM outgoing ORDER BY incoming_id, id"
+            )
+        ],
         "gateway_consent": [
             (r[0], who(r[1]), *r[2:])
-            for r in rows("SELECT phone, person_id, kind, at, keyword, channel, incoming_id"
-                          " FROM gateway_consent ORDER BY incoming_id, id")
-        ],  # fmt: skip
+            for r in rows(
+                "SELECT phone, person_id, kind, at, keyword, channel, incoming_id"
+                " FROM gateway_consent ORDER BY incoming_id, id"
+            )
+        ],
         "optin_pending": [
             (who(r[0]), *r[1:])
-            for r in rows("SELECT person_id, business_id, code_id, keyword, at, incoming_id,"
-                          " confirmed_at, confirm_incoming_id FROM optin_pending"
-                          " ORDER BY incoming_id, id")
-        ],  # fmt: skip
+            for r in rows(
+                "SELECT person_id, business_id, code_id, keyword, at, incoming_id,"
+                " confirmed_at, confirm_incoming_id FROM optin_pending"
+                " ORDER BY incoming_id, id"
+            )
+        ],
         "poll_votes": sorted(
             (r[0], who(r[1]), *r[2:])
             for r in rows("SELECT poll_id, person_id, option, at, incoming_id FROM poll_votes")
