@@ -25,11 +25,17 @@ __all__ = ["Batch", "query_many", "write_many"]
 
 @dataclass(frozen=True)
 class Batch:
-    """One statement of the store's SQL for many parameter rows; `ids`: return each row's id."""
+    """One statement of the store's SQL for many parameter rows; `ids`: return each row's id.
+
+    `key` (column, index in a row): a unique column the rows set, for an INSERT with ON
+    CONFLICT DO NOTHING; it tells which rows inserted, so PostgreSQL can take them in one
+    statement.
+    """
 
     sql: str
     rows: Sequence[Sequence[Any]]
     ids: bool = False
+    key: tuple[str, int] | None = None
 
 
 def _postgres(core: StoreBase) -> PgDatabase | None:

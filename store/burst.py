@@ -248,7 +248,7 @@ class Burst(Part):
             if not phones:
                 return made
             rows = [(phone, new_user_code(), stamp) for phone in phones]
-            (ids,) = write_many(self.core, [Batch(_PERSON_SQL, rows, ids=True)])
+            (ids,) = write_many(self.core, [Batch(_PERSON_SQL, rows, True, ("user_code", 1))])
             for (phone, code, _), row_id in zip(rows, ids, strict=True):
                 if row_id is not None:
                     made[phone] = Person(row_id, phone, code, created)

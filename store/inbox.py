@@ -62,9 +62,11 @@ _INSERT_SQL = (
     " state, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (dedupe_key) DO NOTHING"
 )
+# `=` where it can (both known): PostgreSQL's IS NOT DISTINCT FROM cannot use the live-copy
+# index and scans the table.
 _RELEASE_SQL = (
     "UPDATE incoming SET dedupe_key = dedupe_key || '#released:' || id"
-    " WHERE modem IS ? AND storage IS ? AND storage_index IN"
+    " WHERE modem = ? AND storage = ? AND storage_index IN"
     " (SELECT CAST(value AS INTEGER) FROM json_each(?))"
     " AND dedupe_key NOT LIKE '%#released:%'"
 )
@@ -158,7 +160,8 @@ class Inbox(Part):
         with self.core.transaction():
             if any(d.concat is not None and d.concat[1] > 1 for d in drafts):
                 return [self._insert_incoming(draft) for draft in drafts]
-            (ids,) = write_many(self.core, [Batch(_INSERT_SQL, [_row(d) for d in drafts], True)])
+            rows = [_row(d) for d in drafts]
+            (ids,) = write_many(self.core, [Batch(_INSERT_SQL, rows, True, ("dedupe_key", 14))])
         for draft, row_id in zip(drafts, ids, strict=True):
             if row_id is None:
                 log.info("incoming_duplicate_skipped", sender_type=draft.sender_type)
@@ -199,9 +202,11 @@ class Inbox(Part):
         slots = sorted({i for i in indexes if i is not None})
         with self.core.transaction() as db:
             released = 0
-            if slots:
+            if slots and modem is not None and storage is not None:
                 cur = db.execute(_RELEASE_SQL, (modem, storage, json.dumps(slots)))
                 released += int(cur.rowcount)
+            elif slots:
+                released += sum(self.release_location(modem, storage, i) for i in slots)
             if None in indexes:
                 released += self.release_location(modem, storage, None)
             return released

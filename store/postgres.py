@@ -33,7 +33,9 @@ _BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
 
 # The one row of a plain "INSERT ... VALUES (...)" (no ON CONFLICT, no RETURNING yet but ours).
 _VALUES = re.compile(
-    r"^\s*INSERT\s+INTO\s+\w+\s*\([^)]*\)\s*VALUES\s*(\([^)]*\))(?:\s+RETURNING id)?\s*$", re.I
+    r"^\s*INSERT\s+INTO\s+\w+\s*\([^)]*\)\s*VALUES\s*(\([^)]*\))"
+    r"(?:\s+ON\s+CONFLICT\s*\(\w+\)\s+DO\s+NOTHING)?\s*$",
+    re.I,
 )
 _ROWS_PER_INSERT = 500  # x at most ~10 parameters: far under PostgreSQL's 65,535
 
@@ -70,6 +72,7 @@ class _Pending:
 
     per_row: psycopg.Cursor[tuple[Any, ...]] | None  # an executemany's, one result per row
     multi: list[psycopg.Cursor[tuple[Any, ...]]]  # multi-row INSERTs' (RETURNING in order)
+    keys: list[Any] | None = None  # each row's `Batch.key` value: which row an id belongs to
 
     def ids(self, count: int) -> list[int | None]:
         """Each row's RETURNING id (None where an ON CONFLICT DO NOTHING inserted nothing)."""
@@ -79,9 +82,13 @@ class _Pending:
                 row = self.per_row.fetchone()
                 out.append(None if row is None else int(row[0]))
                 self.per_row.nextset()
-        for cur in self.multi:
-            out.extend(int(row[0]) for row in cur.fetchall())
-        return out
+        returned = [row for cur in self.multi for row in cur.fetchall()]
+        if self.keys is None:
+            return out + [int(row[0]) for row in returned]
+        # ON CONFLICT DO NOTHING: a row that inserted nothing returned nothing; a key repeated
+        # in the batch was inserted by its first row only (as one statement per row would).
+        by_key = {row[1]: int(row[0]) for row in returned}
+        return out + [by_key.pop(key, None) for key in self.keys]
 
 
 class _Numeric(Loader):
@@ -231,25 +238,31 @@ class PgDatabase:
                 raise translate_pg(exc) from exc
 
     def _queue_batch(self, batch: Batch) -> _Pending:
-        """Queue one batch: a plain INSERT as multi-row INSERTs (one statement for up to
-        `_ROWS_PER_INSERT` rows: the server runs one statement, not one per row), anything
-        else (an UPDATE, an INSERT with ON CONFLICT) as an executemany."""
+        """Queue one batch: an INSERT as multi-row INSERTs (one statement for up to
+        `_ROWS_PER_INSERT` rows: the server runs one statement, not one per row; with ON
+        CONFLICT DO NOTHING only when `batch.key` tells the rows apart), anything else (an
+        UPDATE) as an executemany."""
         if not batch.rows:
             return _Pending(None, [])
-        text, order = pg_sql(batch.sql + (" RETURNING id" if batch.ids else ""))
+        text, order = pg_sql(batch.sql)
         rows = [[_arg(r[i]) for i in order] for r in batch.rows]
         values = _VALUES.search(text)
-        if values is None or len(rows) == 1:
+        conflict = " ON CONFLICT " in text.upper()
+        if values is None or len(rows) == 1 or (conflict and batch.key is None):
+            returning = " RETURNING id" if batch.ids else ""
             cur = self._conn.cursor()
-            cur.executemany(text, rows, returning=batch.ids)
+            cur.executemany(text + returning, rows, returning=batch.ids)
             return _Pending(cur if batch.ids else None, [])
         head, group, tail = text[: values.start(1)], values[1], text[values.end(1) :]
+        if batch.ids:
+            tail += " RETURNING id" if batch.key is None else f" RETURNING id, {batch.key[0]}"
         cursors = []
         for first in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[first : first + _ROWS_PER_INSERT]
             multi = head + ", ".join([group] * len(chunk)) + tail
             cursors.append(self._conn.execute(multi, [a for r in chunk for a in r]))
-        return _Pending(None, cursors if batch.ids else [])
+        keys = None if batch.key is None else [r[batch.key[1]] for r in batch.rows]
+        return _Pending(None, cursors if batch.ids else [], keys)
 
     def _adds_returning(self, text: str) -> bool:
         """An INSERT without RETURNING into a table whose `id` is an identity column."""

@@ -234,3 +234,14 @@ def test_a_raising_message_in_a_burst_is_rolled_back_alone(
             (bad, drafts[3].sender),
         ).fetchone()
         assert written is not None and written[0] == 0
+
+
+def test_a_batch_recording_a_copy_twice_keeps_one(db_target: str) -> None:
+    """The same copy twice in one batch, among others: the second is None, as one at a time."""
+    with Store.open(db_target) as store:
+        first = IncomingDraft("+447700900001", "international", "pizza", T0, scts=T0)
+        other = IncomingDraft("+447700900002", "international", "gym", T0, scts=T0)
+        ids = store.inbox.record_incoming_many([first, other, first])
+        assert ids[0] is not None and ids[1] is not None and ids[2] is None
+        assert store.inbox.record_incoming_many([other, first]) == [None, None]
+        assert [m.id for m in store.inbox.list()] == sorted([ids[0], ids[1]], reverse=True)
