@@ -32,12 +32,12 @@ WRITE_LOCK_KEY = 0x736D7364
 _BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
 
 # The one row of a plain "INSERT ... VALUES (...)" (no ON CONFLICT, no RETURNING yet but ours).
+# A plain "INSERT INTO t (columns) VALUES (one row)", with at most ON CONFLICT DO NOTHING.
 _VALUES = re.compile(
-    r"^\s*INSERT\s+INTO\s+\w+\s*\([^)]*\)\s*VALUES\s*(\([^)]*\))"
-    r"(?:\s+ON\s+CONFLICT\s*\(\w+\)\s+DO\s+NOTHING)?\s*$",
+    r"^\s*INSERT\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)"
+    r"((?:\s+ON\s+CONFLICT\s*\(\w+\)\s+DO\s+NOTHING)?)\s*$",
     re.I,
 )
-_ROWS_PER_INSERT = 500  # x at most ~10 parameters: far under PostgreSQL's 65,535
 
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
@@ -153,6 +153,7 @@ class PgDatabase:
         self.read_only = read_only  # every transaction READ ONLY: the server refuses writes
         self._lock = threading.RLock()
         self._identity: dict[str, bool] = {}  # table -> has an identity `id` column
+        self._unnested: dict[str, str | None] = {}  # INSERT text -> its `_unnest` form
         self._conn = self._connect()
 
     def _connect(self) -> psycopg.Connection[tuple[Any, ...]]:
@@ -238,31 +239,65 @@ class PgDatabase:
                 raise translate_pg(exc) from exc
 
     def _queue_batch(self, batch: Batch) -> _Pending:
-        """Queue one batch: an INSERT as multi-row INSERTs (one statement for up to
-        `_ROWS_PER_INSERT` rows: the server runs one statement, not one per row; with ON
-        CONFLICT DO NOTHING only when `batch.key` tells the rows apart), anything else (an
-        UPDATE) as an executemany."""
+        """Queue one batch: an INSERT of many rows as ONE statement over arrays (`_unnest`:
+        the server runs one statement, not one per row; with ON CONFLICT DO NOTHING only when
+        `batch.key` tells the rows apart), anything else (an UPDATE) as an executemany."""
         if not batch.rows:
             return _Pending(None, [])
         text, order = pg_sql(batch.sql)
         rows = [[_arg(r[i]) for i in order] for r in batch.rows]
-        values = _VALUES.search(text)
         conflict = " ON CONFLICT " in text.upper()
-        if values is None or len(rows) == 1 or (conflict and batch.key is None):
+        unnest = None if len(rows) == 1 or (conflict and batch.key is None) else self._unnest(text)
+        if unnest is None:
             returning = " RETURNING id" if batch.ids else ""
             cur = self._conn.cursor()
             cur.executemany(text + returning, rows, returning=batch.ids)
             return _Pending(cur if batch.ids else None, [])
-        head, group, tail = text[: values.start(1)], values[1], text[values.end(1) :]
         if batch.ids:
-            tail += " RETURNING id" if batch.key is None else f" RETURNING id, {batch.key[0]}"
-        cursors = []
-        for first in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[first : first + _ROWS_PER_INSERT]
-            multi = head + ", ".join([group] * len(chunk)) + tail
-            cursors.append(self._conn.execute(multi, [a for r in chunk for a in r]))
+            unnest += " RETURNING id" if batch.key is None else f" RETURNING id, {batch.key[0]}"
+        columns = [list(values) for values in zip(*rows, strict=True)]
+        cur = self._conn.execute(unnest, columns)
         keys = None if batch.key is None else [r[batch.key[1]] for r in batch.rows]
-        return _Pending(None, cursors if batch.ids else [], keys)
+        return _Pending(None, [cur] if batch.ids else [], keys)
+
+    def _unnest(self, text: str) -> str | None:
+        """``INSERT INTO t (a, b, c) VALUES (%s, 'x', %s)`` as ``INSERT INTO t (a, b, c)
+        SELECT v.p0, 'x', v.p1 FROM unnest(%s::A[], %s::C[]) AS v(p0, p1)``: one parameter
+        per column whatever the row count (a constant text, prepared once; rows in order)."""
+        if text in self._unnested:
+            return self._unnested[text]
+        built = None
+        match = _VALUES.match(text)
+        if match is not None:
+            table, conflict = match[1].lower(), match[4]
+            columns = [c.strip().lower() for c in match[2].split(",")]
+            values = [v.strip() for v in match[3].split(",")]
+            types = self._column_types(table)
+            if len(columns) == len(values) and all(c in types for c in columns):
+                picked: list[str] = []
+                arrays: list[str] = []
+                for column, value in zip(columns, values, strict=True):
+                    if value == "%s":
+                        picked.append(f"v.p{len(arrays)}")
+                        arrays.append(f"%s::{types[column]}[]")
+                    else:
+                        picked.append(value)
+                names = ", ".join(f"p{i}" for i in range(len(arrays)))
+                # Names and literals come from the store's own constant SQL, never from input.
+                built = (
+                    f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(picked)}"  # noqa: S608
+                    f" FROM unnest({', '.join(arrays)}) AS v({names}){conflict}"
+                )
+        self._unnested[text] = built
+        return built
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        row = self._conn.execute(
+            "SELECT json_object_agg(attname, format_type(atttypid, atttypmod)) FROM pg_attribute"
+            " WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            (table,),
+        ).fetchone()
+        return dict(row[0] or {}) if row else {}
 
     def _adds_returning(self, text: str) -> bool:
         """An INSERT without RETURNING into a table whose `id` is an identity column."""
