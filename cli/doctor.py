@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -84,6 +85,30 @@ def _check_database(ctx: Context) -> Check:
     return Check("database", True, f"{ctx.db} writable, mode 0600")
 
 
+def _check_balances(ctx: Context, low: Decimal | None) -> list[Check]:
+    """The daemon's last SIM balance per modem against ``[modem] balance_low`` (a warning:
+    replies still go out until the credit is gone, but the operator should top up now)."""
+    if low is None:
+        return []
+    store = ctx.store(read_only=True)
+    try:
+        readings = {name: store.balances.last_success(name) for name in store.balances.latest()}
+    finally:
+        store.close()
+    checks = []
+    for name, balance in readings.items():
+        if balance is None or balance.amount is None:
+            continue  # never read, or no amount in the network's answer: `modem balance` tells
+        shown = f"{balance.amount} {balance.currency or ''}".strip()
+        read = f"read {balance.at:%Y-%m-%d %H:%M} UTC"
+        if balance.amount < low:
+            detail = f"{shown}, below balance_low {low} ({read}): top up the SIM"
+            checks.append(Check(f"{name} balance", True, detail, warning=True))
+        else:
+            checks.append(Check(f"{name} balance", True, f"{shown} ({read})"))
+    return checks
+
+
 def _check_modem(settings: ModemSettings) -> list[Check]:
     name = settings.name
     url = settings.url
@@ -121,7 +146,8 @@ def _check_modem(settings: ModemSettings) -> list[Check]:
 def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     """Check an installation: config, database, device, modem, SIM, registration, signal.
 
-    Also fails while ``[gateway] contact`` is unset (HELP replies must carry a contact).
+    Also fails while ``[gateway] contact`` is unset (HELP replies must carry a contact), and
+    warns when a SIM's last balance reading is below ``[modem] balance_low``.
 
     Run it with the daemon stopped (the modem port is exclusive). Exit code 0 when every
     check passes (warnings, such as zero prices, do not fail it), 1 when a
@@ -136,7 +162,10 @@ def doctor(ctx: Context, device: str | None, as_json: bool) -> None:
     if config is not None:
         checks.append(_check_contact(config))
         checks.extend(_check_prices(config))
-        checks.append(_check_database(ctx))
+        database = _check_database(ctx)
+        checks.append(database)
+        if database.ok:
+            checks.extend(_check_balances(ctx, config.modem.balance_low))
         for settings in modem_settings(ctx, device, None):
             checks.extend(_check_modem(settings))
     if as_json:

@@ -139,8 +139,10 @@ class Sender:
                 self._unrecorded.pop(0)
 
     def _retry(self, out_id: int, attempts: int, error: str) -> None:
-        if attempts + 1 >= self.policy.max_attempts:
-            self.outbox.mark_failed(out_id, f"gave up after {attempts + 1} attempts: {error}")
+        # ``attempts`` counts this one: the claim that handed us the row added it.
+        if attempts >= self.policy.max_attempts:
+            tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+            self.outbox.mark_failed(out_id, f"gave up after {tries}: {error}")
             log.warning("sms_failed", outgoing_id=out_id, error=error)
             return
         delay = self.policy.delay(max(attempts, 1))  # attempts: made so far, this one included
