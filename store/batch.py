@@ -13,14 +13,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 
 from store.base import StoreBase, fetch_rows, translate
 
-if TYPE_CHECKING:  # psycopg is imported only by processes that open a PostgreSQL URL
-    from store.postgres import PgDatabase
-
-__all__ = ["Batch", "query_many", "write_many"]
+__all__ = ["Batch", "Pipelined", "query_many", "write_many"]
 
 
 @dataclass(frozen=True)
@@ -38,13 +35,20 @@ class Batch:
     key: tuple[str, int] | None = None
 
 
-def _postgres(core: StoreBase) -> PgDatabase | None:
-    if core.dialect != "postgresql":
-        return None
-    from store.postgres import PgDatabase  # only in processes that opened PostgreSQL
+class Pipelined(Protocol):
+    """What `store.postgres.PgDatabase` offers for batches (typed here: it imports us)."""
 
-    assert isinstance(core.db, PgDatabase)
-    return core.db
+    def query_many(
+        self, queries: Sequence[tuple[str, Sequence[Any]]]
+    ) -> list[list[dict[str, Any]]]:
+        """The rows of several SELECTs in one round trip."""
+
+    def write_many(self, batches: Sequence[Batch]) -> list[list[int | None]]:
+        """Several batches in one round trip."""
+
+
+def _postgres(core: StoreBase) -> Pipelined | None:
+    return cast(Pipelined, core.db) if core.dialect == "postgresql" else None
 
 
 def query_many(
@@ -67,13 +71,14 @@ def write_many(core: StoreBase, batches: Sequence[Batch]) -> list[list[int | Non
         if pg is not None:
             return pg.write_many(batches)
         conn = core.db.conn
+        assert isinstance(conn, sqlite3.Connection)
         try:
             return [_sqlite_batch(conn, batch) for batch in batches]
         except sqlite3.Error as exc:
             raise translate(exc) from exc
 
 
-def _sqlite_batch(conn: Any, batch: Batch) -> list[int | None]:
+def _sqlite_batch(conn: sqlite3.Connection, batch: Batch) -> list[int | None]:
     if not batch.ids:
         conn.executemany(batch.sql, batch.rows)
         return []
