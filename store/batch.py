@@ -12,27 +12,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from store.base import StoreBase, fetch_rows, translate
+from store.batch_types import Batch
 
 __all__ = ["Batch", "Pipelined", "query_many", "write_many"]
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One statement of the store's SQL for many parameter rows; `ids`: return each row's id.
-
-    `key` (column, index in a row): a unique column the rows set, for an INSERT with ON
-    CONFLICT DO NOTHING; it tells which rows inserted, so PostgreSQL can take them in one
-    statement.
-    """
-
-    sql: str
-    rows: Sequence[Sequence[Any]]
-    ids: bool = False
-    key: tuple[str, int] | None = None
 
 
 class Pipelined(Protocol):

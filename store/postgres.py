@@ -21,7 +21,7 @@ from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 
 from store.backend import pg_sql
-from store.batch import Batch
+from store.batch_types import Batch
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 
 __all__ = ["WRITE_LOCK_KEY", "PgCursor", "PgDatabase", "translate_pg"]
