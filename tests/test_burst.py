@@ -24,7 +24,7 @@ from smsd.pipeline import load_state, process_many
 from smsd.router import Action, route
 from smsd.settings import Rules
 from store import IncomingDraft, Store
-from store.burst import Applied, BurstWrite
+from store.burst import Applied, BurstWrite, SenderFacts
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 RULES = Rules(replies_per_hour=4, loop_threshold=3, own_number="+447700900999")
@@ -245,3 +245,31 @@ def test_a_batch_recording_a_copy_twice_keeps_one(db_target: str) -> None:
         assert ids[0] is not None and ids[1] is not None and ids[2] is None
         assert store.inbox.record_incoming_many([other, first]) == [None, None]
         assert [m.id for m in store.inbox.list()] == sorted([ids[0], ids[1]], reverse=True)
+
+
+def test_a_statement_failing_in_a_burst_fails_its_message_alone(
+    db_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write the database refuses mid-burst (pipelined on PostgreSQL): that message stays
+    'new', the others are routed, and the connection keeps working."""
+    with Store.open(db_target) as store:
+        _populate(store)
+        known = "+447700900001"  # has a person since `_populate`
+        drafts = [IncomingDraft(n, "international", "pizza again", T0) for n in
+                  ("+447700900201", known, "+447700900202")]  # fmt: skip
+        ids = [i for i in store.inbox.record_incoming_many(drafts) if i is not None]
+        real_senders = store.routing.burst.senders
+
+        def forget_known(phones: list[str], **kwargs: Any) -> dict[str, SenderFacts]:
+            facts = real_senders(phones, **kwargs)  # a stale read: the person looks new
+            return {p: SenderFacts() if p == known else f for p, f in facts.items()}
+
+        monkeypatch.setattr(store.routing.burst, "senders", forget_known)
+        routed = process_many(store, ids, T0, RULES)
+        assert routed.failed == (ids[1],)  # its person insert hit the unique phone
+        assert [p.incoming_id for p in routed.processed] == [ids[0], ids[2]]
+        states = dict(store.db.conn.execute("SELECT id, state FROM incoming WHERE id >= ?",
+                                            (ids[0],)))  # fmt: skip
+        assert states == {ids[0]: "routed", ids[1]: "new", ids[2]: "routed"}
+        monkeypatch.undo()
+        assert [p.incoming_id for p in process_many(store, ids, T0, RULES).processed] == [ids[1]]
