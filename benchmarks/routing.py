@@ -2,14 +2,13 @@
 
 Exactly the calls `smsd.ingest.Ingest.take_stored` makes after decoding the PDUs and before/after
 deleting them from the SIM: ``Store.record_incoming_many`` (one transaction), then
-``smsd.pipeline.Pipeline.route`` with the deleted copies to release (one transaction, a
-SAVEPOINT per message): two fsync'd commits per batch. Measured with batches of 1 (a lone
-``+CMTI``: the per-message figure) and of 20 and 50
-(a sweep of a full SIM, or +CMTI that queued up: the per-burst figures). The database is a real
-file with the product's settings (WAL, ``synchronous=FULL``); logging is configured as the
-daemon does (JSON, info) into /dev/null. The traffic mix: 70 % codes from returning people,
-20 % first contacts, 5 % HELP, 5 % unknown words. A cProfile of a shorter run shows where time
-goes.
+``smsd.pipeline.Pipeline.route`` with the deleted copies to release (one transaction, the
+burst routed set-based by ``smsd.burst``): two fsync'd commits per batch. Measured with
+batches of 1 (a lone ``+CMTI``: the per-message figure) and of 20 and 50 (a sweep of a full
+SIM, or +CMTI that queued up: the per-burst figures). The database is a real file with the
+product's settings (WAL, ``synchronous=FULL``); logging is configured as the daemon does
+(JSON, info) into /dev/null. The traffic mix: 70 % codes from returning people, 20 % first
+contacts, 5 % HELP, 5 % unknown words. A cProfile of a shorter run shows where time goes.
 
 Target: >= 10,000 messages/s.
 """

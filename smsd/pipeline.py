@@ -3,7 +3,8 @@
 :class:`Pipeline` is the one way in for the daemon, its ingest and the benchmarks: it holds the
 store, the current rules (replaced on SIGHUP) and whether committed messages still wait for
 routing, and names what can be done: route these ids (`Pipeline.route`, after
-`record_incoming_many`: one transaction, a SAVEPOINT per message), route what is left
+`record_incoming_many`: one transaction, the burst routed in a few statements by
+`smsd.burst`), route what is left
 (`Pipeline.route_left`: at start, and once the store takes writes again), expire partial
 multipart messages (`Pipeline.expire_partials`) and normalise a sender
 (`Pipeline.normalize_sender`). The functions below are its steps.
@@ -18,30 +19,21 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, cast, get_args
+from typing import Protocol
 
 import structlog
 
-from smsd.consent_actions import apply_consent, rules_state
+from smsd.burst import RATE_WINDOW, Outcome, Processed, plan_from, route_burst
+from smsd.consent_actions import rules_state
 from smsd.keywords import first_word
 from smsd.numbers import SenderKind, normalize_sender
 from smsd.router import (
-    ALL,
-    Action,
-    CreatePerson,
-    Ignore,
     MarkLoop,
-    Message,
-    OptIn,
-    OptOut,
-    RecordRequest,
-    Reply,
     State,
     lookup_word,
-    route,
 )
 from smsd.settings import Rules
-from store import Incoming, OptinDraft, Plan, ReplyDraft, RequestDraft, Store, StoreUnavailable
+from store import Incoming, Store, StoreUnavailable
 from store.errors import StoreError
 
 __all__ = [
@@ -60,20 +52,11 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-_RATE_WINDOW = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class Processed:
-    """The outcome for one message: the router's actions and the outgoing rows queued."""
-
-    incoming_id: int
-    actions: tuple[Action, ...]
-    outgoing_ids: tuple[int, ...]
-
 
 def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> State:
-    """Everything the router needs to know about `message`'s sender, read from the store.
+    """Everything the router needs to know about `message`'s sender, read from the store
+    (one message at a time; the pipeline reads a whole burst at once through `smsd.burst`,
+    and the equivalence tests hold it to this).
 
     Four statements: the person with their opt-in status, the code, the code's policy and
     poll, the sender's activity; a YES also reads the codes awaiting confirmation.
@@ -85,7 +68,7 @@ def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> 
     policy, poll, pending = rules_state(store, code, person, confirming=confirming)
     activity = store.routing.sender_activity(
         message.sender,
-        replies_since=now - _RATE_WINDOW,
+        replies_since=now - RATE_WINDOW,
         texts_since=now - rules.loop_window,
         before_id=message.id,
     )
@@ -103,49 +86,6 @@ def load_state(store: Store, message: Incoming, now: datetime, rules: Rules) -> 
     )
 
 
-def plan_from(actions: list[Action]) -> Plan:
-    """Translate router actions into the store's write plan."""
-    create = False
-    requests: list[RequestDraft] = []
-    optins: list[OptinDraft] = []
-    replies: list[ReplyDraft] = []
-    reason: str | None = None
-    for action in actions:
-        if isinstance(action, CreatePerson):
-            create = True
-        elif isinstance(action, Reply):
-            replies.append(ReplyDraft(action.template, action.kind, action.business_id))
-        elif isinstance(action, RecordRequest):
-            requests.append(RequestDraft(action.code_id, action.business_id))
-        elif isinstance(action, OptIn):
-            target = action.business_id if isinstance(action.business_id, int) else None
-            optins.append(OptinDraft("in", target, action.keyword))
-        elif isinstance(action, OptOut):
-            ids: list[int | None] = (
-                [None] if action.business_ids == ALL else list(action.business_ids)
-            )
-            optins.extend(OptinDraft("out", b, action.keyword) for b in ids)
-        elif isinstance(action, Ignore):
-            reason = action.reason
-    return Plan(
-        create_person=create,
-        requests=tuple(requests),
-        optins=tuple(optins),
-        replies=tuple(replies),
-        state="ignored" if reason is not None else "routed",
-        reason=reason,
-    )
-
-
-def _router_message(message: Incoming) -> Message:
-    kinds = get_args(SenderKind)
-    # An unexpected sender type is treated as one we never answer.
-    kind = message.sender_type if message.sender_type in kinds else "alphanumeric"
-    return Message(
-        message.sender, cast(SenderKind, kind), message.text, message.received_at, message.id
-    )
-
-
 @dataclass(frozen=True)
 class Routed:
     """The outcome of `process_many`: what was routed, and the ids whose routing raised."""
@@ -159,30 +99,7 @@ class Routed:
         return any(p.outgoing_ids for p in self.processed)
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    processed: Processed
-    sender_type: str
-    rate_limited: bool
-
-
-def _route_one(store: Store, incoming_id: int, now: datetime, rules: Rules) -> _Outcome | None:
-    """Load, route and apply one message inside the caller's transaction."""
-    message = store.inbox.get_incoming(incoming_id)
-    if message.state != "new":
-        return None
-    state = load_state(store, message, now, rules)
-    actions = route(_router_message(message), state, now, rules)
-    applied = store.routing.apply(
-        incoming_id, plan_from(actions), now, loaded=(message, state.person)
-    )
-    apply_consent(store, message, applied.person, actions, now)
-    limited = state.replies_in_window >= rules.replies_per_hour and not applied.outgoing_ids
-    processed = Processed(incoming_id, tuple(actions), applied.outgoing_ids)
-    return _Outcome(processed, message.sender_type, limited)
-
-
-def _log_routed(outcome: _Outcome) -> None:
+def _log_routed(outcome: Outcome) -> None:
     """Logged after the commit, so a rolled-back routing is never reported as done."""
     done = outcome.processed
     if any(isinstance(a, MarkLoop) for a in done.actions):
@@ -202,39 +119,54 @@ def process_incoming(
 ) -> Processed | None:
     """Route one stored message and write the outcome; None if it is not in state 'new'."""
     with store.transaction():
-        outcome = _route_one(store, incoming_id, now, rules)
-    if outcome is None:
-        return None
-    _log_routed(outcome)
-    return outcome.processed
+        outcomes = route_burst(store, [incoming_id], now, rules)
+    for outcome in outcomes:
+        _log_routed(outcome)
+    return outcomes[0].processed if outcomes else None
 
 
 def process_many(store: Store, ids: Sequence[int], now: datetime, rules: Rules) -> Routed:
-    """Route several stored messages in ONE transaction (one fsync), each in its own SAVEPOINT.
+    """Route several stored messages in ONE transaction (one fsync), as a burst (see
+    `smsd.burst`): a few statements for all of them, the same rows as one at a time.
 
     A message whose routing raises is rolled back alone, logged and left 'new' (see
-    `Routed.failed`); the others commit. `StoreUnavailable` (locked, disk full) is no fault of
-    one message: it abandons the whole transaction and leaves as an exception, every message
-    still 'new'. Messages not in state 'new' are skipped, as in `process_incoming`.
+    `Routed.failed`); the others commit: the burst runs in one SAVEPOINT, and only if it
+    raises is it rolled back and routed again one message at a time, each in its own
+    SAVEPOINT. `StoreUnavailable` (locked, disk full, server gone) is no fault of one message:
+    it abandons the whole transaction and leaves as an exception, every message still 'new'.
+    Messages not in state 'new' are skipped, as in `process_incoming`.
     """
-    outcomes: list[_Outcome] = []
     failed: list[int] = []
     with store.transaction():
-        for incoming_id in ids:
-            try:
-                with store.savepoint():
-                    outcome = _route_one(store, incoming_id, now, rules)
-            except StoreUnavailable:
-                raise
-            except Exception:
-                log.exception("message_routing_failed", incoming_id=incoming_id)
-                failed.append(incoming_id)
-                continue
-            if outcome is not None:
-                outcomes.append(outcome)
+        try:
+            with store.savepoint():
+                outcomes = route_burst(store, ids, now, rules)
+        except StoreUnavailable:
+            raise
+        except Exception:  # some message raised: find it, keep the others
+            log.warning("burst_routed_one_by_one", count=len(ids))
+            outcomes, failed = _one_by_one(store, ids, now, rules)
     for outcome in outcomes:
         _log_routed(outcome)
     return Routed(tuple(o.processed for o in outcomes), tuple(failed))
+
+
+def _one_by_one(
+    store: Store, ids: Sequence[int], now: datetime, rules: Rules
+) -> tuple[list[Outcome], list[int]]:
+    """Each message in its own SAVEPOINT: one that raises is rolled back alone, left 'new'."""
+    outcomes: list[Outcome] = []
+    failed: list[int] = []
+    for incoming_id in ids:
+        try:
+            with store.savepoint():
+                outcomes.extend(route_burst(store, [incoming_id], now, rules))
+        except StoreUnavailable:
+            raise
+        except Exception:
+            log.exception("message_routing_failed", incoming_id=incoming_id)
+            failed.append(incoming_id)
+    return outcomes, failed
 
 
 def process_expired_partials(

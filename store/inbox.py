@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store.base import Part, fetch_rows, from_ts, to_ts
+from store.batch import Batch, write_many
 from store.digest import sha256_hex
 from store.errors import NotFound
 from store.logger import get_logger
@@ -53,6 +54,45 @@ def location_key(modem: str | None, storage: str | None, storage_index: int | No
     """Where a copy lives: modem/storage/index, or modem/direct for +CMT deliveries."""
     where = "direct" if storage_index is None else f"{storage or ''}/{storage_index}"
     return f"{modem or ''}/{where}"
+
+
+_INSERT_SQL = (
+    "INSERT INTO incoming (modem, storage, storage_index, sender, sender_type, scts,"
+    " received_at, text, raw_pdu, encoding, concat_ref, concat_total, concat_seq,"
+    " state, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (dedupe_key) DO NOTHING"
+)
+# `=` where it can (both known): PostgreSQL's IS NOT DISTINCT FROM cannot use the live-copy
+# index and scans the table.
+_RELEASE_SQL = (
+    "UPDATE incoming SET dedupe_key = dedupe_key || '#released:' || id"
+    " WHERE modem = ? AND storage = ? AND storage_index IN"
+    " (SELECT CAST(value AS INTEGER) FROM json_each(?))"
+    " AND dedupe_key NOT LIKE '%#released:%'"
+)
+
+
+def _row(d: IncomingDraft) -> tuple[Any, ...]:
+    """The `_INSERT_SQL` parameters of a draft (with its dedupe key)."""
+    content = d.text if d.text is not None else (d.raw_pdu or "")
+    location = location_key(d.modem, d.storage, d.storage_index)
+    concat = d.concat
+    multipart = concat is not None and concat[1] > 1
+    return (
+        d.modem,
+        d.storage,
+        d.storage_index,
+        d.sender,
+        d.sender_type,
+        None if d.scts is None else to_ts(d.scts),
+        to_ts(d.received_at),
+        d.text,
+        d.raw_pdu,
+        d.encoding,
+        *(concat if concat is not None else (None, None, None)),
+        "partial" if multipart else "new",
+        dedupe_key(d.sender, d.scts, concat, content, location),
+    )
 
 
 def _incoming(row: dict[str, Any]) -> Incoming:
@@ -115,37 +155,22 @@ class Inbox(Part):
         Each result is what `record_incoming` would have returned for that draft, in order
         (a later part in the same batch can complete a multipart message). All or nothing:
         if any insert fails, none is kept and the caller must delete nothing from the modem.
+        Without multipart parts the batch is one statement for all rows (`store.batch`).
         """
         with self.core.transaction():
-            return [self._insert_incoming(draft) for draft in drafts]
+            if any(d.concat is not None and d.concat[1] > 1 for d in drafts):
+                return [self._insert_incoming(draft) for draft in drafts]
+            rows = [_row(d) for d in drafts]
+            (ids,) = write_many(self.core, [Batch(_INSERT_SQL, rows, True, ("dedupe_key", 14))])
+        for draft, row_id in zip(drafts, ids, strict=True):
+            if row_id is None:
+                log.info("incoming_duplicate_skipped", sender_type=draft.sender_type)
+        return ids
 
     def _insert_incoming(self, d: IncomingDraft) -> int | None:
-        content = d.text if d.text is not None else (d.raw_pdu or "")
-        location = location_key(d.modem, d.storage, d.storage_index)
-        key = dedupe_key(d.sender, d.scts, d.concat, content, location)
         concat = d.concat
         multipart = concat is not None and concat[1] > 1
-        cur = self.core.db.execute(
-            "INSERT INTO incoming (modem, storage, storage_index, sender, sender_type, scts,"
-            " received_at, text, raw_pdu, encoding, concat_ref, concat_total, concat_seq,"
-            " state, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (dedupe_key) DO NOTHING",
-            (
-                d.modem,
-                d.storage,
-                d.storage_index,
-                d.sender,
-                d.sender_type,
-                None if d.scts is None else to_ts(d.scts),
-                to_ts(d.received_at),
-                d.text,
-                d.raw_pdu,
-                d.encoding,
-                *(concat if concat is not None else (None, None, None)),
-                "partial" if multipart else "new",
-                key,
-            ),
-        )
+        cur = self.core.db.execute(_INSERT_SQL, _row(d))
         if cur.rowcount == 0:
             log.info("incoming_duplicate_skipped", sender_type=d.sender_type)
             return None
@@ -172,9 +197,19 @@ class Inbox(Part):
     def release_locations(
         self, modem: str | None, storage: str | None, indexes: Sequence[int | None]
     ) -> int:
-        """`release_location` for several copies the modem deleted, in one transaction."""
-        with self.core.transaction():
-            return sum(self.release_location(modem, storage, i) for i in indexes)
+        """`release_location` for several copies the modem deleted, in one transaction (one
+        statement for the stored ones, one more for a copy delivered directly)."""
+        slots = sorted({i for i in indexes if i is not None})
+        with self.core.transaction() as db:
+            released = 0
+            if slots and modem is not None and storage is not None:
+                cur = db.execute(_RELEASE_SQL, (modem, storage, json.dumps(slots)))
+                released += int(cur.rowcount)
+            elif slots:
+                released += sum(self.release_location(modem, storage, i) for i in slots)
+            if None in indexes:
+                released += self.release_location(modem, storage, None)
+            return released
 
     def release_absent(self, modem: str, storage: str, occupied: Collection[int]) -> int:
         """Release every live copy of `modem`/`storage` whose slot a sweep found empty.

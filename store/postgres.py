@@ -11,6 +11,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,12 +21,23 @@ from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 
 from store.backend import pg_sql
+from store.batch_types import Batch
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 
 __all__ = ["WRITE_LOCK_KEY", "PgCursor", "PgDatabase", "translate_pg"]
 
 #: The advisory-lock key of the store's single writer ("smsd" in ASCII).
 WRITE_LOCK_KEY = 0x736D7364
+
+_BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+
+# The one row of a plain "INSERT ... VALUES (...)" (no ON CONFLICT, no RETURNING yet but ours).
+# A plain "INSERT INTO t (columns) VALUES (one row)", with at most ON CONFLICT DO NOTHING.
+_VALUES = re.compile(
+    r"^\s*INSERT\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)"
+    r"((?:\s+ON\s+CONFLICT\s*\(\w+\)\s+DO\s+NOTHING)?)\s*$",
+    re.I,
+)
 
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
@@ -42,6 +54,41 @@ def translate_pg(exc: psycopg.Error) -> StoreError:
     if isinstance(exc, pg_errors.ReadOnlySqlTransaction):  # as SQLite's "readonly database"
         return StoreUnavailable(text)
     return StoreError(text)
+
+
+def _arg(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+def _dicts(cur: psycopg.Cursor[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    rows = cur.fetchall()
+    names = [d[0] for d in cur.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+@dataclass
+class _Pending:
+    """A queued batch whose ids are read once the pipeline is synced."""
+
+    per_row: psycopg.Cursor[tuple[Any, ...]] | None  # an executemany's, one result per row
+    multi: list[psycopg.Cursor[tuple[Any, ...]]]  # multi-row INSERTs' (RETURNING in order)
+    keys: list[Any] | None = None  # each row's `Batch.key` value: which row an id belongs to
+
+    def ids(self, count: int) -> list[int | None]:
+        """Each row's RETURNING id (None where an ON CONFLICT DO NOTHING inserted nothing)."""
+        out: list[int | None] = []
+        if self.per_row is not None:
+            for _ in range(count):
+                row = self.per_row.fetchone()
+                out.append(None if row is None else int(row[0]))
+                self.per_row.nextset()
+        returned = [row for cur in self.multi for row in cur.fetchall()]
+        if self.keys is None:
+            return out + [int(row[0]) for row in returned]
+        # ON CONFLICT DO NOTHING: a row that inserted nothing returned nothing; a key repeated
+        # in the batch was inserted by its first row only (as one statement per row would).
+        by_key = {row[1]: int(row[0]) for row in returned}
+        return out + [by_key.pop(key, None) for key in self.keys]
 
 
 class _Numeric(Loader):
@@ -106,6 +153,7 @@ class PgDatabase:
         self.read_only = read_only  # every transaction READ ONLY: the server refuses writes
         self._lock = threading.RLock()
         self._identity: dict[str, bool] = {}  # table -> has an identity `id` column
+        self._unnested: dict[str, str | None] = {}  # INSERT text -> its `_unnest` form
         self._conn = self._connect()
 
     def _connect(self) -> psycopg.Connection[tuple[Any, ...]]:
@@ -157,6 +205,100 @@ class PgDatabase:
             except psycopg.Error as exc:
                 raise translate_pg(exc) from exc
 
+    def query_many(
+        self, queries: Sequence[tuple[str, Sequence[Any]]]
+    ) -> list[list[dict[str, Any]]]:
+        """The rows of several SELECTs sent together: one round trip (psycopg's pipeline)."""
+        with self._lock:
+            try:
+                with self._conn.pipeline():
+                    cursors = []
+                    for sql, params in queries:
+                        text, order = pg_sql(sql)
+                        args = [_arg(params[i]) for i in order]
+                        # Never a server-side prepared statement: its generic plan cannot see
+                        # how few ids or phones the burst brings, and scans whole tables.
+                        cursors.append(self._conn.execute(text, args, prepare=False))
+                    # The first fetch sends everything queued and waits once for all results.
+                    return [_dicts(cur) for cur in cursors]
+            except psycopg.Error as exc:
+                raise translate_pg(exc) from exc
+
+    def write_many(self, batches: Sequence[Batch]) -> list[list[int | None]]:
+        """Several statements, each for many parameter rows, sent together: one round trip.
+
+        For a batch that asks for ids, each row's ``RETURNING id`` (None when an ``ON
+        CONFLICT DO NOTHING`` inserted nothing); for the others an empty list.
+        """
+        with self._lock:
+            try:
+                with self._conn.pipeline():
+                    pending = [self._queue_batch(batch) for batch in batches]
+                return [p.ids(len(b.rows)) for p, b in zip(pending, batches, strict=True)]
+            except psycopg.Error as exc:
+                raise translate_pg(exc) from exc
+
+    def _queue_batch(self, batch: Batch) -> _Pending:
+        """Queue one batch: an INSERT of many rows as ONE statement over arrays (`_unnest`:
+        the server runs one statement, not one per row; with ON CONFLICT DO NOTHING only when
+        `batch.key` tells the rows apart), anything else (an UPDATE) as an executemany."""
+        if not batch.rows:
+            return _Pending(None, [])
+        text, order = pg_sql(batch.sql)
+        rows = [[_arg(r[i]) for i in order] for r in batch.rows]
+        conflict = " ON CONFLICT " in text.upper()
+        unnest = None if len(rows) == 1 or (conflict and batch.key is None) else self._unnest(text)
+        if unnest is None:
+            returning = " RETURNING id" if batch.ids else ""
+            cur = self._conn.cursor()
+            cur.executemany(text + returning, rows, returning=batch.ids)
+            return _Pending(cur if batch.ids else None, [])
+        if batch.ids:
+            unnest += " RETURNING id" if batch.key is None else f" RETURNING id, {batch.key[0]}"
+        columns = [list(values) for values in zip(*rows, strict=True)]
+        cur = self._conn.execute(unnest, columns)
+        keys = None if batch.key is None else [r[batch.key[1]] for r in batch.rows]
+        return _Pending(None, [cur] if batch.ids else [], keys)
+
+    def _unnest(self, text: str) -> str | None:
+        """``INSERT INTO t (a, b, c) VALUES (%s, 'x', %s)`` as ``INSERT INTO t (a, b, c)
+        SELECT v.p0, 'x', v.p1 FROM unnest(%s::A[], %s::C[]) AS v(p0, p1)``: one parameter
+        per column whatever the row count (a constant text, prepared once; rows in order)."""
+        if text in self._unnested:
+            return self._unnested[text]
+        built = None
+        match = _VALUES.match(text)
+        if match is not None:
+            table, conflict = match[1].lower(), match[4]
+            columns = [c.strip().lower() for c in match[2].split(",")]
+            values = [v.strip() for v in match[3].split(",")]
+            types = self._column_types(table)
+            if len(columns) == len(values) and all(c in types for c in columns):
+                picked: list[str] = []
+                arrays: list[str] = []
+                for column, value in zip(columns, values, strict=True):
+                    if value == "%s":
+                        picked.append(f"v.p{len(arrays)}")
+                        arrays.append(f"%s::{types[column]}[]")
+                    else:
+                        picked.append(value)
+                names = ", ".join(f"p{i}" for i in range(len(arrays)))
+                # Names and literals come from the store's own constant SQL, never from input.
+                built = (
+                    f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(picked)}"  # noqa: S608
+                    f" FROM unnest({', '.join(arrays)}) AS v({names}){conflict}"
+                )
+        self._unnested[text] = built
+        return built
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        row = self._conn.execute(
+            "SELECT json_object_agg(attname, format_type(atttypid, atttypmod)) FROM pg_attribute"
+            " WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            (table,),
+        ).fetchone()
+        return dict(row[0] or {}) if row else {}
+
     def _adds_returning(self, text: str) -> bool:
         """An INSERT without RETURNING into a table whose `id` is an identity column."""
         match = _INSERT_INTO.match(text)
@@ -178,9 +320,8 @@ class PgDatabase:
         if self._conn.broken or self._conn.closed:
             self._conn = self._connect()  # the server came back: carry on
         try:
-            if write:
-                self._conn.execute("BEGIN")
-                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+            if write:  # one round trip: both statements in one simple query
+                self._conn.execute(_BEGIN_WRITE)
             else:
                 self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         except psycopg.Error as exc:

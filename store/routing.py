@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from store.base import Part, StoreBase, fetch_rows, from_ts, to_ts
+from store.burst import Burst
 from store.business_view import BusinessView
 from store.directory import Directory, person_from_row
 from store.errors import InvalidInput
@@ -70,6 +71,8 @@ class Routing(Part):
         self._directory = directory
         self._inbox = inbox
         self._outbox = outbox
+        #: Reads and writes for a whole burst of messages (the pipeline's routing path).
+        self.burst = Burst(core)
 
     def apply(
         self,

@@ -26,6 +26,7 @@ from smsd.testing import (
     wait_until,
 )
 from store import IncomingDraft, InvalidInput, Store
+from store.burst import Applied, BurstWrite
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 RULES = Rules()
@@ -94,9 +95,9 @@ def _check_one_batch(store: Store, statements: list[str], count: int) -> None:
     assert [_count(g, "COMMIT") for g in groups] == [1, 1]  # record; release + route
     record, routing = groups
     assert _count(record, "INSERT INTO incoming") == count
-    assert _count(routing, "UPDATE incoming SET dedupe_key") == count
-    assert _count(routing, "SAVEPOINT") == count
-    assert _count(routing, "UPDATE incoming SET state") == count
+    assert _count(routing, "UPDATE incoming SET dedupe_key") == 1  # every slot at once
+    assert _count(routing, "SAVEPOINT") == 1  # the burst's; one per message only on a fault
+    assert _count(routing, "UPDATE incoming SET state") == 1  # one per outcome: all routed
     assert rows(store.path, "SELECT state, count(*) FROM incoming GROUP BY 1") == [
         ("routed", count)
     ]
@@ -142,15 +143,15 @@ def test_routing_error_in_one_message_leaves_the_others_routed(
         for i in range(3)
     ]
     ids = [i for i in store.inbox.record_incoming_many(drafts) if i is not None]
-    real_apply = store.routing.apply
+    real_apply = store.routing.burst.apply
 
-    def apply_then_fail(incoming_id: int, *args: object, **kwargs: object) -> object:
-        applied = real_apply(incoming_id, *args, **kwargs)  # type: ignore[arg-type]
-        if incoming_id == ids[1]:
+    def apply_then_fail(writes: list[BurstWrite], now: datetime) -> list[Applied]:
+        applied = real_apply(writes, now)  # written, then a bug: every write must be undone
+        if any(w.message.id == ids[1] for w in writes):
             raise RuntimeError("bug in one message")
         return applied
 
-    monkeypatch.setattr(store.routing, "apply", apply_then_fail)
+    monkeypatch.setattr(store.routing.burst, "apply", apply_then_fail)
     routed = process_many(store, ids, T0, RULES)
     assert routed.failed == (ids[1],)
     assert [p.incoming_id for p in routed.processed] == [ids[0], ids[2]]
