@@ -24,8 +24,6 @@ The statements go through `store.backend.pg_sql` like all others: no ``?`` in th
 
 from __future__ import annotations
 
-import json
-
 __all__ = ["PG_EVENT_SCHEMA", "json_object_sql"]
 
 
@@ -33,7 +31,11 @@ def json_object_sql(*pairs: tuple[str, str]) -> str:
     """SQLite's ``json_object(k1, v1, ...)`` as a PostgreSQL text expression, same bytes."""
     parts: list[str] = []
     for n, (key, value) in enumerate(pairs):
-        head = ("{" if n == 0 else ",") + json.dumps(key) + ":"
+        # Keys are our own snake_case names, so quoting is all json.dumps would do; json itself
+        # stays out of `smsd send`, which imports the migrations (tests/test_startup.py).
+        if not key.replace("_", "").isalnum() or not key.isascii():
+            raise ValueError(f"not a plain event key: {key!r}")
+        head = ("{" if n == 0 else ",") + f'"{key}"' + ":"
         parts.append("'" + head.replace("'", "''") + "'")
         parts.append(f"coalesce(to_json({value})::text, 'null')")
     return "concat(" + ", ".join(parts) + ", '}')"
