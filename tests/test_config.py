@@ -12,7 +12,7 @@ import pytest
 from smsd.config import Config, WebhooksConfig, load_config, rules_from
 from smsd.config_source import SECTION_NAMES, ConfigSource
 from smsd.errors import ConfigError
-from smsd.integrations.settings import IntegrationSettings
+from smsd.integrations.settings import delivery_settings, with_env
 
 FULL = """
 [database]
@@ -199,10 +199,10 @@ def test_webhooks_section_with_env_overrides(tmp_path: Path) -> None:
     path = write(tmp_path, "[webhooks]\nretry_base_s = 2\nconcurrency = 8\npoll_s = 0.5\n")
     config = load_config(path, env={"SMSD_WEBHOOKS_POLL_S": "0.1"})
     assert config.webhooks == WebhooksConfig(retry_base_s=2.0, concurrency=8, poll_s=0.1)
-    settings = IntegrationSettings.from_config(config)
+    settings = delivery_settings(config)
     assert (settings.retry_base_s, settings.concurrency, settings.poll_s) == (2.0, 8, 0.1)
     assert settings.max_age_h == 24.0 and settings.lease_s == 15.0
-    later = settings.with_env({"SMSD_WEBHOOKS_CONCURRENCY": "3"})  # as `smsd web` applies it
+    later = with_env(settings, {"SMSD_WEBHOOKS_CONCURRENCY": "3"})  # as `smsd web` applies it
     assert later.concurrency == 3 and later.retry_base_s == 2.0
     with pytest.raises(ConfigError, match=r"webhooks.lease_s: expected a number > 0"):
         load_config(write(tmp_path, "[webhooks]\nlease_s = 0\n"), env={})

@@ -11,7 +11,7 @@ import argparse
 
 from smsd.config import load_config
 from smsd.integrations.app import create_app, serve
-from smsd.integrations.settings import IntegrationSettings, Policy
+from smsd.integrations.settings import Policy, delivery_settings
 from smsd.logs import configure_logging
 
 __all__ = ["main"]
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging("warning")
     config = load_config(None)
     policy = Policy.from_config(config)
-    settings = IntegrationSettings.from_config(config).with_env()
+    settings = delivery_settings(config)
     app = create_app(args.db, policy=policy, settings=settings, deliver=not args.no_deliver)
     serve(app, args.host, args.port)
 

@@ -22,7 +22,7 @@ from smsd.config import Config
 from smsd.integrations.api import Api
 from smsd.integrations.delivery import Deliverer
 from smsd.integrations.metrics import metrics_response, registry_for
-from smsd.integrations.settings import IntegrationSettings, Policy
+from smsd.integrations.settings import IntegrationSettings, Policy, delivery_settings
 from store.store import Store
 
 __all__ = ["Integrations", "create_app", "serve"]
@@ -53,7 +53,7 @@ class Integrations:
     @classmethod
     def from_config(cls, store: Store, config: Config) -> Integrations:
         """As `smsd web` builds it: the config's policy, [webhooks] then `SMSD_WEBHOOKS_*`."""
-        settings = IntegrationSettings.from_config(config).with_env()
+        settings = delivery_settings(config)
         return cls(store, policy=Policy.from_config(config), settings=settings)
 
     def routes(self) -> list[BaseRoute]:
