@@ -48,6 +48,26 @@ def _count(url: str, sql: str) -> int:
     return 0 if row is None else int(row[0])
 
 
+def _start_hosts(
+    stack: ExitStack, tmp_path: Path, url: str, *, slow_send: dict[str, float] | None = None
+) -> tuple[dict[str, SimModem], dict[str, DaemonProcess]]:
+    """Hosts "a" and "b": a simulated modem and a started `smsd run` each, on `url`; every
+    send of a host in `slow_send` takes that many seconds."""
+    sims: dict[str, SimModem] = {}
+    daemons: dict[str, DaemonProcess] = {}
+    for host in ("a", "b"):
+        folder = tmp_path / host
+        folder.mkdir()
+        sims[host] = stack.enter_context(SimModem("generic", noise=False, link=str(folder / "sim")))
+        if slow_send is not None:
+            sims[host].fault("slow_send", seconds=slow_send[host])
+        listener = stack.enter_context(notify_socket(folder))
+        extra = _config(folder / "smsd.toml", url, host, sims[host].link)
+        daemons[host] = DaemonProcess(folder, url, [], extra=extra)  # type: ignore[arg-type]
+        daemons[host].start(listener)
+    return sims, daemons
+
+
 @pytest.mark.parametrize("contacts", [80, pytest.param(500, marks=pytest.mark.slow)])
 def test_two_hosts_one_code_each_every_reply_once(
     tmp_path: Path, pg_cluster: PgCluster, contacts: int
@@ -58,18 +78,7 @@ def test_two_hosts_one_code_each_every_reply_once(
     make_db(url)  # type: ignore[arg-type]  # Store.open takes a URL as well as a path
     phones = [f"+4477009{n:05d}" for n in range(contacts)]
     with ExitStack() as stack:
-        sims, daemons = {}, {}
-        for host in ("a", "b"):
-            folder = tmp_path / host
-            folder.mkdir()
-            sims[host] = stack.enter_context(
-                SimModem("generic", noise=False, link=str(folder / "sim"))
-            )
-            sims[host].fault("slow_send", seconds=0.3 if host == "a" else 0.02)
-            listener = stack.enter_context(notify_socket(folder))
-            extra = _config(folder / "smsd.toml", url, host, sims[host].link)
-            daemons[host] = DaemonProcess(folder, url, [], extra=extra)  # type: ignore[arg-type]
-            daemons[host].start(listener)
+        sims, daemons = _start_hosts(stack, tmp_path, url, slow_send={"a": 0.3, "b": 0.02})
         for n, phone in enumerate(phones):
             targets = ("a", "b") if n < BOTH else ("ab"[n % 2],)
             for host in targets:
@@ -151,17 +160,7 @@ def test_a_business_preferring_another_hosts_modem_is_sent_there(
         store.modems.set_business_modem("Pizza Place", "b-m0")
     phones = [f"+4477007{n:05d}" for n in range(8)]
     with ExitStack() as stack:
-        sims, daemons = {}, {}
-        for host in ("a", "b"):
-            folder = tmp_path / host
-            folder.mkdir()
-            sims[host] = stack.enter_context(
-                SimModem("generic", noise=False, link=str(folder / "sim"))
-            )
-            listener = stack.enter_context(notify_socket(folder))
-            extra = _config(folder / "smsd.toml", url, host, sims[host].link)
-            daemons[host] = DaemonProcess(folder, url, [], extra=extra)  # type: ignore[arg-type]
-            daemons[host].start(listener)
+        sims, daemons = _start_hosts(stack, tmp_path, url)
         wait_until(lambda: '"b-m0"' in daemons["a"].log_text(), timeout=30, what="A sees B")
         for phone in phones:
             sims["a"].deliver(phone, "PIZZA")
