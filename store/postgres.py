@@ -8,6 +8,7 @@ Imported only when a PostgreSQL URL is opened.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -54,6 +55,24 @@ def translate_pg(exc: psycopg.Error) -> StoreError:
     if isinstance(exc, pg_errors.ReadOnlySqlTransaction):  # as SQLite's "readonly database"
         return StoreUnavailable(text)
     return StoreError(text)
+
+
+#: Column types whose values go through JSON text and a cast unchanged (`_rows_insert`).
+_JSON_TYPES = frozenset({"text", "bigint", "integer", "smallint", "double precision"})
+
+
+def _json_rows(rows: list[list[Any]]) -> str | None:
+    """The rows as one JSON array of arrays; None if a value is not a str, int, float or
+    None (JSON would change it) or a text holds NUL (PostgreSQL's JSON refuses it)."""
+    for row in rows:
+        for value in row:
+            if value is not None and type(value) not in (str, int, float):
+                return None
+    try:
+        text = json.dumps(rows, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # NaN or infinity
+        return None
+    return None if "\\u0000" in text else text
 
 
 def _arg(value: Any) -> Any:
@@ -153,7 +172,7 @@ class PgDatabase:
         self.read_only = read_only  # every transaction READ ONLY: the server refuses writes
         self._lock = threading.RLock()
         self._identity: dict[str, bool] = {}  # table -> has an identity `id` column
-        self._unnested: dict[str, str | None] = {}  # INSERT text -> its `_unnest` form
+        self._many: dict[str, str | None] = {}  # INSERT text -> its `_rows_insert` form
         self._conn = self._connect()
 
     def _connect(self) -> psycopg.Connection[tuple[Any, ...]]:
@@ -239,33 +258,36 @@ class PgDatabase:
                 raise translate_pg(exc) from exc
 
     def _queue_batch(self, batch: Batch) -> _Pending:
-        """Queue one batch: an INSERT of many rows as ONE statement over arrays (`_unnest`:
-        the server runs one statement, not one per row; with ON CONFLICT DO NOTHING only when
-        `batch.key` tells the rows apart), anything else (an UPDATE) as an executemany."""
+        """Queue one batch: an INSERT of many rows as ONE statement over one JSON array of
+        rows (`_rows_insert`: the server runs one statement, not one per row, and the rows
+        cross as one `json.dumps`; with ON CONFLICT DO NOTHING only when `batch.key` tells
+        the rows apart), anything else (an UPDATE) as an executemany."""
         if not batch.rows:
             return _Pending(None, [])
         text, order = pg_sql(batch.sql)
         rows = [[_arg(r[i]) for i in order] for r in batch.rows]
         conflict = " ON CONFLICT " in text.upper()
-        unnest = None if len(rows) == 1 or (conflict and batch.key is None) else self._unnest(text)
-        if unnest is None:
+        single = len(rows) == 1 or (conflict and batch.key is None)
+        many = None if single else self._rows_insert(text)
+        payload = None if many is None else _json_rows(rows)
+        if many is None or payload is None:
             returning = " RETURNING id" if batch.ids else ""
             cur = self._conn.cursor()
             cur.executemany(text + returning, rows, returning=batch.ids)
             return _Pending(cur if batch.ids else None, [])
         if batch.ids:
-            unnest += " RETURNING id" if batch.key is None else f" RETURNING id, {batch.key[0]}"
-        columns = [list(values) for values in zip(*rows, strict=True)]
-        cur = self._conn.execute(unnest, columns)
+            many += " RETURNING id" if batch.key is None else f" RETURNING id, {batch.key[0]}"
+        cur = self._conn.execute(many, (payload,))
         keys = None if batch.key is None else [r[batch.key[1]] for r in batch.rows]
         return _Pending(None, [cur] if batch.ids else [], keys)
 
-    def _unnest(self, text: str) -> str | None:
+    def _rows_insert(self, text: str) -> str | None:
         """``INSERT INTO t (a, b, c) VALUES (%s, 'x', %s)`` as ``INSERT INTO t (a, b, c)
-        SELECT v.p0, 'x', v.p1 FROM unnest(%s::A[], %s::C[]) AS v(p0, p1)``: one parameter
-        per column whatever the row count (a constant text, prepared once; rows in order)."""
-        if text in self._unnested:
-            return self._unnested[text]
+        SELECT (v.r->>0)::A, 'x', (v.r->>1)::C FROM jsonb_array_elements(%s::jsonb) AS v(r)``:
+        one parameter whatever the row count (a constant text, prepared once; rows in order;
+        None when a column's type does not come back from JSON text as it went in)."""
+        if text in self._many:
+            return self._many[text]
         built = None
         match = _VALUES.match(text)
         if match is not None:
@@ -273,22 +295,24 @@ class PgDatabase:
             columns = [c.strip().lower() for c in match[2].split(",")]
             values = [v.strip() for v in match[3].split(",")]
             types = self._column_types(table)
-            if len(columns) == len(values) and all(c in types for c in columns):
+            if len(columns) == len(values) and all(
+                types.get(c) in _JSON_TYPES
+                for c, v in zip(columns, values, strict=True)
+                if v == "%s"
+            ):
                 picked: list[str] = []
-                arrays: list[str] = []
                 for column, value in zip(columns, values, strict=True):
                     if value == "%s":
-                        picked.append(f"v.p{len(arrays)}")
-                        arrays.append(f"%s::{types[column]}[]")
+                        n = sum(1 for v in values[: len(picked)] if v == "%s")
+                        picked.append(f"(v.r->>{n})::{types[column]}")
                     else:
                         picked.append(value)
-                names = ", ".join(f"p{i}" for i in range(len(arrays)))
                 # Names and literals come from the store's own constant SQL, never from input.
                 built = (
                     f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(picked)}"  # noqa: S608
-                    f" FROM unnest({', '.join(arrays)}) AS v({names}){conflict}"
+                    f" FROM jsonb_array_elements(%s::jsonb) AS v(r){conflict}"
                 )
-        self._unnested[text] = built
+        self._many[text] = built
         return built
 
     def _column_types(self, table: str) -> dict[str, str]:
