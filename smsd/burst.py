@@ -1,16 +1,19 @@
-"""Routing a burst of stored messages with a few statements, in rounds of one message per sender.
+"""Routing a burst of stored messages with a few statements, usually in one pass.
 
 Messages from different senders do not see each other: what the router reads about a message
 (the sender's person and opt-ins, the replies queued to them, their earlier texts and loop
 flags, their pending double opt-ins) is all the sender's own, and the codes, policies and
 polls it reads are not written by routing. Messages from the same sender do see each other
 (the first creates the person, counts toward the reply cap and the loop check, STOP then
-START). So a burst is routed in rounds: round k holds each sender's k-th message, in the
-burst's order; each round reads the state of all its senders at once, asks the pure router
-about each message, then writes every decision at once (`store.routing.burst`), so round k+1
-reads what round k wrote. Each message thus sees exactly what it would see if the burst were
-routed one message at a time, in order; only the surrogate ids of rows written for different
-senders may interleave differently. Everything runs in the caller's transaction.
+START). So a pass reads the state of all its senders at once, then routes the messages in
+the burst's order, each against that read plus what its sender's earlier messages in the pass
+decided (`_Sender.after`: the person created, opt events, replies queued, the loop flag; the
+texts are read already, as every message of the burst is stored before routing), then writes
+every decision at once (`store.routing.burst`). A double opt-in step (`AwaitConfirm`,
+`ConfirmPending`) changes what the sender's next YES reads, so their later messages wait for
+the next pass, which reads again. Each message thus sees exactly what it would see if the
+burst were routed one message at a time, in order; only the surrogate ids of rows written for
+different senders may interleave differently. Everything runs in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from smsd.numbers import SenderKind
 from smsd.router import (
     ALL,
     Action,
+    AwaitConfirm,
+    ConfirmPending,
     CreatePerson,
     Ignore,
     Message,
@@ -38,8 +43,9 @@ from smsd.router import (
     route,
 )
 from smsd.settings import Rules
-from store import Code, Incoming, OptinDraft, Plan, ReplyDraft, RequestDraft, Store
-from store.burst import BurstWrite, CodeRules, SenderFacts
+from store import Code, Incoming, OptinDraft, Person, Plan, ReplyDraft, RequestDraft, Store
+from store.base import to_ts
+from store.burst import COUNTED_REPLIES, BurstWrite, CodeRules, SenderFacts, optins_after
 
 __all__ = ["RATE_WINDOW", "Outcome", "Processed", "plan_from", "route_burst", "router_message"]
 
@@ -117,47 +123,85 @@ def route_burst(store: Store, ids: Sequence[int], now: datetime, rules: Rules) -
     done: dict[int, Outcome] = {}
     with store.transaction():
         stored = burst.incoming(order)
-        new = [stored[i] for i in order if stored[i].state == "new"]
-        words = {m.id: lookup_word(m.text, rules.vocabulary) for m in new}
+        left = [stored[i] for i in order if stored[i].state == "new"]
+        words = {m.id: lookup_word(m.text, rules.vocabulary) for m in left}
         codes = burst.codes({w for w in words.values() if w})
-        for batch in _rounds(new):
-            done.update(_route_round(store, batch, words, codes, now, rules))
+        while left:
+            routed, left = _route_pass(store, left, words, codes, now, rules)
+            done.update(routed)
     return [done[i] for i in order if i in done]
 
 
-def _rounds(messages: list[Incoming]) -> list[list[Incoming]]:
-    """Round k: each sender's k-th message, in the burst's order."""
-    rounds: list[list[Incoming]] = []
-    seen: dict[str, int] = {}
-    for message in messages:
-        k = seen.get(message.sender, 0)
-        seen[message.sender] = k + 1
-        if k == len(rounds):
-            rounds.append([])
-        rounds[k].append(message)
-    return rounds
+@dataclass
+class _Sender:
+    """One sender as their next message in the pass sees them (`SenderFacts`, kept up to
+    date with what their earlier messages in the pass decided)."""
+
+    facts: SenderFacts
+    person: Person | None
+    optins: dict[int, bool]
+    replies: int
+    loop_marked: bool
+    created: bool = False  # the person is created by an earlier message of this pass
+    deferred: bool = False  # an earlier message changed what only a read can tell
+
+    @classmethod
+    def of(cls, facts: SenderFacts) -> _Sender:
+        """The sender as read."""
+        return cls(facts, facts.person, facts.optins, facts.replies, facts.loop_marked)
+
+    def after(self, message: Incoming, plan: Plan, now: datetime, texts_since: str) -> None:
+        """What `message`'s plan writes, as the next read would see it (`Burst.apply`)."""
+        if plan.create_person and self.person is None:
+            self.person = Person(0, message.sender, "", now)  # stands for the new row
+            self.created = True
+        if self.person is not None:
+            self.optins = optins_after(self.optins, plan)
+        self.replies += sum(1 for r in plan.replies if r.kind in COUNTED_REPLIES)
+        if plan.reason == "loop" and to_ts(message.received_at) >= texts_since:
+            self.loop_marked = True
 
 
-def _route_round(
-    store: Store, batch: list[Incoming], words: dict[int, str | None],
+def _route_pass(
+    store: Store, messages: list[Incoming], words: dict[int, str | None],
     codes: dict[str, CodeRules], now: datetime, rules: Rules,
-) -> list[tuple[int, Outcome]]:  # fmt: skip
-    """Read the round's senders, route each message, write every decision at once."""
+) -> tuple[list[tuple[int, Outcome]], list[Incoming]]:  # fmt: skip
+    """Read every sender of `messages` once, route each message in order against that read
+    and what the sender's earlier messages decided, write every decision at once. A message
+    after a double opt-in step of its sender (`AwaitConfirm`, `ConfirmPending`: they change
+    what a YES reads) waits for the next pass: (outcomes, messages left)."""
+    texts_since = now - rules.loop_window
     facts = store.routing.burst.senders(
-        [m.sender for m in batch],
-        replies_since=now - RATE_WINDOW,
-        texts_since=now - rules.loop_window,
-        before_id=max(m.id for m in batch),
-    )
-    pending = _pending(store, batch, facts, codes, rules)
+        [m.sender for m in messages], replies_since=now - RATE_WINDOW,
+        texts_since=texts_since, before_id=max(m.id for m in messages),
+    )  # fmt: skip
+    pending = _pending(store, messages, facts, codes, rules)
+    senders = {phone: _Sender.of(known) for phone, known in facts.items()}
     writes: list[BurstWrite] = []
     decided: list[tuple[Incoming, State, list[Action]]] = []
-    for message in batch:
-        sender = facts[message.sender]
-        state = _state(message, sender, codes.get(words[message.id] or ""), pending, rules)
+    left: list[Incoming] = []
+    for message in messages:
+        sender = senders[message.sender]
+        if sender.deferred:
+            left.append(message)
+            continue
+        found = codes.get(words[message.id] or "")
+        state = _state(message, sender, found, {} if sender.created else pending, rules)
         actions = route(router_message(message), state, now, rules)
-        writes.append(BurstWrite(message, sender.person, sender.optins, plan_from(actions)))
+        plan = plan_from(actions)
+        person = None if sender.created else sender.person
+        writes.append(BurstWrite(message, person, sender.optins, plan))
         decided.append((message, state, actions))
+        sender.after(message, plan, now, to_ts(texts_since))
+        sender.deferred = any(isinstance(a, AwaitConfirm | ConfirmPending) for a in actions)
+    return _write(store, writes, decided, now, rules), left
+
+
+def _write(
+    store: Store, writes: list[BurstWrite], decided: list[tuple[Incoming, State, list[Action]]],
+    now: datetime, rules: Rules,
+) -> list[tuple[int, Outcome]]:  # fmt: skip
+    """Write the pass's decisions at once, then each message's consent actions in order."""
     applied = store.routing.burst.apply(writes, now)
     out = []
     for (message, state, actions), done in zip(decided, applied, strict=True):
@@ -194,7 +238,7 @@ def _pending(
 
 
 def _state(
-    message: Incoming, sender: SenderFacts, found: CodeRules | None,
+    message: Incoming, sender: _Sender, found: CodeRules | None,
     pending: dict[int, tuple[Code, ...]], rules: Rules,
 ) -> State:  # fmt: skip
     """The router's view of `message`, as `smsd.pipeline.load_state` reads it."""
@@ -205,9 +249,9 @@ def _state(
     return State(
         person=person,
         code=None if found is None else found.code,
-        optins=sender.optins,
+        optins=dict(sender.optins),
         replies_in_window=sender.replies,
-        recent_texts=sender.texts_before(message.id),
+        recent_texts=sender.facts.texts_before(message.id),
         loop_marked=sender.loop_marked,
         own_number=rules.own_number is not None and message.sender == rules.own_number,
         policy=None if found is None else found.policy,

@@ -1,11 +1,12 @@
 """A burst of messages routed together: reads and writes for many senders in a few statements.
 
-`store.routing.burst`. The pipeline routes a burst in rounds (`smsd.burst`): each round holds
-at most one message per sender, and for a round this part reads what the router needs about
-every sender at once (`senders`: person, opt-ins, recent traffic) and writes every decision
-at once (`apply`): people, requests, opt events, replies and the messages' new states, each
-table in one statement for all rows, and on PostgreSQL all of them in one round trip
-(`store.batch`). The rows are those `Routing.apply` writes for each message in turn.
+`store.routing.burst`. The pipeline routes a burst in passes (`smsd.burst`, usually one):
+for a pass this part reads what the router needs about every sender at once (`senders`:
+person, opt-ins, recent traffic) and writes every decision at once (`apply`): people,
+requests, opt events, replies and the messages' new states, each table in one statement for
+all rows, and on PostgreSQL all of them in one round trip (`store.batch`). The rows are those
+`Routing.apply` writes for each message in turn; a sender's later messages in a pass take
+the person their first one created.
 """
 
 from __future__ import annotations
@@ -26,7 +27,18 @@ from store.rules_models import BusinessPolicy, Poll
 from store.rules_schema import poll_from_row
 from store.textfold import fold_keyword
 
-__all__ = ["Applied", "Burst", "BurstWrite", "CodeRules", "SenderFacts"]
+__all__ = [
+    "COUNTED_REPLIES",
+    "Applied",
+    "Burst",
+    "BurstWrite",
+    "CodeRules",
+    "SenderFacts",
+    "optins_after",
+]
+
+#: The outgoing kinds the reply rate limit counts (`SenderFacts.replies`).
+COUNTED_REPLIES = ("user_code", "reply", "help", "confirm")
 
 _USER_CODE_TRIES = 20
 _IDS = "(SELECT CAST(value AS INTEGER) FROM json_each(?))"
@@ -55,9 +67,9 @@ _PEOPLE_SQL = (
 # `Routing.sender_activity` for each sender: r(eplies), l(oop) and t(ext) rows; the counts
 # are subqueries run per sender (index lookups), whatever the planner thinks of the tables.
 _ACTIVITY_SQL = (
-    "SELECT 'r' AS tag, k.value AS who, (SELECT count(*) FROM outgoing o"
+    "SELECT 'r' AS tag, k.value AS who, (SELECT count(*) FROM outgoing o"  # noqa: S608 - constant
     "  WHERE o.recipient = k.value AND o.created_at >= ?2"
-    "  AND o.kind IN ('user_code', 'reply', 'help', 'confirm')) AS n, NULL AS text"
+    f"  AND o.kind IN {COUNTED_REPLIES!r}) AS n, NULL AS text"
     " FROM json_each(?1) k"
     " UNION ALL SELECT 'l', k.value, (SELECT count(*) FROM (SELECT 1 FROM incoming i"
     "  WHERE i.sender = k.value AND i.received_at >= ?3 AND i.error = 'loop' LIMIT 1) x), NULL"
@@ -214,15 +226,21 @@ class Burst(Part):
     def apply(self, writes: Sequence[BurstWrite], now: datetime) -> list[Applied]:
         """Write each message's plan as `Routing.apply` would, every table in one statement:
         (person, outgoing ids) for each. The caller holds the write transaction and has read
-        each message in state 'new' and one message per sender in it."""
+        each message in state 'new'. A write without a person whose sender's person an
+        earlier write of `writes` creates takes that person (the sender's later messages)."""
         stamp = to_ts(now)
+        made: set[str] = set()  # senders whose person an earlier write created
         with self.core.transaction():
-            created = self._create_people(
-                [w.message.sender for w in writes if w.plan.create_person and w.person is None],
-                stamp,
-            )
+            creating = [w.message.sender for w in writes if w.plan.create_person and not w.person]
+            created = self._create_people(list(dict.fromkeys(creating)), stamp)
             rows = _Rows()
-            persons = [_collect(rows, i, w, created, stamp) for i, w in enumerate(writes)]
+            persons: list[Person | None] = []
+            for i, write in enumerate(writes):
+                person = write.person
+                if person is None and (write.plan.create_person or write.message.sender in made):
+                    person = created[write.message.sender]
+                    made.add(write.message.sender)
+                persons.append(_collect(rows, i, write, person, stamp))
             _, _, out_ids, _ = write_many(
                 self.core,
                 [
@@ -257,13 +275,11 @@ class Burst(Part):
 
 
 def _collect(
-    rows: _Rows, index: int, write: BurstWrite, created: dict[str, Person], stamp: str
+    rows: _Rows, index: int, write: BurstWrite, person: Person | None, stamp: str
 ) -> Person | None:
-    """Add one message's rows; its person (as `Routing.apply` returns it)."""
+    """Add one message's rows for `person` (as read, or created); its person (as
+    `Routing.apply` returns it)."""
     message, plan = write.message, write.plan
-    person = write.person
-    if plan.create_person and person is None:
-        person = created[message.sender]
     if (plan.requests or plan.optins) and person is None:
         raise InvalidInput("requests and opt events need a person (create_person)")
     if person is not None:
@@ -289,6 +305,16 @@ def _collect(
         rows.owners.append(index)
     rows.states.append((plan.state, plan.reason, message.id))
     return person
+
+
+def optins_after(optins: dict[int, bool], plan: Plan) -> dict[int, bool]:
+    """The opt-in status (business -> in) once `plan`'s opt events are written for a person
+    whose status was `optins` (what `Burst.apply` writes, as the next read sees it)."""
+    status = dict(optins)
+    for optin in plan.optins:
+        for business_id in _targets(optin, status):
+            status[business_id] = optin.kind == "in"
+    return status
 
 
 def _by_state(states: list[tuple[str, str | None, int]]) -> list[tuple[str, str | None, str]]:
