@@ -43,6 +43,20 @@ def test_translation_of_ddl_and_insert_or_ignore() -> None:
     assert order == (0,)
 
 
+def test_translation_of_a_set_from_json() -> None:
+    """IN over json_each becomes = ANY of an array (index probes); NOT IN keeps the set."""
+    sql, order = pg_sql("SELECT 1 FROM t WHERE a IN (SELECT value FROM json_each(?2)) AND b = ?1")
+    assert sql == (
+        "SELECT 1 FROM t WHERE a = ANY(ARRAY(SELECT json_array_elements_text(%s::json))) AND b = %s"
+    )
+    assert order == (1, 0)
+    sql, _ = pg_sql("SELECT 1 FROM t WHERE a NOT IN (SELECT value FROM json_each(?))")
+    assert (
+        sql
+        == "SELECT 1 FROM t WHERE a NOT IN (SELECT value FROM json_array_elements_text(%s::json))"
+    )
+
+
 def _first_contact(target: str, barrier: threading.Barrier, out: list[str]) -> None:
     with Store.open(target) as store:
         barrier.wait(timeout=30)
