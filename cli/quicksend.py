@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NamedTuple
 
 from cli.logsetup import configure_when_imported
 from cli.queueing import Queued, queue_message, queued_line, warning_line
@@ -34,14 +33,34 @@ __all__ = ["SendLine", "parse", "run"]
 _GLOBALS = ("--db", "--config")
 
 
-class SendLine(NamedTuple):
-    """A plain ``smsd send`` line: where, to whom, what, and whether ``--force``."""
+class SendLine:
+    """A plain ``smsd send`` line: where, to whom, what, and whether ``--force``.
 
-    db: str | None
-    config: str | None
-    number: str
-    text: str
-    force: bool
+    A plain class: a NamedTuple or dataclass costs about a millisecond to define here.
+    """
+
+    __slots__ = ("config", "db", "force", "number", "text")
+
+    def __init__(
+        self, db: str | None, config: str | None, number: str, text: str, force: bool
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.number = number
+        self.text = text
+        self.force = force
+
+    def _fields(self) -> tuple[str | bool | None, ...]:
+        return (self.db, self.config, self.number, self.text, self.force)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SendLine) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"SendLine{self._fields()!r}"
 
 
 def _plain(arg: str) -> bool:
