@@ -4,28 +4,21 @@ A leaf: it imports Click and nothing of ours at run time. Exit codes: 0 ok, 1 us
 value, unknown name, duplicate), 2 usage (Click's own), 3 cannot reach the database or the
 modem. Errors print one line on stderr.
 
-Start-up cost: the configuration and `Store` are imported where they are first used
-(`source()`, `config()`, `store()`) and the error classes only when an error reaches the edge,
-so `smsd sim ...` and `smsd --help` never load the store. This is not a circle dodge: none of
-those modules imports `cli`. `config()` reads the file afresh on each call (`smsd run` reloads
-it on SIGHUP) and builds and checks every section; a one-shot command such as `smsd send` asks
-`source()`, read once per command line, for the two or three sections it uses.
+`Context`, `DEFAULT_DB` and the exit codes live in the Click-free leaf `cli.session` and are
+re-exported here. Start-up cost: the error classes are imported only when an error reaches the
+edge. This is not a circle dodge: none of those modules imports `cli`.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 import click
 
-if TYPE_CHECKING:
-    from smsd.config import Config
-    from smsd.config_source import ConfigSource
-    from store.store import Store
+from cli.session import DEFAULT_DB, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, EXIT_USER, Context
 
 __all__ = [
     "DEFAULT_DB",
@@ -39,12 +32,6 @@ __all__ = [
     "fail",
     "pass_ctx",
 ]
-
-EXIT_OK = 0
-EXIT_USER = 1
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
-DEFAULT_DB = "/var/lib/smsd/smsd.db"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,13 +47,14 @@ def fail(message: str, code: int = EXIT_USER) -> NoReturn:
 
 def exit_code_for(exc: Exception) -> int | None:
     """The exit code for a library error, or None when it is not one the edge translates."""
+    from cli.instance import AlreadyRunning
     from modem.errors import ModemError
     from smsd.errors import ConfigError, SmsdError
     from store.errors import Conflict, InvalidInput, NotFound, StoreError, StoreUnavailable
 
     if isinstance(exc, BrokenPipeError):
         return None  # the reader went away (`smsd outbox | head`): Click exits quietly
-    if isinstance(exc, NotFound | Conflict | InvalidInput | ConfigError):
+    if isinstance(exc, NotFound | Conflict | InvalidInput | ConfigError | AlreadyRunning):
         return EXIT_USER
     if isinstance(exc, StoreUnavailable | ModemError | ConnectionError | FileNotFoundError):
         return EXIT_UNAVAILABLE
@@ -110,55 +98,6 @@ def command_edge(func: Callable[P, R]) -> Callable[P, R]:
             fail(_message(exc, code), code)
 
     return wrapper
-
-
-class Context:
-    """Where the database and the config are; opens them on demand."""
-
-    def __init__(self, db: str | None, config: str | None) -> None:
-        self._db = db
-        self.config_path = config
-        self._source: ConfigSource | None = None
-
-    @property
-    def db(self) -> str:
-        """The database path: --db, then SMSD_DB, then the config file, then the default."""
-        if self._db:
-            return self._db
-        if os.environ.get("SMSD_DB"):
-            return os.environ["SMSD_DB"]
-        return self.source().database().target
-
-    def source(self) -> ConfigSource:
-        """The configuration file and SMSD_* overrides, read once; sections built on demand."""
-        if self._source is None:
-            from smsd.config_source import ConfigSource
-
-            self._source = ConfigSource.read(self.config_path)
-        return self._source
-
-    def config(self) -> Config:
-        """The whole configuration (TOML + SMSD_* overrides), read now, every section checked."""
-        from smsd.config import load_config
-
-        return load_config(self.config_path)
-
-    def store(self, *, read_only: bool = False, create: bool = False) -> Store:
-        """Open the store: it must exist unless `create` (then it is created and migrated).
-
-        Read commands pass `read_only`: they can neither create nor change the database, so a
-        mistyped --db is exit 3 ("no database at ...") and leaves no file behind.
-        """
-        from store.errors import StoreUnavailable
-        from store.store import Store
-
-        os.umask(0o077)  # the database and its WAL/SHM files are private to the service user
-        try:
-            return Store.open(self.db, read_only=read_only, create=create)
-        except StoreUnavailable as exc:
-            if str(exc).startswith("no database at "):
-                raise StoreUnavailable(f"{exc} (smsd init creates one)") from exc
-            raise
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -26,8 +26,6 @@ import fcntl
 import os
 import time
 
-import click
-
 __all__ = [
     "LOCK_PATIENCE",
     "AlreadyRunning",
@@ -45,8 +43,9 @@ LOCK_PATIENCE = 0.5
 _PROBES: dict[tuple[int, int], int] = {}
 
 
-class AlreadyRunning(click.ClickException):
-    """Another process holds the database or the modem port (exit 1, one line)."""
+class AlreadyRunning(RuntimeError):
+    """Another process holds the database or the modem port (exit 1, one line, at the command
+    edge). Not a Click exception: `smsd send`'s quick path imports this module without Click."""
 
 
 def holder_pid(path: str | os.PathLike[str]) -> int | None:

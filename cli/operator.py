@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 
-import click
-
 __all__ = ["operator_name", "write_private"]
 
 
@@ -38,4 +36,6 @@ def write_private(path: str, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as exc:
+        import click  # the error path only: `smsd send`'s quick path runs without Click
+
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -1,24 +1,18 @@
 """``smsd send``: queue one message to a number; the running daemon sends it.
 
-The daemon notices new rows through ``PRAGMA data_version``, so nothing else is needed here.
-A number that opted out is refused unless ``--force`` (audited); texts over ``[outgoing]
-max_parts`` are refused. This is the command scripts call in a loop: keep its imports to what
-it uses (`tests/test_startup.py` lists what it must not load, `benchmarks/startup.py` times
-it): the [gateway] and [outgoing] sections rather than the whole configuration, the part
-counter rather than the codec, and the four store parts it touches.
+The work and its output lines are `cli.queueing`'s, shared with the quick path
+(`cli.quicksend`) that runs a plain ``smsd send NUMBER TEXT`` without importing Click. This is
+the command scripts call in a loop: keep its imports to what it uses (`tests/test_startup.py`
+lists what it must not load, `benchmarks/startup.py` times it).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
 from cli.context import Context, command_edge, pass_ctx
-from cli.instance import daemon_running
 from cli.lookup import e164
-from cli.operator import operator_name
-from smsd.operator import check_parts, check_recipient
+from cli.queueing import queue_message, queued_line, warning_line
 
 __all__ = ["send"]
 
@@ -37,27 +31,15 @@ def send(ctx: Context, number: str, text: str, force: bool, as_json: bool) -> No
     Example:
       smsd send "07700 900123" "Your table is ready"
     """
-    recipient = e164(ctx, number)
-    parts = check_parts(text, ctx.source().outgoing().max_parts)
-    store = ctx.store(create=True)
-    with store.transaction():
-        if check_recipient(store, recipient, force=force):
-            person = store.directory.find_person(recipient)
-            subject = person.user_code if person is not None else "unregistered number"
-            store.audit.record_audit(operator_name(), "send_forced", subject, "opted out")
-        new_id = store.broadcasts.queue_manual(recipient, text, now=datetime.now(UTC))
-    running = daemon_running(ctx.db)  # `smsd run` holds an flock on its database
-    if not running:
-        click.echo(
-            f"Warning: no daemon is running on {ctx.db}: the message waits until one starts",
-            err=True,
-        )
+    queued = queue_message(ctx, e164(ctx, number), text, force=force)
+    warning = warning_line(ctx.db)
+    if warning is not None:
+        click.echo(warning, err=True)
     if as_json:
         from cli.output import echo_json  # start-up cost: json and the table renderer
 
-        document = {"id": new_id, "recipient": recipient, "parts": parts, "daemon_running": running}
-        echo_json(document)
+        running = warning is None
+        echo_json({"id": queued.id, "recipient": queued.recipient, "parts": queued.parts,
+                   "daemon_running": running})  # fmt: skip
     else:
-        click.echo(
-            f"queued message {new_id} to {recipient} ({parts} part{'s' if parts > 1 else ''})"
-        )
+        click.echo(queued_line(queued))

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smsd.errors import ConfigError
-from smsd.templates import TEXT_FIELDS, TemplateError, check_gateway
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -158,6 +157,9 @@ def gateway_text(field: str) -> Convert:
     """A gateway text of `smsd.settings.Rules` (`field`), its placeholders checked; "" is unset."""
 
     def convert(key: str, value: Any) -> str | None:
+        # Start-up cost: the template checker (its regexes) only when a [texts] value is set.
+        from smsd.templates import TEXT_FIELDS, TemplateError, check_gateway
+
         if value in ("", None):
             return None
         try:

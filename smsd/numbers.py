@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from smsd import phonelib
+
 __all__ = ["InvalidNumber", "SenderKind", "normalize_sender", "sender_kind", "to_e164"]
 
 SenderKind = Literal["international", "national", "alphanumeric", "shortcode"]
@@ -52,8 +54,10 @@ def to_e164(raw: str, default_region: str = "GB", *, international: bool = False
     when the `+` is missing, as some modems print them.
     """
     # Idle memory: phonenumbers (about 2 MB resident) is loaded by the first number to
-    # normalise, so a daemon that has received nothing yet does not hold it.
-    import phonenumbers
+    # normalise, so a daemon that has received nothing yet does not hold it; and only its
+    # parsing half (`smsd.phonelib`), which is what `smsd send` pays for.
+    phonelib.prepare()
+    from phonenumbers import phonenumberutil as phonenumbers
 
     cleaned = _clean(raw)
     if international and not cleaned.startswith("+"):

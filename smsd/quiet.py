@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from smsd import phonelib
 from smsd.settings import BroadcastPolicy
 from store.broadcast import quiet_release
 
@@ -23,13 +24,15 @@ __all__ = ["QuietHours", "gateway_zone", "recipient_zone"]
 @lru_cache(maxsize=4096)
 def _zone_names(phone: str) -> tuple[str, ...]:
     # Idle memory: phonenumbers and its time-zone tables (about 2 MB resident) load with the
-    # first recipient whose zone is asked for, not when the daemon starts.
-    import phonenumbers
-    from phonenumbers import timezone as phone_zones
+    # first recipient whose zone is asked for, not when the daemon starts; and only the
+    # parser and the zone tables of the package (`smsd.phonelib`).
+    phonelib.prepare()
+    import phonenumbers.timezone as phone_zones
+    from phonenumbers import phonenumberutil
 
     try:
-        parsed = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
+        parsed = phonenumberutil.parse(phone, None)
+    except phonenumberutil.NumberParseException:
         return ()
     names = tuple(phone_zones.time_zones_for_number(parsed))
     return tuple(n for n in names if n != phone_zones.UNKNOWN_TIMEZONE)

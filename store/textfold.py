@@ -8,8 +8,6 @@ so they meet. Pure functions; the router and the store both use them.
 
 from __future__ import annotations
 
-import unicodedata
-
 __all__ = ["fold", "fold_keyword"]
 
 
@@ -19,6 +17,8 @@ def fold(text: str) -> str:
     ``"ＰＩＺＺＡ"`` -> ``"pizza"``, ``"CAFÉ"`` -> ``"cafe"``, ``"PİZZA"`` -> ``"pizza"``
     (casefold turns U+0130 into ``i`` + a combining dot, which is then dropped).
     """
+    import unicodedata  # start-up cost (a C extension): `smsd send` imports but never folds
+
     folded = unicodedata.normalize("NFKC", text).casefold()
     decomposed = unicodedata.normalize("NFD", folded)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -101,10 +101,11 @@ def test_lazy_target_must_be_a_command() -> None:
 
 
 def test_no_cli_module_imports_main() -> None:
-    """Command and helper modules never import `cli.main` (no circle back to the group)."""
+    """Command and helper modules never import `cli.main` (no circle back to the group); only
+    the console script's entry (`cli.entry`, above the group) does."""
     offenders = []
     for path in sorted(CLI_DIR.glob("*.py")):
-        if path.name in {"main.py", "__init__.py", "__main__.py"}:
+        if path.name in {"main.py", "__init__.py", "__main__.py", "entry.py"}:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module in {"cli", "cli.main"}:
