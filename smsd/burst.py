@@ -52,6 +52,9 @@ __all__ = ["RATE_WINDOW", "Outcome", "Processed", "plan_from", "route_burst", "r
 #: The window of the reply rate limit (`Rules.replies_per_hour`).
 RATE_WINDOW = timedelta(hours=1)
 
+# A sender's message after one of these waits for the next pass (it changes what a YES reads).
+_READ_AGAIN = (AwaitConfirm, ConfirmPending)
+
 
 @dataclass(frozen=True)
 class Processed:
@@ -171,6 +174,7 @@ def _route_pass(
     after a double opt-in step of its sender (`AwaitConfirm`, `ConfirmPending`: they change
     what a YES reads) waits for the next pass: (outcomes, messages left)."""
     texts_since = now - rules.loop_window
+    loop_since = to_ts(texts_since)
     facts = store.routing.burst.senders(
         [m.sender for m in messages], replies_since=now - RATE_WINDOW,
         texts_since=texts_since, before_id=max(m.id for m in messages),
@@ -192,8 +196,8 @@ def _route_pass(
         person = None if sender.created else sender.person
         writes.append(BurstWrite(message, person, sender.optins, plan))
         decided.append((message, state, actions))
-        sender.after(message, plan, now, to_ts(texts_since))
-        sender.deferred = any(isinstance(a, AwaitConfirm | ConfirmPending) for a in actions)
+        sender.after(message, plan, now, loop_since)
+        sender.deferred = any(isinstance(a, _READ_AGAIN) for a in actions)
     return _write(store, writes, decided, now, rules), left
 
 

@@ -55,14 +55,13 @@ _CODES_SQL = (
     " LEFT JOIN business_policy bp ON bp.business_id = x.business_id"
     " LEFT JOIN polls p ON p.code_id = x.id"
 )
-# `Routing.person_and_optins` for each sender: the latest opt event per business as
-# "business:kind,..." from a subquery run per person found (an index lookup each), so the
-# planner never joins the whole opt-in ledger before filtering by phone.
+# `Routing.person_and_optins` for each sender: a row per person and business with their
+# latest opt event there (found per person by index), or one row with NULLs if none.
 _PEOPLE_SQL = (
-    "SELECT p.*, (SELECT group_concat(e.business_id || ':' || e.kind) FROM optin_events e"
-    "  WHERE e.person_id = p.id AND e.id = (SELECT max(x.id) FROM optin_events x"
-    "  WHERE x.person_id = p.id AND x.business_id = e.business_id)) AS optins"
-    " FROM people p WHERE p.phone IN (SELECT value FROM json_each(?1))"
+    "SELECT p.*, e.business_id AS optin_business, e.kind AS optin_kind FROM people p"
+    " LEFT JOIN optin_events e ON e.person_id = p.id AND e.id = (SELECT max(x.id)"
+    "  FROM optin_events x WHERE x.person_id = p.id AND x.business_id = e.business_id)"
+    " WHERE p.phone IN (SELECT value FROM json_each(?1))"
 )
 # `Routing.sender_activity` for each sender: r(eplies), l(oop) and t(ext) rows; the counts
 # are subqueries run per sender (index lookups), whatever the planner thinks of the tables.
@@ -196,17 +195,22 @@ class Burst(Part):
         optins: dict[str, dict[int, bool]] = {}
         for row in people:
             phone = str(row["phone"])
-            persons[phone] = person_from_row(row)
-            latest = (pair.split(":") for pair in (row["optins"] or "").split(",") if pair)
-            optins[phone] = {int(business): kind == "in" for business, kind in latest}
+            if phone not in persons:
+                persons[phone] = person_from_row(row)
+                optins[phone] = {}
+            if row["optin_business"] is not None:
+                optins[phone][int(row["optin_business"])] = row["optin_kind"] == "in"
         counts = {(r["tag"], r["who"]): int(r["n"]) for r in activity if r["tag"] != "t"}
-        texts = sorted((r["who"], int(r["n"]), str(r["text"])) for r in activity if r["tag"] == "t")
+        texts: dict[str, list[tuple[int, str]]] = {}
+        for r in activity:
+            if r["tag"] == "t":
+                texts.setdefault(r["who"], []).append((int(r["n"]), str(r["text"])))
         return {
             phone: SenderFacts(
                 persons.get(phone),
                 optins.get(phone, {}),
                 counts.get(("r", phone), 0),
-                tuple((i, text) for who, i, text in texts if who == phone),
+                tuple(sorted(texts.get(phone, ()))),
                 counts.get(("l", phone), 0) > 0,
             )
             for phone in phones

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from store.backend import PG_PRELUDE, Connection
 from store.integrations_pg import PG_EVENT_SCHEMA
+from store.integrations_rows import PG_STATEMENT_TRIGGERS
 from store.integrations_schema import INTEGRATIONS_SCHEMA
 from store.schema_sql import INITIAL_SCHEMA, WEB_SCHEMA
 
@@ -273,6 +274,17 @@ def m022_modem_claims(conn: Connection) -> None:
         "CREATE TABLE modem_refusals (name TEXT NOT NULL, host TEXT NOT NULL,"
         " holder TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (name, host))"
     )
+
+
+@_migration
+def m023_pg_statement_triggers(conn: Connection) -> None:
+    """On PostgreSQL, the INSERT triggers of migration 021 once per statement over its new
+    rows (store/integrations_rows.py): the same counts and events, without a PL/pgSQL call
+    per routed row. Nothing to do on SQLite."""
+    if isinstance(conn, sqlite3.Connection):
+        return
+    for statement in PG_STATEMENT_TRIGGERS:
+        conn.execute(statement)
 
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = tuple(_REGISTERED)
