@@ -47,9 +47,15 @@ def test_translation_of_a_set_from_json() -> None:
     """IN over json_each becomes = ANY of an array (index probes); NOT IN keeps the set."""
     sql, order = pg_sql("SELECT 1 FROM t WHERE a IN (SELECT value FROM json_each(?2)) AND b = ?1")
     assert sql == (
-        "SELECT 1 FROM t WHERE a = ANY(ARRAY(SELECT json_array_elements_text(%s::json))) AND b = %s"
+        "SELECT 1 FROM t WHERE a = ANY(ARRAY(SELECT value FROM json_array_elements_text(%s::json)"
+        " AS v(value))) AND b = %s"
     )
     assert order == (1, 0)
+    sql, _ = pg_sql("SELECT 1 FROM t WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))")
+    assert sql == (
+        "SELECT 1 FROM t WHERE id = ANY(ARRAY(SELECT CAST(value AS BIGINT)"
+        " FROM json_array_elements_text(%s::json) AS v(value)))"
+    )
     sql, _ = pg_sql("SELECT 1 FROM t WHERE a NOT IN (SELECT value FROM json_each(?))")
     assert (
         sql
