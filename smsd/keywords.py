@@ -59,8 +59,13 @@ def _padded_phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
 
 def words(text: str) -> list[str]:
     """Folded upper-case words of `text`, trimmed of punctuation; emoji-only tokens vanish."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=256)  # routing asks several times per message (word, STOP, YES, phrase)
+def _words(text: str) -> tuple[str, ...]:
     trimmed = (_EDGE_PUNCTUATION.sub("", fold(token)) for token in text.split())
-    return [word.upper() for word in trimmed if word]
+    return tuple(word.upper() for word in trimmed if word)
 
 
 def phrase_words(text: str) -> list[str]:

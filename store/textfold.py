@@ -17,6 +17,8 @@ def fold(text: str) -> str:
     ``"ＰＩＺＺＡ"`` -> ``"pizza"``, ``"CAFÉ"`` -> ``"cafe"``, ``"PİZZA"`` -> ``"pizza"``
     (casefold turns U+0130 into ``i`` + a combining dot, which is then dropped).
     """
+    if text.isascii():  # the usual text: NFKC, NFD and NFC leave ASCII as it is
+        return text.lower()
     import unicodedata  # start-up cost (a C extension): `smsd send` imports but never folds
 
     folded = unicodedata.normalize("NFKC", text).casefold()
