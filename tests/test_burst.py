@@ -201,6 +201,48 @@ def test_burst_covers_the_cases_it_must(two_stores: tuple[Store, Store]) -> None
     assert any(error == "loop" for _, _, error, _ in dump["incoming"])
 
 
+def test_one_sender_many_times_in_one_pass(
+    two_stores: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new and a known sender texting many times in one burst (first contact, alias, STOP
+    then START, a HELP flood past the reply cap, an auto-reply loop, a double opt-in and its
+    YES) leave the rows one-at-a-time routing leaves; a sender is read again only after a
+    double opt-in step, so the burst takes three passes, not one per message."""
+    burst, reference = two_stores
+    new, known = "+447700900301", "+447700900001"
+    script = ["pizza", "pie", "STOP", "START", *["HELP"] * 6, *["Auto: I am away"] * 4,
+              "pizza", "gym", "YES", "pizza"]  # fmt: skip
+    at = [T0 + timedelta(seconds=n) for n in range(len(script))]  # distinct copies (scts)
+    drafts = [
+        IncomingDraft(sender, "international", text, at[n], scts=at[n])
+        for n, text in enumerate(script) for sender in (new, known)
+    ]  # fmt: skip
+    ids = [i for i in burst.inbox.record_incoming_many(drafts) if i is not None]
+    assert len(ids) == len(drafts)
+    assert reference.inbox.record_incoming_many(drafts) == ids
+    reads: list[list[str]] = []
+    real_senders = burst.routing.burst.senders
+
+    def counted(phones: list[str], **kwargs: Any) -> dict[str, SenderFacts]:
+        reads.append(sorted(set(phones)))
+        return real_senders(phones, **kwargs)
+
+    monkeypatch.setattr(burst.routing.burst, "senders", counted)
+    now = T0 + timedelta(minutes=1)
+    routed = process_many(burst, ids, now, RULES)
+    expected = _route_reference(reference, ids, now)
+    assert routed.failed == ()
+    assert {p.incoming_id: p.actions for p in routed.processed} == expected
+    assert _dump(burst) == _dump(reference)
+    assert reads == [sorted([new, known])] * 3  # after "gym", then after "YES"
+    names = [type(a).__name__ for p in routed.processed for a in p.actions]
+    for name in ("CreatePerson", "OptOut", "GatewayConsent", "MarkLoop", "AwaitConfirm",
+                 "ConfirmPending"):  # fmt: skip
+        assert name in names
+    helps = [p for p, d in zip(routed.processed, drafts, strict=True) if d.text == "HELP"]
+    assert routed.processed[0].outgoing_ids and not helps[-1].outgoing_ids  # the cap held
+
+
 def test_a_raising_message_in_a_burst_is_rolled_back_alone(
     db_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
