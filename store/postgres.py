@@ -8,11 +8,9 @@ Imported only when a PostgreSQL URL is opened.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +22,7 @@ from psycopg.pq import TransactionStatus
 from store.backend import pg_sql
 from store.batch_types import Batch
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
+from store.pg_rows import INSERT_VALUES, Pending, json_rows, rows_insert
 
 __all__ = ["WRITE_LOCK_KEY", "PgCursor", "PgDatabase", "translate_pg"]
 
@@ -31,14 +30,6 @@ __all__ = ["WRITE_LOCK_KEY", "PgCursor", "PgDatabase", "translate_pg"]
 WRITE_LOCK_KEY = 0x736D7364
 
 _BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
-
-# The one row of a plain "INSERT ... VALUES (...)" (no ON CONFLICT, no RETURNING yet but ours).
-# A plain "INSERT INTO t (columns) VALUES (one row)", with at most ON CONFLICT DO NOTHING.
-_VALUES = re.compile(
-    r"^\s*INSERT\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)"
-    r"((?:\s+ON\s+CONFLICT\s*\(\w+\)\s+DO\s+NOTHING)?)\s*$",
-    re.I,
-)
 
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
@@ -57,24 +48,6 @@ def translate_pg(exc: psycopg.Error) -> StoreError:
     return StoreError(text)
 
 
-#: Column types whose values go through JSON text and a cast unchanged (`_rows_insert`).
-_JSON_TYPES = frozenset({"text", "bigint", "integer", "smallint", "double precision"})
-
-
-def _json_rows(rows: list[list[Any]]) -> str | None:
-    """The rows as one JSON array of arrays; None if a value is not a str, int, float or
-    None (JSON would change it) or a text holds NUL (PostgreSQL's JSON refuses it)."""
-    for row in rows:
-        for value in row:
-            if value is not None and type(value) not in (str, int, float):
-                return None
-    try:
-        text = json.dumps(rows, ensure_ascii=False, allow_nan=False)
-    except ValueError:  # NaN or infinity
-        return None
-    return None if "\\u0000" in text else text
-
-
 def _arg(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
@@ -83,31 +56,6 @@ def _dicts(cur: psycopg.Cursor[tuple[Any, ...]]) -> list[dict[str, Any]]:
     rows = cur.fetchall()
     names = [d[0] for d in cur.description or ()]
     return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-@dataclass
-class _Pending:
-    """A queued batch whose ids are read once the pipeline is synced."""
-
-    per_row: psycopg.Cursor[tuple[Any, ...]] | None  # an executemany's, one result per row
-    multi: list[psycopg.Cursor[tuple[Any, ...]]]  # multi-row INSERTs' (RETURNING in order)
-    keys: list[Any] | None = None  # each row's `Batch.key` value: which row an id belongs to
-
-    def ids(self, count: int) -> list[int | None]:
-        """Each row's RETURNING id (None where an ON CONFLICT DO NOTHING inserted nothing)."""
-        out: list[int | None] = []
-        if self.per_row is not None:
-            for _ in range(count):
-                row = self.per_row.fetchone()
-                out.append(None if row is None else int(row[0]))
-                self.per_row.nextset()
-        returned = [row for cur in self.multi for row in cur.fetchall()]
-        if self.keys is None:
-            return out + [int(row[0]) for row in returned]
-        # ON CONFLICT DO NOTHING: a row that inserted nothing returned nothing; a key repeated
-        # in the batch was inserted by its first row only (as one statement per row would).
-        by_key = {row[1]: int(row[0]) for row in returned}
-        return out + [by_key.pop(key, None) for key in self.keys]
 
 
 class _Numeric(Loader):
@@ -257,63 +205,37 @@ class PgDatabase:
             except psycopg.Error as exc:
                 raise translate_pg(exc) from exc
 
-    def _queue_batch(self, batch: Batch) -> _Pending:
+    def _queue_batch(self, batch: Batch) -> Pending:
         """Queue one batch: an INSERT of many rows as ONE statement over one JSON array of
         rows (`_rows_insert`: the server runs one statement, not one per row, and the rows
         cross as one `json.dumps`; with ON CONFLICT DO NOTHING only when `batch.key` tells
         the rows apart), anything else (an UPDATE) as an executemany."""
         if not batch.rows:
-            return _Pending(None, [])
+            return Pending(None, [])
         text, order = pg_sql(batch.sql)
         rows = [[_arg(r[i]) for i in order] for r in batch.rows]
         conflict = " ON CONFLICT " in text.upper()
         single = len(rows) == 1 or (conflict and batch.key is None)
         many = None if single else self._rows_insert(text)
-        payload = None if many is None else _json_rows(rows)
+        payload = None if many is None else json_rows(rows)
         if many is None or payload is None:
             returning = " RETURNING id" if batch.ids else ""
             cur = self._conn.cursor()
             cur.executemany(text + returning, rows, returning=batch.ids)
-            return _Pending(cur if batch.ids else None, [])
+            return Pending(cur if batch.ids else None, [])
         if batch.ids:
             many += " RETURNING id" if batch.key is None else f" RETURNING id, {batch.key[0]}"
         cur = self._conn.execute(many, (payload,))
         keys = None if batch.key is None else [r[batch.key[1]] for r in batch.rows]
-        return _Pending(None, [cur] if batch.ids else [], keys)
+        return Pending(None, [cur] if batch.ids else [], keys)
 
     def _rows_insert(self, text: str) -> str | None:
-        """``INSERT INTO t (a, b, c) VALUES (%s, 'x', %s)`` as ``INSERT INTO t (a, b, c)
-        SELECT (v.r->>0)::A, 'x', (v.r->>1)::C FROM jsonb_array_elements(%s::jsonb) AS v(r)``:
-        one parameter whatever the row count (a constant text, prepared once; rows in order;
-        None when a column's type does not come back from JSON text as it went in)."""
-        if text in self._many:
-            return self._many[text]
-        built = None
-        match = _VALUES.match(text)
-        if match is not None:
-            table, conflict = match[1].lower(), match[4]
-            columns = [c.strip().lower() for c in match[2].split(",")]
-            values = [v.strip() for v in match[3].split(",")]
-            types = self._column_types(table)
-            if len(columns) == len(values) and all(
-                types.get(c) in _JSON_TYPES
-                for c, v in zip(columns, values, strict=True)
-                if v == "%s"
-            ):
-                picked: list[str] = []
-                for column, value in zip(columns, values, strict=True):
-                    if value == "%s":
-                        n = sum(1 for v in values[: len(picked)] if v == "%s")
-                        picked.append(f"(v.r->>{n})::{types[column]}")
-                    else:
-                        picked.append(value)
-                # Names and literals come from the store's own constant SQL, never from input.
-                built = (
-                    f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(picked)}"  # noqa: S608
-                    f" FROM jsonb_array_elements(%s::jsonb) AS v(r){conflict}"
-                )
-        self._many[text] = built
-        return built
+        """`rows_insert` of an INSERT's text, with its table's column types (cached)."""
+        if text not in self._many:
+            match = INSERT_VALUES.match(text)
+            types = {} if match is None else self._column_types(match[1].lower())
+            self._many[text] = rows_insert(text, types)
+        return self._many[text]
 
     def _column_types(self, table: str) -> dict[str, str]:
         row = self._conn.execute(

@@ -27,6 +27,7 @@ from smsd.testing import (
 )
 from store import IncomingDraft, InvalidInput, Store
 from store.burst import Applied, BurstWrite
+from store.pg_rows import json_rows, rows_insert
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 RULES = Rules()
@@ -201,3 +202,19 @@ def test_sigkill_between_batch_commit_and_deletes(tmp_path: Path, sim: SimModem)
     assert rows(db, "SELECT count(*) FROM incoming WHERE sender LIKE '+44770092%'") == [(count,)]
     assert rows(db, "SELECT count(*) FROM requests") == [(count,)]
     assert all(len(texts) == 2 for texts in sent.values())  # user code + reply, once each
+
+
+def test_many_rows_cross_as_one_json_parameter() -> None:
+    """An INSERT of one row becomes one over a JSON array; a type JSON would change, a NaN,
+    a NUL or bytes keep the statement per row."""
+    text = "INSERT INTO t (a, b, c) VALUES (%s, 'x', %s) ON CONFLICT (a) DO NOTHING"
+    assert rows_insert(text, {"a": "bigint", "c": "text"}) == (
+        "INSERT INTO t (a, b, c) SELECT (v.r->>0)::bigint, 'x', (v.r->>1)::text"
+        " FROM jsonb_array_elements(%s::jsonb) AS v(r) ON CONFLICT (a) DO NOTHING"
+    )
+    assert rows_insert(text, {"a": "bigint", "c": "bytea"}) is None
+    assert rows_insert("UPDATE t SET a = %s", {"a": "bigint"}) is None
+    assert json_rows([[1, "é", None, 2.5]]) == '[[1, "é", null, 2.5]]'
+    assert json_rows([[float("nan")]]) is None
+    assert json_rows([["a\x00b"]]) is None
+    assert json_rows([[b"raw"]]) is None
