@@ -287,7 +287,22 @@ def config_from(source: ConfigSource) -> Config:
     names = [m.name for m in modems]
     if len(set(names)) != len(names):
         raise ConfigError("modems: each modem needs a distinct name")
-    return Config(modems=modems, **sections)
+    config = Config(modems=modems, **sections)
+    _check_claim_timeout(config)
+    return config
+
+
+def _check_claim_timeout(config: Config) -> None:
+    """A claim must outlive the slowest part a live send waits for: the sender renews it after
+    each part, and a host that stalls longer has its row requeued and sent again elsewhere."""
+    claim = config.outgoing.claim_timeout_s
+    slowest = max([m.send_timeout for m in config.modems] or [ModemConfig(url="").send_timeout])
+    if claim <= slowest:
+        raise ConfigError(
+            f"outgoing.claim_timeout_s: {claim:g} s is not longer than a modem's send_timeout"
+            f" ({slowest:g} s): a slow send would be requeued and sent twice; raise it"
+            " (default 600) or lower [[modems]] send_timeout"
+        )
 
 
 def rules_from(config: Config) -> Rules:

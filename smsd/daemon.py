@@ -99,6 +99,9 @@ class Daemon:
             for s in options.modems
         ]
         self.names = ModemNames(self.store, options.claim_timeout)
+        # The heartbeat (and the reclaim check) at least three times per claim timeout, at
+        # most every 5 s: a live host never looks dead to the others between two heartbeats.
+        self._health_every = max(1.0, min(5.0, options.claim_timeout.total_seconds() / 3))
         self.refused: list[ModemWorker] = []  # their names are held by another live host
         self._ready_sent = False
         self._ready_lock = threading.Lock()
@@ -167,7 +170,7 @@ class Daemon:
                 last_partials = now
                 self._expire_partials()
                 self._fold_stats()
-            if now - last_reclaim >= 5:
+            if now - last_reclaim >= self._health_every:
                 last_reclaim = now
                 self._reclaim_expired()
                 self._share_health()

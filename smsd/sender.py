@@ -7,7 +7,10 @@ within a few seconds (most temporary errors are a congested cell for a moment), 
 exponential back-off with jitter up to the ceiling; a permanent one (invalid number,
 barred) fails it with the reason; a message older than the validity limit fails as
 ``expired``. A crash between claim and ``mark_sent`` leaves it ``sending``: the daemon
-requeues such claims on start, which is the one duplicate we allow per crash.
+requeues such claims on start, which is the one duplicate we allow per crash. The claim is a
+lease: renewed before each further part of a multipart message, so on a shared store another
+host requeues it only after a whole ``[outgoing] claim_timeout_s`` without progress; a send
+whose row was requeued meanwhile stops before its next part.
 
 If the store refuses ``mark_sent`` (locked, disk full) after the modem accepted the message,
 the result is kept in memory and written before anything else is claimed: without a crash
@@ -104,7 +107,9 @@ class Sender:
             return
         try:
             mr = -1
-            for pdu in pdus:
+            for index, pdu in enumerate(pdus):
+                if index and not self._renew(out_id, index):
+                    return  # requeued meanwhile: its new holder sends it, not us
                 mr = modem.send_pdu(pdu)
         except (PortClosed, ModemTimeout) as exc:
             self._retry(out_id, attempts, f"{type(exc).__name__}: {exc}")
@@ -124,6 +129,18 @@ class Sender:
         with self._lock:
             self._unrecorded.append((out_id, mr, modem_name, self.clock(), len(pdus)))
         self.flush_unrecorded()
+
+    def _renew(self, out_id: int, part: int) -> bool:
+        """Renew the claim before sending part `part` (0-based) of a multipart message; False
+        when it was lost (requeued as expired: this host stalled past the claim timeout)."""
+        try:
+            held = self.outbox.renew_claim(out_id, self.clock())
+        except StoreError as exc:  # away: send on (away for the others too, none requeues it)
+            log.warning("claim_not_renewed", outgoing_id=out_id, error=str(exc))
+            return True
+        if not held:
+            log.warning("sms_claim_lost", outgoing_id=out_id, parts_sent=part)
+        return held
 
     def flush_unrecorded(self) -> None:
         """Write the results of sends the store refused before; StoreError if it still does."""

@@ -154,8 +154,10 @@ class Outbox(Part):
     def reclaim_expired(self, now: datetime, timeout: timedelta) -> int:
         """Requeue 'sending' rows of any host claimed before `now - timeout` (a dead host's).
 
-        `timeout` must be longer than any live send holds its claim, or a slow send goes out
-        twice; the count of rows requeued is returned.
+        `timeout` must be longer than the slowest part a live send waits for (the sender renews
+        its claim after each part, `renew_claim`; the configuration checks this against every
+        modem's ``send_timeout``), or a slow send goes out twice; the count of rows requeued is
+        returned.
         """
         cutoff = to_ts(now - timeout)
         if (
@@ -172,6 +174,18 @@ class Outbox(Part):
             (cutoff,),
         )
         return cur.rowcount
+
+    def renew_claim(self, outgoing_id: int, now: datetime) -> bool:
+        """Move this host's claim on a row it is still sending to `now` (a lease, renewed after
+        each part, so `reclaim_expired` takes only a claim that made no progress for its whole
+        timeout). False when the claim is gone: requeued as expired, or another host's now.
+        """
+        cur = self._execute(
+            "UPDATE outgoing SET claimed_at = ? WHERE id = ? AND state = 'sending'"
+            " AND claimed_by = ?",
+            (to_ts(now), outgoing_id, self.core.host),
+        )
+        return cur.rowcount == 1
 
     def mark_sent(
         self, outgoing_id: int, mr: int, modem: str, now: datetime, *, parts: int = 1

@@ -1,4 +1,4 @@
-"""The HTTP API over real HTTP (uvicorn on 127.0.0.1) against a real SQLite file."""
+"""The HTTP API over real HTTP (uvicorn on 127.0.0.1), on a real SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -31,9 +31,10 @@ def _text(store: Store, phone: str, text: str, now: datetime) -> None:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[dict[str, object]]:
-    """Two businesses with requests, one token of each kind, and the API served."""
-    db = tmp_path / "api.db"
+def world(db_target: str) -> Iterator[dict[str, object]]:
+    """Two businesses with requests, one token of each kind, and the API served (each
+    backend)."""
+    db = db_target
     with Store.open(db) as store:
         store.directory.add_business("Pizza Place", now=T0)
         store.directory.add_code("Pizza Place", "PIZZA", "Pizza {user_code}", now=T0)
@@ -51,7 +52,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, object]]:
             "operator": tokens.create(None, "operator", now=T0)[1],
         }
         ids = {b.name: b.id for b in store.directory.list_businesses()}
-    with serving(create_app(str(db), deliver=False)) as base:
+    with serving(create_app(db, deliver=False)) as base:
         yield {"base": base, "db": db, "tokens": secrets, "ids": ids}
 
 

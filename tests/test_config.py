@@ -208,3 +208,29 @@ def test_webhooks_section_with_env_overrides(tmp_path: Path) -> None:
         load_config(write(tmp_path, "[webhooks]\nlease_s = 0\n"), env={})
     with pytest.raises(ConfigError, match=r"webhooks.retries: unknown key"):
         load_config(write(tmp_path, "[webhooks]\nretries = 3\n"), env={})
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("", True),  # 600 s against the default 90 s
+        ("[outgoing]\nclaim_timeout_s = 90\n", False),
+        ("[outgoing]\nclaim_timeout_s = 3\n[[modems]]\nurl = 'x'\nsend_timeout = 2\n", True),
+        (
+            "[outgoing]\nclaim_timeout_s = 60\n[[modems]]\nurl = 'x'\nsend_timeout = 30\n"
+            "[[modems]]\nurl = 'y'\nname = 'b'\nsend_timeout = 61\n",
+            False,
+        ),
+    ],
+)
+def test_claim_timeout_must_outlast_every_modems_send_timeout(
+    tmp_path: Path, text: str, ok: bool
+) -> None:
+    """A claim shorter than one part's longest wait is refused, naming both settings."""
+    path = tmp_path / "smsd.toml"
+    path.write_text(text)
+    if ok:
+        assert load_config(path, env={}).outgoing.claim_timeout_s > 0
+    else:
+        with pytest.raises(ConfigError, match=r"claim_timeout_s: .* send_timeout"):
+            load_config(path, env={})

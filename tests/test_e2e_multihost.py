@@ -33,7 +33,8 @@ def _config(
         "\n".join([
             "[database]", f"url = {json.dumps(url)}", "",
             "[gateway]", f"host = {json.dumps(host)}", "",
-            "[[modems]]", f"url = {json.dumps(link)}", f'name = "{host}-m0"', "",
+            "[[modems]]", f"url = {json.dumps(link)}", f'name = "{host}-m0"',
+            f"send_timeout = {claim_timeout / 2}", "",
             "[outgoing]", "backoff_base_s = 0.5", "backoff_max_s = 2", "status_reports = false",
             f"claim_timeout_s = {claim_timeout}", "",
             "[limits]", "replies_per_hour = 1000", "loop_threshold = 1000", "", more,
@@ -195,7 +196,7 @@ def test_a_modem_name_held_by_a_live_host_is_refused_until_it_dies(
         daemons, listeners = {}, {}
         for host, more in (
             ("a", ""),
-            ("b", f'[[modems]]\nurl = "{sims["b2"].link}"\nname = "a-m0"\n'),
+            ("b", f'[[modems]]\nurl = "{sims["b2"].link}"\nname = "a-m0"\nsend_timeout = 5\n'),
         ):
             folder = tmp_path / f"host-{host}"
             folder.mkdir()

@@ -92,3 +92,59 @@ def test_a_send_that_succeeds_on_the_last_attempt_is_sent(
         state, attempts, error = _send_until_settled(store, sender, driver, clock, out_id)
     assert (state, attempts) == ("sent", 3)
     assert error is None  # a sent row carries no error
+
+
+class ReclaimingClock(Clock):
+    """A clock that, when read for the second part, lets host "b" requeue every claim as
+    expired first: this host stalled past the claim timeout between two parts."""
+
+    def __init__(self, other: Store) -> None:
+        super().__init__()
+        self.other = other
+        self.reads = 0
+
+    def __call__(self) -> datetime:
+        self.reads += 1
+        if self.reads == 2:  # the first read claims; the second renews before part two
+            self.other.outbox.reclaim_expired(self.now + timedelta(hours=1), timedelta(minutes=1))
+        return self.now
+
+
+def test_a_multipart_send_renews_its_claim_after_each_part(
+    tmp_path: Path, modem: tuple[SimModem, Modem]
+) -> None:
+    """Three parts, the clock a minute later at each part: the claim ends at the last part's
+    time, so a reclaim counts its timeout from there, not from the first part."""
+    sim, driver = modem
+    clock = Clock()
+
+    class Ticking(Clock):
+        def __call__(self) -> datetime:
+            clock.now += timedelta(minutes=1)
+            return clock.now
+
+    policy = RetryPolicy(status_reports=False, validity=timedelta(days=9))
+    with Store.open(tmp_path / "smsd.db") as store:
+        out_id = store.outbox.queue_outgoing(HANDSET, "x" * 400, "reply", now=START)
+        sender = Sender(store.outbox, policy, clock=Ticking())
+        assert sender.send_due(driver, "m0", threading.Event())
+        row = store.outbox.get_outgoing(out_id)
+    assert row.state == "sent" and len(sim.network.sent) == 3
+    assert row.claimed_at == START + timedelta(minutes=3)  # claimed at +1, renewed at +2, +3
+
+
+def test_a_send_whose_claim_was_requeued_stops_before_the_next_part(
+    tmp_path: Path, modem: tuple[SimModem, Modem]
+) -> None:
+    """Requeued between parts (by another host, as expired): the first part went out, the rest
+    is left to the row's next holder, and nothing is recorded as sent."""
+    sim, driver = modem
+    path = tmp_path / "smsd.db"
+    policy = RetryPolicy(status_reports=False, validity=timedelta(days=9))
+    with Store.open(path, host="a") as store, Store.open(path, host="b") as other:
+        out_id = store.outbox.queue_outgoing(HANDSET, "x" * 400, "reply", now=START)
+        sender = Sender(store.outbox, policy, clock=ReclaimingClock(other))
+        assert sender.send_due(driver, "m0", threading.Event())
+        row = store.outbox.get_outgoing(out_id)
+    assert len(sim.network.sent) == 1
+    assert (row.state, row.claimed_by, row.mr) == ("queued", None, None)

@@ -112,6 +112,23 @@ def test_claims_carry_host_and_time_and_dead_hosts_are_reclaimed(db_target: str)
         assert again.attempts == 2
 
 
+def test_a_renewed_claim_is_not_reclaimed_and_a_lost_one_cannot_be_renewed(
+    db_target: str,
+) -> None:
+    """A's renewal moves its lease on, so B's reclaim waits a whole timeout from it; B cannot
+    renew A's claim; once B requeues it, A's renewal says the claim is gone."""
+    minute = timedelta(minutes=1)
+    with Store.open(db_target, host="a") as a, Store.open(db_target, host="b") as b:
+        out = a.outbox.queue_outgoing(PHONE, "hi", "reply", now=T0)
+        assert a.outbox.claim_next_outgoing("a-m0", T0) is not None
+        assert a.outbox.renew_claim(out, T0 + timedelta(seconds=50))
+        assert not b.outbox.renew_claim(out, T0 + timedelta(seconds=55))
+        assert b.outbox.reclaim_expired(T0 + timedelta(seconds=100), minute) == 0
+        assert b.outbox.reclaim_expired(T0 + timedelta(seconds=111), minute) == 1
+        assert not a.outbox.renew_claim(out, T0 + timedelta(seconds=112))
+        assert a.outbox.get_outgoing(out).state == "queued"
+
+
 def test_modem_status_rows_carry_the_host(db_target: str) -> None:
     """Each host's modem reports name that host, and every host sees all of them."""
     with Store.open(db_target, host="a") as a, Store.open(db_target, host="b") as b:
