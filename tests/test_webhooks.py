@@ -269,7 +269,15 @@ def test_an_idle_deliverer_only_reads(db: str) -> None:
     with Store.open(db) as watcher, serving(app):
         stats = app.state.integrations.deliverer.stats
         wait_until(lambda: stats.looks >= 2, 20)
-        version = watcher.data_version()
-        start = stats.looks
-        wait_until(lambda: stats.looks >= start + 20, 20)
-        assert watcher.data_version() == version
+        # On PostgreSQL the version is the cluster's transaction counter, which autovacuum's
+        # ANALYZE of another test's database may move too: one quiet window of the three is
+        # enough, and a deliverer that writes on every look moves all three.
+        quiet = []
+        for _ in range(3):
+            version = watcher.data_version()
+            start = stats.looks
+            wait_until(lambda: stats.looks >= start + 20, 20)  # noqa: B023
+            quiet.append(watcher.data_version() == version)
+            if quiet[-1]:
+                break
+        assert quiet[-1], quiet
