@@ -1,7 +1,8 @@
 """Routing + store on PostgreSQL: `benchmarks.routing`'s daemon store work, on a local server.
 
-The same traffic, batches and calls as ``benchmarks.routing`` (record a batch in one
-transaction, then release + route it in another), against a throwaway PostgreSQL 15 cluster
+The same traffic, batches and calls as ``benchmarks.routing``: the daemon's real flow, one
+transaction per burst (release the previous burst's deleted copies' keys, record, route;
+the last keys released on their own at the end), against a throwaway PostgreSQL 15 cluster
 on this machine (``smsd/testing/pgcluster.py``) with production durability: fsync and synchronous
 commit on. Each write transaction takes the store's advisory lock, as on a shared store.
 

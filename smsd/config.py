@@ -179,9 +179,13 @@ class Config:
         return BalanceSettings(m.balance_ussd, m.balance_interval_hours, m.balance_low)
 
     def worker_timers(self) -> WorkerTimers:
-        """The modem worker's timers: [modem] liveness and balance, defaults otherwise."""
+        """The modem worker's timers: [modem] liveness, release delay and balance, defaults
+        otherwise."""
+        m = self.modem
         return WorkerTimers(
-            liveness_interval=self.modem.liveness_interval_s, balance=self.balance()
+            liveness_interval=m.liveness_interval_s,
+            release_delay=m.release_delay_s,
+            balance=self.balance(),
         )
 
 
@@ -208,6 +212,7 @@ _SCHEMA: dict[str, tuple[type[Any], Schema]] = {
             "balance_interval_hours": number,
             "balance_low": price,
             "liveness_interval_s": number,
+            "release_delay_s": number,
         },
     ),
     "texts": (TextsConfig, TEXTS_SCHEMA),

@@ -60,6 +60,7 @@ class ModemDefaultsConfig:
     balance_interval_hours: float = 24.0
     balance_low: Decimal | None = None
     liveness_interval_s: float = 60.0
+    release_delay_s: float = 1.0  # deleted copies' keys wait this long for the next burst
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class Daemon:
             listener=self,
         )
         self.sender = Sender(self.store.outbox, options.policy, healthy=self._healthy_modems)
-        self.ingest = Ingest(self.store, self.pipeline)
+        self.ingest = Ingest(self.store, self.pipeline, release_delay=options.timers.release_delay)
         self.guard = StoreGuard()
         self.scheduler = Scheduler(self.store, options.broadcast)
         self.page_limit = PageLimitKnob.from_env(self.store)

@@ -1,14 +1,18 @@
 """Taking messages off a modem: +CMTI, +CMT, +CDS/+CDSI and the storage sweep.
 
-Order is the promise: read, commit to the store, then delete from the modem (or ``AT+CNMA``
-for direct delivery), then route. A PDU that cannot be decoded is stored raw and flagged, never
-dropped.
+Order is the promise: read, commit to the store (recorded AND routed), then delete from the
+modem (or ``AT+CNMA`` for direct delivery). A PDU that cannot be decoded is stored raw and
+flagged, never dropped.
 
-Group commit: what is waiting together — a sweep (``AT+CMGL=4`` lists them all) or several
-``+CMTI`` queued while the worker was busy (each read with ``AT+CMGR`` first) — is recorded in
-ONE transaction, then each copy is deleted, the locations released in one transaction, and the
-batch routed in one more (a SAVEPOINT per message: `smsd.pipeline.Pipeline.route`). One fsync per
-step instead of per message, and still no delete before its commit.
+One commit per burst: what is waiting together — a sweep (``AT+CMGL=4`` lists them all) or
+several ``+CMTI`` queued while the worker was busy (each read with ``AT+CMGR`` first) — is
+recorded and routed in ONE transaction (`smsd.pipeline.Pipeline.burst`: the burst in one
+SAVEPOINT, one per message only if it raises), then each copy is deleted. The deleted copies'
+dedupe keys are released by the next transaction that runs anyway — this modem's next burst —
+or, when none follows within ``release_delay`` seconds, by a small one of their own
+(`Ingest.release_pending`; also after a sweep that took nothing, and when the worker stops).
+Why that is safe is argued in `smsd.releases`. One fsync per burst, and still no delete
+before its commit.
 
 Status reports a modem keeps in a memory of their own (Huawei's ``SR``, announced by
 ``+CDSI: "SR",<n>``) are read, matched to outgoing rows (commit) and deleted with that memory
@@ -17,11 +21,11 @@ empties that memory too, so it never fills and makes the modem drop reports. A `
 straight to the terminal is acknowledged with ``AT+CNMA`` when the modem's routing says so.
 
 Routing, and normalising senders, go through the daemon's :class:`smsd.pipeline.Pipeline`.
-A store error before the commit leaves the batch on the SIM (the caller raises the store alarm
-and sweeps again later); a store error while routing, or a modem error while deleting, leaves
-committed messages in state 'new' and marks the pipeline `unrouted`, so the daemon routes them
-once the store is back. A message whose routing raises anything else is rolled back alone and
-stays 'new' until `Pipeline.route_left` at the next start.
+A store error in the burst transaction (recording or routing) rolls it all back and leaves
+the burst on the SIM (the caller raises the store alarm and sweeps again later); a modem
+error while deleting leaves committed, routed messages on the SIM, where their live keys make
+the next read a duplicate. A message whose routing raises anything else is rolled back alone
+and stays 'new' until `Pipeline.route_left` at the next start, its record committed.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from modem.at import Urc
 from modem.errors import PduError
 from modem.modem import Modem, StoredMessage
 from modem.pdu import SmsDeliver, SmsStatusReport, decode_pdu
-from smsd.pipeline import DeletedCopies, Pipeline
+from smsd.pipeline import Pipeline
+from smsd.releases import PendingReleases
 from store.models import IncomingDraft
 from store.store import Store
 
@@ -67,6 +72,7 @@ class Ingest:
         pipeline: Pipeline,
         *,
         storage: str = "SM",
+        release_delay: float = 1.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
@@ -74,6 +80,7 @@ class Ingest:
         self.storage = storage
         self.clock = clock
         self.received = 0
+        self.pending = PendingReleases(storage, release_delay)
 
     def sweep(self, modem: Modem, modem_name: str) -> int:
         """Take every message in the modem's storage as one batch, then empty its status-report
@@ -82,7 +89,10 @@ class Ingest:
         memory = self._report_memory(modem)
         if memory is not None:
             reports = self.take_reports(modem, modem_name, memory)
-        return reports + self._sweep_storage(modem, modem_name)
+        taken = reports + self._sweep_storage(modem, modem_name)
+        if not taken:
+            self.release_pending(modem_name)  # no burst to carry them: an idle sweep does
+        return taken
 
     def _report_memory(self, modem: Modem) -> str | None:
         routing = modem.report_routing
@@ -103,11 +113,11 @@ class Ingest:
                 stored = [m for m in found if m is not None]
             if not stored:
                 return 0
-            ids = self.record_many(modem_name, [(None, m.pdu) for m in stored])
+            ids = self._commit_burst(modem_name, [(None, m.pdu) for m in stored])
             for message in stored:
                 modem.delete_stored(message.index)  # after the commit, as for messages
-        if ids:  # a message in the report memory (never seen, but not to be lost): route it
-            self._release_and_route(modem_name, [None] * len(ids), ids)
+        if ids:  # a message in the report memory (never seen, but not to be lost): keyed direct
+            self.pending.deleted(modem_name, None)
         log.info("report_memory_emptied", modem=modem_name, memory=memory, taken=len(stored))
         return len(stored)
 
@@ -145,47 +155,66 @@ class Ingest:
             self.take_stored(modem, modem_name, stored)
 
     def take_stored(self, modem: Modem, modem_name: str, stored: Sequence[StoredMessage]) -> None:
-        """Commit all, then delete each from the modem, release them, route them all."""
-        ids = self.record_many(modem_name, [(m.index, m.pdu) for m in stored])
-        try:
-            for message in stored:
-                modem.delete_stored(message.index)  # after the commit; a crash: dedupe catches it
-        except BaseException:
-            self.pipeline.mark_unrouted()  # committed, not routed: the daemon routes them
-            raise
-        self._release_and_route(modem_name, [m.index for m in stored], ids)
+        """Record and route all in one commit, then delete each from the modem; their keys
+        are released by the next transaction."""
+        self._commit_burst(modem_name, [(m.index, m.pdu) for m in stored])
+        for message in stored:
+            modem.delete_stored(message.index)  # after the commit; a crash: dedupe catches it
+            self.pending.deleted(modem_name, message.index)
 
     def _take_direct(self, modem: Modem, modem_name: str, pdu: str, kind: str) -> None:
-        ids = self.record_many(modem_name, [(None, pdu)])
+        self._commit_burst(modem_name, [(None, pdu)])
         routing = modem.report_routing
         if kind == "+CMT" or routing is None or routing.ack:
             modem.ack()  # only after the commit: an unacknowledged +CMT is redelivered
-        self._release_and_route(modem_name, [None], ids)
+        self.pending.deleted(modem_name, None)
 
-    def _release_and_route(
-        self, modem_name: str, indexes: Sequence[int | None], ids: list[int]
-    ) -> None:
-        """Release the deleted copies' keys and route the messages in one commit (one fsync).
+    def _commit_burst(
+        self, modem_name: str, copies: Sequence[tuple[int | None, str]]
+    ) -> list[int | None]:
+        """ONE transaction: release this modem's pending keys, record the copies, route the
+        new messages; an id or None (duplicate, report, malformed) per message recorded."""
+        releases = self.pending.of(modem_name)
+        with self.pipeline.burst(releases) as burst:
+            drafts, ids = self._record(modem_name, copies)
+            burst.route([i for i in ids if i is not None])
+        self.pending.released(modem_name, releases)
+        for draft, incoming_id in zip(drafts, ids, strict=True):
+            self._log_received(draft, incoming_id)
+        return ids
 
-        A crash before that commit loses nothing: the messages are stored and 'new' (routed at
-        the next start) and the next sweep releases keys of slots it finds empty.
-        """
-        storage = self.storage if any(i is not None for i in indexes) else None
-        self.pipeline.route(ids, release=DeletedCopies(modem_name, storage, tuple(indexes)))
+    def release_due(self, modem_name: str) -> None:
+        """Release `modem_name`'s pending keys if no burst carried them within the delay."""
+        if self.pending.seconds_until_due(modem_name) <= 0:
+            self.release_pending(modem_name)
+
+    def release_pending(self, modem_name: str) -> None:
+        """Release `modem_name`'s pending keys now, in a small transaction of their own."""
+        releases = self.pending.of(modem_name)
+        if releases:
+            with self.pipeline.burst(releases):
+                pass
+            self.pending.released(modem_name, releases)
 
     def record_many(self, modem_name: str, copies: Sequence[tuple[int | None, str]]) -> list[int]:
-        """Commit PDUs in one transaction; return the ids of the messages to route now."""
-        now = self.clock()
-        drafts: list[IncomingDraft] = []
+        """Commit PDUs in one transaction (no routing); return the ids of the new messages."""
         with self.store.transaction():
-            for index, pdu in copies:
-                draft = self._classify(modem_name, index, pdu, now)
-                if draft is not None:
-                    drafts.append(draft)
-            ids = self.store.inbox.record_incoming_many(drafts)
+            drafts, ids = self._record(modem_name, copies)
         for draft, incoming_id in zip(drafts, ids, strict=True):
             self._log_received(draft, incoming_id)
         return [i for i in ids if i is not None]
+
+    def _record(
+        self, modem_name: str, copies: Sequence[tuple[int | None, str]]
+    ) -> tuple[list[IncomingDraft], list[int | None]]:
+        """Record PDUs inside the caller's transaction: the drafts, and an id or None each."""
+        now = self.clock()
+        drafts: list[IncomingDraft] = []
+        for index, pdu in copies:
+            draft = self._classify(modem_name, index, pdu, now)
+            if draft is not None:
+                drafts.append(draft)
+        return drafts, self.store.inbox.record_incoming_many(drafts)
 
     def _classify(
         self, modem_name: str, index: int | None, pdu: str, now: datetime

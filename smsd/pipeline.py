@@ -2,9 +2,9 @@
 
 :class:`Pipeline` is the one way in for the daemon, its ingest and the benchmarks: it holds the
 store, the current rules (replaced on SIGHUP) and whether committed messages still wait for
-routing, and names what can be done: route these ids (`Pipeline.route`, after
-`record_incoming_many`: one transaction, the burst routed in a few statements by
-`smsd.burst`), route what is left
+routing, and names what can be done: record and route a burst in one transaction
+(`Pipeline.burst`: the ingest's way, one commit per burst, the burst routed in a few
+statements by `smsd.burst`), route these ids (`Pipeline.route`), route what is left
 (`Pipeline.route_left`: at start, and once the store takes writes again), expire partial
 multipart messages (`Pipeline.expire_partials`) and normalise a sender
 (`Pipeline.normalize_sender`). The functions below are its steps.
@@ -16,7 +16,8 @@ from the same new number cannot both send a user code.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -27,6 +28,7 @@ from smsd.burst import RATE_WINDOW, Outcome, Processed, plan_from, route_burst
 from smsd.consent_actions import rules_state
 from smsd.keywords import first_word
 from smsd.numbers import SenderKind, normalize_sender
+from smsd.releases import DeletedCopies
 from smsd.router import (
     MarkLoop,
     State,
@@ -37,6 +39,7 @@ from store import Incoming, Store, StoreUnavailable
 from store.errors import StoreError
 
 __all__ = [
+    "Burst",
     "DeletedCopies",
     "Pipeline",
     "Processed",
@@ -136,19 +139,26 @@ def process_many(store: Store, ids: Sequence[int], now: datetime, rules: Rules) 
     it abandons the whole transaction and leaves as an exception, every message still 'new'.
     Messages not in state 'new' are skipped, as in `process_incoming`.
     """
-    failed: list[int] = []
     with store.transaction():
-        try:
-            with store.savepoint():
-                outcomes = route_burst(store, ids, now, rules)
-        except StoreUnavailable:
-            raise
-        except Exception:  # some message raised: find it, keep the others
-            log.warning("burst_routed_one_by_one", count=len(ids))
-            outcomes, failed = _one_by_one(store, ids, now, rules)
+        outcomes, failed = _route_in(store, ids, now, rules)
     for outcome in outcomes:
         _log_routed(outcome)
     return Routed(tuple(o.processed for o in outcomes), tuple(failed))
+
+
+def _route_in(
+    store: Store, ids: Sequence[int], now: datetime, rules: Rules
+) -> tuple[list[Outcome], list[int]]:
+    """`process_many`'s routing inside the caller's transaction: the burst in one SAVEPOINT,
+    one message at a time (each in its own) only if it raises; nothing logged yet."""
+    try:
+        with store.savepoint():
+            return route_burst(store, ids, now, rules), []
+    except StoreUnavailable:
+        raise
+    except Exception:  # some message raised: find it, keep the others
+        log.warning("burst_routed_one_by_one", count=len(ids))
+        return _one_by_one(store, ids, now, rules)
 
 
 def _one_by_one(
@@ -192,13 +202,28 @@ class QueueListener(Protocol):
         """Replies were committed to the outbox."""
 
 
-@dataclass(frozen=True)
-class DeletedCopies:
-    """Copies just deleted from a modem (or acknowledged): their dedupe keys are released."""
+class Burst:
+    """The routing half of `Pipeline.burst`, inside its transaction (no commit, no logs)."""
 
-    modem: str
-    storage: str | None  # None for messages delivered directly (+CMT), never stored
-    indexes: tuple[int | None, ...]
+    def __init__(self, store: Store, now: datetime, rules: Rules) -> None:
+        self.store = store
+        self.now = now
+        self.rules = rules
+        self.outcomes: list[Outcome] = []
+        self.failed: list[int] = []
+
+    def route(self, ids: Sequence[int]) -> None:
+        """Route these recorded messages as `process_many` does: each message whose routing
+        raises is rolled back alone and left 'new' (`failed`); `StoreUnavailable` is raised."""
+        if ids:
+            outcomes, failed = _route_in(self.store, ids, self.now, self.rules)
+            self.outcomes += outcomes
+            self.failed += failed
+
+    @property
+    def routed(self) -> Routed:
+        """What was routed so far, and the ids whose routing raised."""
+        return Routed(tuple(o.processed for o in self.outcomes), tuple(self.failed))
 
 
 class Pipeline:
@@ -250,24 +275,38 @@ class Pipeline:
             raw, ton, self.default_region, short_code_max_len=self._rules.short_code_max_len
         )
 
-    def route(self, ids: Sequence[int], *, release: DeletedCopies | None = None) -> Routed:
-        """Route stored messages in ONE commit (see `process_many`); with `release`, the
-        deleted copies' keys are released in that same commit (one fsync for both).
+    def route(self, ids: Sequence[int]) -> Routed:
+        """Route stored messages in ONE commit (see `process_many`).
 
         A `StoreError` leaves the messages 'new' and `unrouted` set, and is raised.
         """
         try:
-            with self.store.transaction():
-                if release is not None:
-                    self.store.inbox.release_locations(
-                        release.modem, release.storage, release.indexes
-                    )
-                routed = process_many(self.store, ids, self.clock(), self._rules)
+            routed = process_many(self.store, ids, self.clock(), self._rules)
         except StoreError:
             self.mark_unrouted()
             raise
         self._notify(routed.processed)
         return routed
+
+    @contextmanager
+    def burst(self, release: Sequence[DeletedCopies] = ()) -> Iterator[Burst]:
+        """ONE transaction for a burst: release the keys of `release` (copies deleted since
+        the last burst), then the caller's block records the burst and routes it with
+        `Burst.route`; one commit (one fsync) for all three. Logged and the listener woken
+        only after that commit.
+
+        The keys are released BEFORE the block records anything, so a copy recorded in this
+        transaction is never released with them (see `smsd.ingest`). An exception from the
+        block rolls back everything, releases included; a `StoreError` leaves as it is.
+        """
+        burst = Burst(self.store, self.clock(), self._rules)
+        with self.store.transaction():
+            for copies in release:
+                self.store.inbox.release_locations(copies.modem, copies.storage, copies.indexes)
+            yield burst
+        for outcome in burst.outcomes:
+            _log_routed(outcome)
+        self._notify([o.processed for o in burst.outcomes])
 
     def route_left(self) -> list[Processed]:
         """Route every message recorded but not routed yet, oldest first (after a crash, or

@@ -76,6 +76,7 @@ class WorkerTimers:
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     liveness_interval: float = 60.0  # one AT+CNMI? per idle interval, never more
+    release_delay: float = 1.0  # deleted copies' keys wait this long for the next burst
     balance: BalanceSettings = field(default_factory=BalanceSettings)
 
 

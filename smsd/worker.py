@@ -6,11 +6,13 @@ and sweeps the SIM on connect and then on a slow timer (the safety net for +CMTI
 never came). A port error or an unanswered probe ends the session; the worker reconnects
 with exponential back-off, re-opens the same path, re-runs the init and sweeps again.
 
-Never-lose order for an incoming message: read it from the modem, commit it to the store,
-then delete it from the modem. A crash before the commit leaves it on the SIM (the next
-sweep finds it); a crash after the commit is caught by the store's dedupe key. URCs that
-queued up while the worker was busy are handled together, so their messages are committed
-as one batch (:meth:`smsd.ingest.Ingest.handle_urcs`).
+Never-lose order for an incoming message: read it from the modem, commit it to the store
+(recorded and routed in one transaction), then delete it from the modem. A crash before the
+commit leaves it on the SIM (the next sweep finds it); a crash after the commit is caught by
+the store's dedupe key. URCs that queued up while the worker was busy are handled together,
+so their messages are committed as one batch (:meth:`smsd.ingest.Ingest.handle_urcs`). The
+deleted copies' keys ride in the next burst's transaction; an idle worker releases them
+after ``release_delay`` (`smsd.releases`), and so does a session's end.
 
 A reboot announced while the session is serving (boot lines: SIMCom/Quectel ``RDY``, ``SMS
 Ready``, ``+QIND: SMS DONE``, Huawei ``^SYSSTART``; or an unsolicited ``+CPIN:``, all a modem
@@ -158,6 +160,7 @@ class ModemWorker:
                 was_healthy = self.healthy
                 self.healthy = self._serving = False
                 self._close()
+                self._release_keys()
                 if was_healthy:
                     self._report(healthy=False, error=error)
             if self.stopping.is_set():
@@ -227,6 +230,13 @@ class ModemWorker:
             self.on_ready(self.name)
         self._serve(modem, next_sweep)
 
+    def _release_keys(self) -> None:
+        """The session ended (or the worker stops): release the deleted copies' keys now."""
+        try:
+            self.ingest.release_pending(self.name)
+        except StoreError as exc:  # they stay pending; the next sweep finds the slots empty
+            log.warning("keys_not_released", modem=self.name, error=str(exc))
+
     def _report(
         self, *, healthy: bool, details: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
@@ -271,6 +281,8 @@ class ModemWorker:
             self._probe_and_sweep(modem)
             next_sweep = time.monotonic() + self.timers.sweep_interval
         self._handle_pending_events(modem)
+        if self.guard.alarm is None:
+            self.ingest.release_due(self.name)  # no burst carried the deleted copies' keys
         if self.stopping.is_set():
             return next_sweep
         if self.sender.send_due(modem, self.name, self.stopping):
@@ -284,6 +296,7 @@ class ModemWorker:
             self.sender.seconds_until_due(self.name),
             self._live_at + self.timers.liveness_interval - time.monotonic(),
             self.balance.seconds_until_due(),
+            self.ingest.pending.seconds_until_due(self.name),
         )
         # Wake-ups come as events (URCs, new outbox rows); the cap only bounds a missed one.
         self._wait_event(modem, max(0.05, min(wait, 30.0)))

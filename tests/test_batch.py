@@ -1,4 +1,4 @@
-"""Group commit: a burst is recorded in one transaction, routed in one, each message alone."""
+"""Group commit: a burst is recorded and routed in one transaction, each message alone."""
 
 from __future__ import annotations
 
@@ -91,48 +91,85 @@ def _ingest(store: Store) -> Ingest:
     return Ingest(store, Pipeline(store, RULES))
 
 
-def _check_one_batch(store: Store, statements: list[str], count: int) -> None:
+class DeletesAtCommit(StatementLog):
+    """The statements, and how many AT+CMGD the simulator had seen at each write COMMIT."""
+
+    def __init__(self, sim: SimModem) -> None:
+        super().__init__()
+        self.sim = sim
+        self.writing = False
+        self.deletes_at_commit: list[int] = []
+
+    def __call__(self, sql: str) -> None:
+        super().__call__(sql)
+        if sql.startswith("BEGIN"):
+            self.writing = sql.startswith("BEGIN IMMEDIATE")
+        elif sql == "COMMIT" and self.writing:
+            self.deletes_at_commit.append(self.sim.command_counts.get("AT+CMGD", 0))
+
+
+def _check_one_batch(store: Store, statements: DeletesAtCommit, count: int) -> None:
     groups = _transactions(statements)
-    assert [_count(g, "COMMIT") for g in groups] == [1, 1]  # record; release + route
-    record, routing = groups
-    assert _count(record, "INSERT INTO incoming") == count
-    assert _count(routing, "UPDATE incoming SET dedupe_key") == 1  # every slot at once
-    assert _count(routing, "SAVEPOINT") == 1  # the burst's; one per message only on a fault
-    assert _count(routing, "UPDATE incoming SET state") == 1  # one per outcome: all routed
+    assert [_count(g, "COMMIT") for g in groups] == [1]  # record + route: one commit
+    assert statements.deletes_at_commit == [0]  # every delete after that commit
+    (burst,) = groups
+    assert _count(burst, "INSERT INTO incoming") == count
+    assert _count(burst, "UPDATE incoming SET dedupe_key") == 0  # nothing deleted before it
+    assert _count(burst, "SAVEPOINT") == 1  # the burst's; one per message only on a fault
+    assert _count(burst, "UPDATE incoming SET state") == 1  # one per outcome: all routed
     assert rows(store.path, "SELECT state, count(*) FROM incoming GROUP BY 1") == [
         ("routed", count)
     ]
     replies = rows(store.path, "SELECT count(DISTINCT recipient) FROM outgoing WHERE kind='reply'")
     assert replies == [(count,)]
+    live = "SELECT count(*) FROM incoming WHERE dedupe_key NOT LIKE '%#released:%'"
+    assert rows(store.path, live) == [(count,)]  # deleted, keys held for the next transaction
+
+
+def _check_released(store: Store, ingest: Ingest) -> None:
+    """The held keys go in one small transaction of their own (no burst followed)."""
+    statements = StatementLog()
+    store.db.conn.set_trace_callback(statements)
+    ingest.release_pending("modem0")
+    store.db.conn.set_trace_callback(None)
+    (release,) = _transactions(statements)
+    assert _count(release, "UPDATE incoming SET dedupe_key") == 1  # every slot at once
+    live = "SELECT count(*) FROM incoming WHERE dedupe_key NOT LIKE '%#released:%'"
+    assert rows(store.path, live) == [(0,)]
+    assert ingest.pending.of("modem0") == ()
 
 
 def test_sweep_records_a_burst_in_one_transaction(store: Store, sim: SimModem) -> None:
-    """A sweep of 12 stored SMS: 12 rows, 12 routed, one record and one routing commit."""
+    """A sweep of 12 stored SMS: 12 rows, 12 routed in one commit, deletes after it."""
     for i in range(12):
         sim.deliver(number(i), "PIZZA")
-    statements = StatementLog()
+    statements = DeletesAtCommit(sim)
+    ingest = _ingest(store)
     with open_modem(sim) as modem:
         store.db.conn.set_trace_callback(statements)
-        assert _ingest(store).sweep(modem, "modem0") == 12
+        assert ingest.sweep(modem, "modem0") == 12
         store.db.conn.set_trace_callback(None)
     assert sim.stats["storage_used"] == 0
     _check_one_batch(store, statements, 12)
+    _check_released(store, ingest)
 
 
 def test_queued_cmti_are_read_then_recorded_together(store: Store, sim: SimModem) -> None:
-    """Five +CMTI waiting together: five AT+CMGR, then one record transaction for all five."""
+    """Five +CMTI waiting together: five AT+CMGR, then one transaction records and routes all."""
     urcs: list[Urc] = []
-    statements = StatementLog()
+    statements = DeletesAtCommit(sim)
+    ingest = _ingest(store)
     with open_modem(sim, on_urc=urcs.append) as modem:
         for i in range(5):
             sim.deliver(number(i), "PIZZA")
         wait_until(lambda: sum(u.name == "+CMTI" for u in urcs) >= 5, what="five +CMTI")
         store.db.conn.set_trace_callback(statements)
-        _ingest(store).handle_urcs(modem, "modem0", [u for u in urcs if u.name == "+CMTI"])
+        ingest.handle_urcs(modem, "modem0", [u for u in urcs if u.name == "+CMTI"])
         store.db.conn.set_trace_callback(None)
     assert sim.command_counts.get("AT+CMGR") == 5
     assert sim.stats["storage_used"] == 0
     _check_one_batch(store, statements, 5)
+    _check_released(store, ingest)
 
 
 def test_routing_error_in_one_message_leaves_the_others_routed(
@@ -175,7 +212,8 @@ def test_a_bad_draft_records_none_of_the_batch(store: Store) -> None:
 
 
 def test_sigkill_between_batch_commit_and_deletes(tmp_path: Path, sim: SimModem) -> None:
-    """SIGKILL with a swept burst committed but not deleted: after restart, each routed once."""
+    """SIGKILL with a swept burst committed (recorded and routed) but not deleted: after the
+    restart the copies are duplicates, each reply goes out once."""
     count = 10
     db = make_db(tmp_path / "smsd.db")
     numbers = [number(i) for i in range(count)]
@@ -188,7 +226,10 @@ def test_sigkill_between_batch_commit_and_deletes(tmp_path: Path, sim: SimModem)
         try:
             wait_until(lambda: sim.command_counts.get("AT+CMGD", 0) >= 1, what="the delete")
             daemon.kill()
-            assert rows(db, "SELECT state, count(*) FROM incoming GROUP BY 1") == [("new", count)]
+            assert rows(db, "SELECT state, count(*) FROM incoming GROUP BY 1") == [
+                ("routed", count)
+            ]  # recorded and routed in the one commit
+            assert rows(db, "SELECT count(*) FROM outgoing") == [(2 * count,)]
             assert sim.stats["storage_used"] == count  # committed, none deleted yet
             sim.fault("unhang")
             daemon.start(listener)

@@ -1,4 +1,4 @@
-"""The `Pipeline` seam on a real SQLite file: route, what is left, rules reloads, listener."""
+"""The `Pipeline` seam on a real SQLite file: a burst, route, what is left, reloads, listener."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from smsd.pipeline import DeletedCopies, Pipeline
 from smsd.settings import Rules
-from smsd.testing import make_db, rows
+from smsd.testing import StatementLog, make_db, rows
 from store import IncomingDraft, Store, StoreError
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -43,26 +43,51 @@ def store(db: Path) -> Iterator[Store]:
     opened.close()
 
 
-def _record(store: Store, text: str, slot: int) -> int:
-    draft = IncomingDraft(
+def _draft(text: str, slot: int) -> IncomingDraft:
+    return IncomingDraft(
         HANDSET, "international", text, T0, scts=T0, modem="modem0", storage="SM",
         storage_index=slot,
     )  # fmt: skip
-    (incoming_id,) = store.inbox.record_incoming_many([draft])
+
+
+def _record(store: Store, text: str, slot: int) -> int:
+    (incoming_id,) = store.inbox.record_incoming_many([_draft(text, slot)])
     assert incoming_id is not None
     return incoming_id
 
 
-def test_route_releases_routes_and_tells_the_listener(store: Store, db: Path) -> None:
-    """One call: the copy's key released, the message routed, the listener told once."""
+def test_burst_releases_records_routes_in_one_commit(store: Store, db: Path) -> None:
+    """One transaction: the held key released first, the identical new copy in the same slot
+    recorded (not a duplicate) and routed, its own key live; the listener told after it."""
     listener = Listener()
     pipeline = Pipeline(store, Rules(), listener=listener, clock=lambda: T0)
-    incoming_id = _record(store, "PIZZA", 3)
-    routed = pipeline.route([incoming_id], release=DeletedCopies("modem0", "SM", (3,)))
-    assert [p.incoming_id for p in routed.processed] == [incoming_id]
-    assert routed.queued and listener.calls == 1
-    assert rows(db, "SELECT state, dedupe_key IS NULL FROM incoming") == [("routed", 0)]
-    assert rows(db, "SELECT kind FROM outgoing ORDER BY id") == [("user_code",), ("reply",)]
+    first = _record(store, "PIZZA", 3)  # then deleted from slot 3: its key is held
+    statements = StatementLog()
+    store.db.conn.set_trace_callback(statements)
+    with pipeline.burst([DeletedCopies("modem0", "SM", (3,))]) as burst:
+        (second,) = store.inbox.record_incoming_many([_draft("PIZZA", 3)])
+        assert second is not None and listener.calls == 0
+        burst.route([first, second])
+    store.db.conn.set_trace_callback(None)
+    assert [s for s in statements if s.startswith(("BEGIN", "COMMIT"))] == [
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+    ]
+    assert [p.incoming_id for p in burst.routed.processed] == [first, second]
+    assert listener.calls == 1
+    keys = "SELECT id, state, dedupe_key LIKE '%#released:%' FROM incoming ORDER BY id"
+    assert rows(db, keys) == [(first, "routed", 1), (second, "routed", 0)]
+
+
+def test_burst_that_raises_keeps_nothing(store: Store, db: Path) -> None:
+    """An error in the burst's block rolls back the release and the record alike."""
+    pipeline = Pipeline(store, Rules(), clock=lambda: T0)
+    first = _record(store, "PIZZA", 3)
+    with pytest.raises(RuntimeError), pipeline.burst([DeletedCopies("modem0", "SM", (3,))]):
+        store.inbox.record_incoming_many([_draft("HELP", 4)])
+        raise RuntimeError("the modem went away mid-burst")
+    keys = "SELECT id, state, dedupe_key LIKE '%#released:%' FROM incoming ORDER BY id"
+    assert rows(db, keys) == [(first, "new", 0)]
 
 
 def test_store_refusal_marks_unrouted_until_route_left(store: Store, db: Path) -> None:
