@@ -9,6 +9,7 @@ row through ``PRAGMA data_version``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from cli.instance import daemon_running
 from cli.operator import operator_name
@@ -18,19 +19,12 @@ from smsd.operator import check_parts, check_recipient
 __all__ = ["Queued", "queue_message", "queued_line", "warning_line"]
 
 
-class Queued:
-    """One queued message: its outbox id, the E.164 recipient and the part count.
+class Queued(NamedTuple):
+    """One queued message: its outbox id, the E.164 recipient and the part count."""
 
-    A plain class: a NamedTuple or dataclass costs about a millisecond to define, on a path
-    that `benchmarks/startup.py` times.
-    """
-
-    __slots__ = ("id", "parts", "recipient")
-
-    def __init__(self, id: int, recipient: str, parts: int) -> None:
-        self.id = id
-        self.recipient = recipient
-        self.parts = parts
+    id: int
+    recipient: str
+    parts: int
 
 
 def queue_message(ctx: Context, recipient: str, text: str, *, force: bool) -> Queued:

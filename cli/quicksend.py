@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NamedTuple
 
 from cli.logsetup import configure_when_imported
 from cli.queueing import Queued, queue_message, queued_line, warning_line
@@ -33,34 +34,14 @@ __all__ = ["SendLine", "parse", "run"]
 _GLOBALS = ("--db", "--config")
 
 
-class SendLine:
-    """A plain ``smsd send`` line: where, to whom, what, and whether ``--force``.
+class SendLine(NamedTuple):
+    """A plain ``smsd send`` line: where, to whom, what, and whether ``--force``."""
 
-    A plain class: a NamedTuple or dataclass costs about a millisecond to define here.
-    """
-
-    __slots__ = ("config", "db", "force", "number", "text")
-
-    def __init__(
-        self, db: str | None, config: str | None, number: str, text: str, force: bool
-    ) -> None:
-        self.db = db
-        self.config = config
-        self.number = number
-        self.text = text
-        self.force = force
-
-    def _fields(self) -> tuple[str | bool | None, ...]:
-        return (self.db, self.config, self.number, self.text, self.force)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SendLine) and self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        return f"SendLine{self._fields()!r}"
+    db: str | None
+    config: str | None
+    number: str
+    text: str
+    force: bool
 
 
 def _plain(arg: str) -> bool:
@@ -79,7 +60,7 @@ def _path_ok(value: str | None) -> bool:
 
 def _globals(args: list[str]) -> tuple[dict[str, str], list[str]] | None:
     """The ``--db``/``--config`` values taken out of `args`, and what is left; None if one is
-    repeated, empty-handed or odd."""
+    repeated or has no value (`parse` checks the values with `_path_ok`)."""
     found: dict[str, str] = {}
     rest: list[str] = []
     index = 0
@@ -91,7 +72,7 @@ def _globals(args: list[str]) -> tuple[dict[str, str], list[str]] | None:
                     return None
                 index += 1
                 value = args[index]
-            if name in found or not _plain(value) or value == "":
+            if name in found:
                 return None
             found[name] = value
         else:
