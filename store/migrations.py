@@ -287,6 +287,17 @@ def m023_pg_statement_triggers(conn: Connection) -> None:
         conn.execute(statement)
 
 
+@_migration
+def m024_pg_json_arrays(conn: Connection) -> None:
+    """On PostgreSQL, `smsd_texts` and `smsd_bigints`, which the translated ``IN (SELECT
+    value FROM json_each(?))`` calls (`store.backend`). `PG_PRELUDE` has just created them, as
+    it does before every migration; the migration only records that the schema needs them, so
+    a read-only open of an older database refuses it instead of failing at its first lookup."""
+    if isinstance(conn, sqlite3.Connection):
+        return
+    conn.execute("SELECT smsd_texts('[]'::json), smsd_bigints('[]'::json)")
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = tuple(_REGISTERED)
 
 

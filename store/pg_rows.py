@@ -2,7 +2,7 @@
 
 A leaf (psycopg cursors only as types): `rows_insert` rewrites the store's one-row ``INSERT
 ... VALUES (...)`` into an INSERT over ``jsonb_array_elements`` of one parameter, `json_rows`
-makes that parameter, `Pending` reads back the ids of a queued batch once the pipeline syncs.
+makes that parameter, `Pending` finds a queued batch's ids among the results of its round trip.
 One JSON text crosses instead of one array per column: psycopg quotes array elements in
 Python, one by one, where `json.dumps` is one call in C.
 """
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import psycopg
+    from store.pg_script import Result
 
 __all__ = ["INSERT_VALUES", "Pending", "json_rows", "rows_insert"]
 
@@ -78,24 +79,24 @@ def rows_insert(text: str, types: dict[str, str]) -> str | None:
 
 @dataclass
 class Pending:
-    """A queued batch whose ids are read once the pipeline is synced."""
+    """Where a queued batch's ids will be among the script's results (`store.pg_script`)."""
 
-    per_row: psycopg.Cursor[tuple[Any, ...]] | None  # an executemany's, one result per row
-    multi: list[psycopg.Cursor[tuple[Any, ...]]]  # multi-row INSERTs' (RETURNING in order)
+    at: list[int]  # the statements whose RETURNING rows hold the ids, in order
+    per_row: bool = False  # one statement per row (each returns its row's id, or nothing)
     keys: list[Any] | None = None  # each row's `Batch.key` value: which row an id belongs to
 
-    def ids(self, count: int) -> list[int | None]:
+    def ids(self, results: Sequence[Result]) -> list[int | None]:
         """Each row's RETURNING id (None where an ON CONFLICT DO NOTHING inserted nothing)."""
-        out: list[int | None] = []
-        if self.per_row is not None:
-            for _ in range(count):
-                row = self.per_row.fetchone()
-                out.append(None if row is None else int(row[0]))
-                self.per_row.nextset()
-        returned = [row for cur in self.multi for row in cur.fetchall()]
+        if self.per_row:
+            out: list[int | None] = []
+            for at in self.at:
+                rows = results[at].rows
+                out.append(int(rows[0][0]) if rows else None)
+            return out
+        returned = [row for at in self.at for row in results[at].rows]
         if self.keys is None:
-            return out + [int(row[0]) for row in returned]
+            return [int(row[0]) for row in returned]
         # ON CONFLICT DO NOTHING: a row that inserted nothing returned nothing; a key repeated
         # in the batch was inserted by its first row only (as one statement per row would).
         by_key = {row[1]: int(row[0]) for row in returned}
-        return out + [by_key.pop(key, None) for key in self.keys]
+        return [by_key.pop(key, None) for key in self.keys]

@@ -23,13 +23,16 @@ from store.backend import pg_sql
 from store.batch_types import Batch
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 from store.pg_rows import INSERT_VALUES, Pending, json_rows, rows_insert
+from store.pg_script import Deferred, Script
 
 __all__ = ["WRITE_LOCK_KEY", "PgCursor", "PgDatabase", "translate_pg"]
 
 #: The advisory-lock key of the store's single writer ("smsd" in ASCII).
 WRITE_LOCK_KEY = 0x736D7364
 
-_BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+_BEGIN_WRITE = ("BEGIN", f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+_BEGIN_READ = ("BEGIN ISOLATION LEVEL REPEATABLE READ",)
+_SAVEPOINT = re.compile(r"^\s*(SAVEPOINT|RELEASE|ROLLBACK\s+TO)\s+(\w+)\s*$", re.IGNORECASE)
 
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
@@ -50,12 +53,6 @@ def translate_pg(exc: psycopg.Error) -> StoreError:
 
 def _arg(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
-
-
-def _dicts(cur: psycopg.Cursor[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    rows = cur.fetchall()
-    names = [d[0] for d in cur.description or ()]
-    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 class _Numeric(Loader):
@@ -111,7 +108,12 @@ class PgCursor:
 
 
 class PgDatabase:
-    """A psycopg connection in autocommit mode, speaking the store's SQL (see module doc)."""
+    """A psycopg connection in autocommit mode, speaking the store's SQL (see module doc).
+
+    Parameters are bound on the client and statements go as simple queries (`store.pg_script`:
+    several in one round trip where the store asks for several); ``BEGIN``, ``SAVEPOINT`` and
+    ``RELEASE`` wait for the next statement and go in front of it.
+    """
 
     dialect = "postgresql"
 
@@ -121,6 +123,7 @@ class PgDatabase:
         self._lock = threading.RLock()
         self._identity: dict[str, bool] = {}  # table -> has an identity `id` column
         self._many: dict[str, str | None] = {}  # INSERT text -> its `_rows_insert` form
+        self._deferred = Deferred()
         self._conn = self._connect()
 
     def _connect(self) -> psycopg.Connection[tuple[Any, ...]]:
@@ -128,10 +131,14 @@ class PgDatabase:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
         except psycopg.Error as exc:
             raise translate_pg(exc) from exc
+        conn.cursor_factory = psycopg.ClientCursor
         conn.adapters.register_loader("numeric", _Numeric)
         if self.read_only:
             conn.execute("SET default_transaction_read_only = on")
         return conn
+
+    def _cursor(self) -> psycopg.ClientCursor[tuple[Any, ...]]:
+        return psycopg.ClientCursor(self._conn)
 
     @property
     def conn(self) -> PgDatabase:
@@ -140,54 +147,93 @@ class PgDatabase:
 
     @property
     def in_transaction(self) -> bool:
-        """True inside BEGIN ... COMMIT/ROLLBACK."""
-        return self._conn.info.transaction_status != TransactionStatus.IDLE
+        """True inside BEGIN ... COMMIT/ROLLBACK (sent or not yet)."""
+        status = self._conn.info.transaction_status
+        return self._deferred.begun or status != TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
         """Run one statement of the store's SQL (translated); errors as `StoreError`s."""
         with self._lock:
-            head = sql.lstrip()[:16].upper()
-            if head.startswith("BEGIN"):
-                self._begin(write=head.startswith("BEGIN IMMEDIATE"))
-                return PgCursor(self, self._conn.cursor())
+            if self._control(sql):
+                return PgCursor(self, self._cursor())
             text, order = pg_sql(sql)
-            args = [params[i] for i in order]
-            args = [int(a) if isinstance(a, bool) else a for a in args]
+            args = [_arg(params[i]) for i in order]
             returning = self._adds_returning(text)
+            script = Script()
+            cur = self._cursor()
             try:
-                cur = self._conn.execute(text + " RETURNING id" if returning else text, args)
+                for control in self._deferred.take():
+                    script.add(cur, control)
+                script.add(cur, text + " RETURNING id" if returning else text, args)
+                cur.execute("; ".join(script.texts))
+                while cur.nextset():  # to the statement's own result, past the deferred ones
+                    pass
             except psycopg.Error as exc:
                 raise translate_pg(exc) from exc
             return PgCursor(self, cur, returning=returning)
 
+    def _control(self, sql: str) -> bool:
+        """Handle a transaction statement (see the class doc); False for any other."""
+        head = sql.lstrip()[:16].upper()
+        if head.startswith("BEGIN"):
+            self._begin(write=head.startswith("BEGIN IMMEDIATE"))
+            return True
+        word = head.split(None, 1)[0] if head.strip() else ""
+        if word in ("COMMIT", "ROLLBACK") and head.rstrip() == word:
+            self._end(word)
+            return True
+        match = _SAVEPOINT.match(sql)
+        if match is None:
+            return False
+        kind, name = match[1].upper(), match[2]
+        if kind == "SAVEPOINT":
+            self._deferred.savepoint(name)
+        elif kind == "RELEASE":
+            self._deferred.release(name)
+        elif not self._deferred.rollback_to(name):
+            self._send(f"ROLLBACK TO {name}")
+        return True
+
+    def _end(self, word: str) -> None:
+        """COMMIT or ROLLBACK: nothing to send if the transaction never reached the server."""
+        if self._deferred.begun:
+            self._deferred.clear()
+            return
+        controls = self._deferred.take() if word == "COMMIT" else []
+        self._deferred.clear()
+        self._send("; ".join([*controls, word]))
+
+    def _send(self, text: str) -> None:
+        try:
+            self._cursor().execute(text)
+        except psycopg.Error as exc:
+            raise translate_pg(exc) from exc
+
+    def _flush(self) -> None:
+        """Send the deferred statements now (before a call that bypasses `Script`)."""
+        controls = self._deferred.take()
+        if controls:
+            self._send("; ".join(controls))
+
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """One statement for many parameter rows (pipelined by psycopg)."""
-        text, order = pg_sql(sql)
-        batch = [
-            [int(a) if isinstance(a, bool) else a for a in (r[i] for i in order)] for r in rows
-        ]
-        with self._lock:
-            try:
-                self._conn.cursor().executemany(text, batch)
-            except psycopg.Error as exc:
-                raise translate_pg(exc) from exc
+        """One statement for many parameter rows: one round trip."""
+        self.write_many([Batch(sql, [tuple(r) for r in rows])])
 
     def query_many(
         self, queries: Sequence[tuple[str, Sequence[Any]]]
     ) -> list[list[dict[str, Any]]]:
-        """The rows of several SELECTs sent together: one round trip (psycopg's pipeline)."""
+        """The rows of several SELECTs sent together: one round trip."""
         with self._lock:
+            cur = self._cursor()
+            script = Script()
             try:
-                with self._conn.pipeline():
-                    cursors = []
-                    for sql, params in queries:
-                        text, order = pg_sql(sql)
-                        args = [_arg(params[i]) for i in order]
-                        # Never a server-side prepared statement: its generic plan cannot see
-                        # how few ids or phones the burst brings, and scans whole tables.
-                        cursors.append(self._conn.execute(text, args, prepare=False))
-                    # The first fetch sends everything queued and waits once for all results.
-                    return [_dicts(cur) for cur in cursors]
+                for control in self._deferred.take():
+                    script.add(cur, control)
+                first = len(script.texts)
+                for sql, params in queries:
+                    text, order = pg_sql(sql)
+                    script.add(cur, text, [_arg(params[i]) for i in order])
+                return [r.dicts() for r in script.run(cur)[first:]]
             except psycopg.Error as exc:
                 raise translate_pg(exc) from exc
 
@@ -198,20 +244,25 @@ class PgDatabase:
         CONFLICT DO NOTHING`` inserted nothing); for the others an empty list.
         """
         with self._lock:
+            cur = self._cursor()
+            script = Script()
             try:
-                with self._conn.pipeline():
-                    pending = [self._queue_batch(batch) for batch in batches]
-                return [p.ids(len(b.rows)) for p, b in zip(pending, batches, strict=True)]
+                for control in self._deferred.take():
+                    script.add(cur, control)
+                pending = [self._queue_batch(cur, script, batch) for batch in batches]
+                results = script.run(cur)
             except psycopg.Error as exc:
                 raise translate_pg(exc) from exc
+            return [p.ids(results) for p in pending]
 
-    def _queue_batch(self, batch: Batch) -> Pending:
+    def _queue_batch(self, cur: psycopg.ClientCursor[tuple[Any, ...]], script: Script,
+                     batch: Batch) -> Pending:  # fmt: skip
         """Queue one batch: an INSERT of many rows as ONE statement over one JSON array of
         rows (`_rows_insert`: the server runs one statement, not one per row, and the rows
         cross as one `json.dumps`; with ON CONFLICT DO NOTHING only when `batch.key` tells
-        the rows apart), anything else (an UPDATE) as an executemany."""
+        the rows apart), anything else (an UPDATE) as one statement per row."""
         if not batch.rows:
-            return Pending(None, [])
+            return Pending([])
         text, order = pg_sql(batch.sql)
         rows = [[_arg(r[i]) for i in order] for r in batch.rows]
         conflict = " ON CONFLICT " in text.upper()
@@ -219,15 +270,14 @@ class PgDatabase:
         many = None if single else self._rows_insert(text)
         payload = None if many is None else json_rows(rows)
         if many is None or payload is None:
-            returning = " RETURNING id" if batch.ids else ""
-            cur = self._conn.cursor()
-            cur.executemany(text + returning, rows, returning=batch.ids)
-            return Pending(cur if batch.ids else None, [])
+            text += " RETURNING id" if batch.ids else ""
+            at = [script.add(cur, text, row) for row in rows]
+            return Pending(at if batch.ids else [], per_row=True)
         if batch.ids:
             many += " RETURNING id" if batch.key is None else f" RETURNING id, {batch.key[0]}"
-        cur = self._conn.execute(many, (payload,))
+        where = script.add(cur, many, (payload,))
         keys = None if batch.key is None else [r[batch.key[1]] for r in batch.rows]
-        return Pending(None, [cur] if batch.ids else [], keys)
+        return Pending([where] if batch.ids else [], keys=keys)
 
     def _rows_insert(self, text: str) -> str | None:
         """`rows_insert` of an INSERT's text, with its table's column types (cached)."""
@@ -264,16 +314,10 @@ class PgDatabase:
         # Only here (and in data_version, outside any transaction) is a broken connection
         # replaced: mid-transaction, a new connection would silently drop the atomicity.
         if self._conn.broken or self._conn.closed:
+            self._deferred.clear()
             self._conn = self._connect()  # the server came back: carry on
-        try:
-            if write:  # one round trip: both statements in one simple query
-                self._conn.execute(_BEGIN_WRITE)
-            else:
-                self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-        except psycopg.Error as exc:
-            if self.in_transaction and not self._conn.broken:
-                self._conn.execute("ROLLBACK")
-            raise translate_pg(exc) from exc
+        # Sent in front of the transaction's first statement (one simple query).
+        self._deferred.begin(_BEGIN_WRITE if write else _BEGIN_READ)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         """Rows as dicts (sqlite-utils' `Database.query`)."""
@@ -284,11 +328,14 @@ class PgDatabase:
 
     def copy(self, statement: str) -> contextlib.AbstractContextManager[psycopg.Copy]:
         """A ``COPY ... FROM STDIN`` (bulk load: `write_row` per row); no translation."""
+        self._flush()
         return self._conn.cursor().copy(statement)
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         """Rows of a large SELECT through a server-side cursor, a few thousand at a time."""
         text, order = pg_sql(sql)
+        with self._lock:
+            self._flush()  # psycopg's transaction() must see ours (it then takes a savepoint)
         with self._lock, self._conn.transaction(), self._conn.cursor(name="stream") as cur:
             cur.itersize = 5000
             cur.execute(text, [params[i] for i in order])
