@@ -229,11 +229,12 @@ class PgDatabase:
             try:
                 for control in self._deferred.take():
                     script.add(cur, control)
-                first = len(script.texts)
+                at = []
                 for sql, params in queries:
                     text, order = pg_sql(sql)
-                    script.add(cur, text, [_arg(params[i]) for i in order])
-                return [r.dicts() for r in script.run(cur)[first:]]
+                    at.append(script.add(cur, text, [_arg(params[i]) for i in order]))
+                results = script.run(cur)
+                return [results[i].dicts() for i in at]
             except psycopg.Error as exc:
                 raise translate_pg(exc) from exc
 
