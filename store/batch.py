@@ -16,9 +16,9 @@ from typing import Any, Protocol, cast
 
 from store.base import StoreBase, fetch_rows
 from store.batch_types import Batch
-from store.errors import translate
+from store.errors import StoreError, translate
 
-__all__ = ["Batch", "Pipelined", "query_many", "write_many"]
+__all__ = ["Batch", "Pipelined", "query_many", "write_later", "write_many"]
 
 
 class Pipelined(Protocol):
@@ -31,6 +31,9 @@ class Pipelined(Protocol):
 
     def write_many(self, batches: Sequence[Batch]) -> list[list[int | None]]:
         """Several batches in one round trip."""
+
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        """Send a statement with the transaction's next one."""
 
 
 def _postgres(core: StoreBase) -> Pipelined | None:
@@ -73,3 +76,22 @@ def _sqlite_batch(conn: sqlite3.Connection, batch: Batch) -> list[int | None]:
         cur = conn.execute(batch.sql, row)
         out.append(int(cur.lastrowid) if cur.rowcount > 0 and cur.lastrowid else None)
     return out
+
+
+def write_later(core: StoreBase, sql: str, params: Sequence[Any]) -> None:
+    """A write whose outcome nobody reads, inside the caller's write transaction: on SQLite it
+    runs now; on PostgreSQL it goes in front of the transaction's next statement (or its
+    COMMIT), so it costs no round trip of its own. Its error, if any, fails that statement
+    and so the transaction, as it would have failed the transaction here."""
+    if not core.depth:
+        raise StoreError("write_later needs an open transaction")
+    pg = _postgres(core)
+    if pg is not None:
+        pg.defer(sql, params)
+        return
+    conn = core.db.conn
+    assert isinstance(conn, sqlite3.Connection)
+    try:
+        conn.execute(sql, params)
+    except sqlite3.Error as exc:
+        raise translate(exc) from exc

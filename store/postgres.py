@@ -195,13 +195,22 @@ class PgDatabase:
         return True
 
     def _end(self, word: str) -> None:
-        """COMMIT or ROLLBACK: nothing to send if the transaction never reached the server."""
-        if self._deferred.begun:
+        """COMMIT or ROLLBACK: nothing to send if the transaction never reached the server
+        (unless a deferred write waits for the COMMIT)."""
+        if self._deferred.begun and not (word == "COMMIT" and self._deferred.work):
             self._deferred.clear()
             return
         controls = self._deferred.take() if word == "COMMIT" else []
         self._deferred.clear()
         self._send("; ".join([*controls, word]))
+
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        """`store.batch.write_later`: bind the statement now, send it with the next one."""
+        text, order = pg_sql(sql)
+        with self._lock:
+            script = Script()
+            script.add(self._cursor(), text, [_arg(params[i]) for i in order])
+            self._deferred.statement(script.texts[0])
 
     def _send(self, text: str) -> None:
         try:
