@@ -18,7 +18,7 @@ different senders may interleave differently. Everything runs in the caller's tr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypedDict, cast, get_args
@@ -118,14 +118,21 @@ def router_message(message: Incoming) -> Message:
     )
 
 
-def route_burst(store: Store, ids: Sequence[int], now: datetime, rules: Rules) -> list[Outcome]:
+def route_burst(
+    store: Store, ids: Sequence[int], now: datetime, rules: Rules,
+    known: Mapping[int, Incoming] | None = None,
+) -> list[Outcome]:  # fmt: skip
     """Route the messages `ids` (see the module docstring) inside the caller's transaction
-    (or one of its own); one outcome per message in state 'new', in the order of `ids`."""
+    (or one of its own); one outcome per message in state 'new', in the order of `ids`.
+    `known`: the messages as this transaction just recorded them (not read again)."""
     order = list(dict.fromkeys(ids))
     burst = store.routing.burst
     done: dict[int, Outcome] = {}
     with store.transaction():
-        stored = burst.incoming(order)
+        if known is not None and all(i in known for i in order):
+            stored = known
+        else:
+            stored = burst.incoming(order)
         left = [stored[i] for i in order if stored[i].state == "new"]
         words = {m.id: lookup_word(m.text, rules.vocabulary) for m in left}
         codes: dict[str, CodeRules] = {}

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol, cast
 
 from store.base import StoreBase, fetch_rows
 from store.batch_types import Batch
 from store.errors import StoreError, translate
 
-__all__ = ["Batch", "Pipelined", "query_many", "write_later", "write_many"]
+__all__ = ["Batch", "Pipelined", "insert_rows", "query_many", "write_later", "write_many"]
 
 
 class Pipelined(Protocol):
@@ -31,6 +32,9 @@ class Pipelined(Protocol):
 
     def write_many(self, batches: Sequence[Batch]) -> list[list[int | None]]:
         """Several batches in one round trip."""
+
+    def insert_rows(self, batch: Batch) -> list[dict[str, Any] | None]:
+        """A batch's INSERT returning each row's whole new row, in one round trip."""
 
     def defer(self, sql: str, params: Sequence[Any]) -> None:
         """Send a statement with the transaction's next one."""
@@ -95,3 +99,26 @@ def write_later(core: StoreBase, sql: str, params: Sequence[Any]) -> None:
         conn.execute(sql, params)
     except sqlite3.Error as exc:
         raise translate(exc) from exc
+
+
+def insert_rows(core: StoreBase, batch: Batch) -> list[dict[str, Any] | None]:
+    """Run an INSERT batch and return each row as stored (``RETURNING *``: defaults and ids
+    filled in), None where an ON CONFLICT DO NOTHING inserted nothing (`Batch.key` tells the
+    rows apart, as for `write_many`). On PostgreSQL one statement and one round trip, so a
+    caller that needs the rows reads nothing again."""
+    with core.transaction():
+        pg = _postgres(core)
+        if pg is not None:
+            return pg.insert_rows(replace(batch, whole=True))
+        conn = core.db.conn
+        assert isinstance(conn, sqlite3.Connection)
+        out: list[dict[str, Any] | None] = []
+        try:
+            for row in batch.rows:
+                cur = conn.execute(batch.sql + " RETURNING *", row)
+                found = cur.fetchone()
+                names = [d[0] for d in cur.description or ()]
+                out.append(None if found is None else dict(zip(names, found, strict=True)))
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
+        return out

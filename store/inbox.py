@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store.base import Part, fetch_rows, from_ts, to_ts
-from store.batch import Batch, write_later, write_many
+from store.batch import Batch, insert_rows, write_later, write_many
 from store.digest import sha256_hex
 from store.errors import NotFound
 from store.logger import get_logger
@@ -166,6 +166,21 @@ class Inbox(Part):
             if row_id is None:
                 log.info("incoming_duplicate_skipped", sender_type=draft.sender_type)
         return ids
+
+    def record_and_read(self, drafts: Sequence[IncomingDraft]) -> list[Incoming | None]:
+        """`record_incoming_many`, returning each message as stored (None for a duplicate):
+        the INSERT returns the rows (`store.batch.insert_rows`), so routing them reads
+        nothing again. A burst with multipart parts: the messages its ids name, read."""
+        with self.core.transaction():
+            if any(d.concat is not None and d.concat[1] > 1 for d in drafts):
+                ids = self.record_incoming_many(drafts)
+                return [None if i is None else self.get_incoming(i) for i in ids]
+            batch = Batch(_INSERT_SQL, [_row(d) for d in drafts], key=("dedupe_key", 14))
+            rows = insert_rows(self.core, batch)
+        for draft, row in zip(drafts, rows, strict=True):
+            if row is None:
+                log.info("incoming_duplicate_skipped", sender_type=draft.sender_type)
+        return [None if row is None else _incoming(row) for row in rows]
 
     def _insert_incoming(self, d: IncomingDraft) -> int | None:
         concat = d.concat
