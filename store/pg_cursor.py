@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import psycopg
 
-    from store.postgres import PgDatabase
-
 __all__ = ["PgCursor"]
+
+
+class _Database(Protocol):
+    """What a cursor asks of its `store.postgres.PgDatabase` (typed here: it imports us)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
+        """Run one statement."""
 
 
 class PgCursor:
     """The DB-API cursor surface the store uses, over a psycopg cursor."""
 
     def __init__(
-        self, db: PgDatabase, cur: psycopg.Cursor[tuple[Any, ...]], *, returning: bool = False
+        self, db: _Database, cur: psycopg.Cursor[tuple[Any, ...]], *, returning: bool = False
     ) -> None:
         self._db = db
         self._cur = cur
