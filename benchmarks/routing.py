@@ -2,16 +2,17 @@
 
 Exactly what the daemon does per burst (`smsd.ingest.Ingest.take_stored`, after decoding the
 PDUs): ONE transaction (``smsd.pipeline.Pipeline.burst``) that releases the keys of the
-copies the previous burst deleted, records the burst (``Store.inbox.record_incoming_many``)
-and routes it set-based (``smsd.burst``); then the SIM copies are deleted (AT+CMGD, no store
-work) and their keys are held for the next burst's transaction. The last burst's keys are
-released in a small transaction of their own, as an idle daemon does, inside the timing: one
-fsync'd commit per burst, plus one at the end. Measured with
-batches of 1 (a lone ``+CMTI``: the per-message figure) and of 20 and 50 (a sweep of a full
-SIM, or +CMTI that queued up: the per-burst figures). The database is a real file with the
-product's settings (WAL, ``synchronous=FULL``); logging is configured as the daemon does
-(JSON, info) into /dev/null. The traffic mix: 70 % codes from returning people, 20 % first
-contacts, 5 % HELP, 5 % unknown words. A cProfile of a shorter run shows where time goes.
+copies the previous burst deleted, records the burst (``Store.inbox.record_and_read``: the
+rows come back from the INSERT) and routes it set-based (``smsd.burst``); then the SIM
+copies are deleted (AT+CMGD, no store work) and their keys are held for the next burst's
+transaction. The last burst's keys are released in a small transaction of their own, as an
+idle daemon does, inside the timing: one fsync'd commit per burst, plus one at the end.
+Measured with batches of 1 (a lone ``+CMTI``: the per-message figure) and of 20 and 50 (a
+sweep of a full SIM, or +CMTI that queued up: the per-burst figures). The database is a real
+file with the product's settings (WAL, ``synchronous=FULL``); logging is configured as the
+daemon does (JSON, info) into /dev/null. The traffic mix: 70 % codes from returning people,
+20 % first contacts, 5 % HELP, 5 % unknown words. A cProfile of a shorter run shows where
+time goes.
 
 Target: >= 10,000 messages/s.
 """
@@ -116,8 +117,8 @@ def _run(store: Store, traffic: list[tuple[str, str]], batch: int) -> float:
             for slot, (sender, text) in enumerate(traffic[first : first + batch])
         ]  # fmt: skip
         with pipeline.burst(held) as burst:  # release the held keys, record, route: one commit
-            ids = store.inbox.record_incoming_many(drafts)
-            burst.route([i for i in ids if i is not None])
+            stored = store.inbox.record_and_read(drafts)  # as `smsd.ingest` records a burst
+            burst.route([m.id for m in stored if m], {m.id: m for m in stored if m})
         assert len(burst.routed.processed) == len(drafts)
         # (here the daemon deletes each copy from the SIM: AT+CMGD, no store work)
         held = (DeletedCopies("modem0", "SM", tuple(d.storage_index for d in drafts)),)

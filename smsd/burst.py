@@ -18,10 +18,10 @@ different senders may interleave differently. Everything runs in the caller's tr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast, get_args
+from typing import TypedDict, cast, get_args
 
 from smsd.consent_actions import apply_consent
 from smsd.keywords import first_word
@@ -118,21 +118,41 @@ def router_message(message: Incoming) -> Message:
     )
 
 
-def route_burst(store: Store, ids: Sequence[int], now: datetime, rules: Rules) -> list[Outcome]:
+def route_burst(
+    store: Store, ids: Sequence[int], now: datetime, rules: Rules,
+    known: Mapping[int, Incoming] | None = None,
+) -> list[Outcome]:  # fmt: skip
     """Route the messages `ids` (see the module docstring) inside the caller's transaction
-    (or one of its own); one outcome per message in state 'new', in the order of `ids`."""
+    (or one of its own); one outcome per message in state 'new', in the order of `ids`.
+    `known`: the messages as this transaction just recorded them (not read again)."""
     order = list(dict.fromkeys(ids))
     burst = store.routing.burst
     done: dict[int, Outcome] = {}
     with store.transaction():
-        stored = burst.incoming(order)
+        if known is not None and all(i in known for i in order):
+            stored = known
+        else:
+            stored = burst.incoming(order)
         left = [stored[i] for i in order if stored[i].state == "new"]
         words = {m.id: lookup_word(m.text, rules.vocabulary) for m in left}
-        codes = burst.codes({w for w in words.values() if w})
+        codes: dict[str, CodeRules] = {}
+        facts = None
+        if left:  # the codes and the first pass's senders in one round trip
+            codes, facts = burst.codes_and_senders(
+                {w for w in words.values() if w}, [m.sender for m in left],
+                **_windows(left, now, rules),
+            )  # fmt: skip
         while left:
-            routed, left = _route_pass(store, left, words, codes, now, rules)
+            routed, left = _route_pass(store, left, words, codes, now, rules, facts)
             done.update(routed)
+            facts = None  # a later pass reads its senders again
     return [done[i] for i in order if i in done]
+
+
+class _Windows(TypedDict):
+    replies_since: datetime
+    texts_since: datetime
+    before_id: int
 
 
 @dataclass
@@ -165,20 +185,29 @@ class _Sender:
             self.loop_marked = True
 
 
+def _windows(messages: list[Incoming], now: datetime, rules: Rules) -> _Windows:
+    """What `Burst.senders` reads about the senders of `messages`."""
+    return {
+        "replies_since": now - RATE_WINDOW,
+        "texts_since": now - rules.loop_window,
+        "before_id": max(m.id for m in messages),
+    }
+
+
 def _route_pass(
     store: Store, messages: list[Incoming], words: dict[int, str | None],
     codes: dict[str, CodeRules], now: datetime, rules: Rules,
+    facts: dict[str, SenderFacts] | None = None,
 ) -> tuple[list[tuple[int, Outcome]], list[Incoming]]:  # fmt: skip
     """Read every sender of `messages` once, route each message in order against that read
     and what the sender's earlier messages decided, write every decision at once. A message
     after a double opt-in step of its sender (`AwaitConfirm`, `ConfirmPending`: they change
     what a YES reads) waits for the next pass: (outcomes, messages left)."""
-    texts_since = now - rules.loop_window
-    loop_since = to_ts(texts_since)
-    facts = store.routing.burst.senders(
-        [m.sender for m in messages], replies_since=now - RATE_WINDOW,
-        texts_since=texts_since, before_id=max(m.id for m in messages),
-    )  # fmt: skip
+    loop_since = to_ts(now - rules.loop_window)
+    if facts is None:
+        facts = store.routing.burst.senders(
+            [m.sender for m in messages], **_windows(messages, now, rules)
+        )
     pending = _pending(store, messages, facts, codes, rules)
     senders = {phone: _Sender.of(known) for phone, known in facts.items()}
     writes: list[BurstWrite] = []

@@ -42,7 +42,7 @@ from modem.modem import Modem, StoredMessage
 from modem.pdu import SmsDeliver, SmsStatusReport, decode_pdu
 from smsd.pipeline import Pipeline
 from smsd.releases import PendingReleases
-from store.models import IncomingDraft
+from store.models import Incoming, IncomingDraft
 from store.store import Store
 
 __all__ = ["Ingest"]
@@ -176,8 +176,9 @@ class Ingest:
         new messages; an id or None (duplicate, report, malformed) per message recorded."""
         releases = self.pending.of(modem_name)
         with self.pipeline.burst(releases) as burst:
-            drafts, ids = self._record(modem_name, copies)
-            burst.route([i for i in ids if i is not None])
+            drafts, stored = self._record(modem_name, copies)
+            ids = [None if m is None else m.id for m in stored]
+            burst.route([i for i in ids if i is not None], {m.id: m for m in stored if m})
         self.pending.released(modem_name, releases)
         for draft, incoming_id in zip(drafts, ids, strict=True):
             self._log_received(draft, incoming_id)
@@ -199,22 +200,23 @@ class Ingest:
     def record_many(self, modem_name: str, copies: Sequence[tuple[int | None, str]]) -> list[int]:
         """Commit PDUs in one transaction (no routing); return the ids of the new messages."""
         with self.store.transaction():
-            drafts, ids = self._record(modem_name, copies)
-        for draft, incoming_id in zip(drafts, ids, strict=True):
-            self._log_received(draft, incoming_id)
-        return [i for i in ids if i is not None]
+            drafts, stored = self._record(modem_name, copies)
+        for draft, message in zip(drafts, stored, strict=True):
+            self._log_received(draft, None if message is None else message.id)
+        return [m.id for m in stored if m is not None]
 
     def _record(
         self, modem_name: str, copies: Sequence[tuple[int | None, str]]
-    ) -> tuple[list[IncomingDraft], list[int | None]]:
-        """Record PDUs inside the caller's transaction: the drafts, and an id or None each."""
+    ) -> tuple[list[IncomingDraft], list[Incoming | None]]:
+        """Record PDUs inside the caller's transaction: the drafts, and each message as
+        stored (None: a duplicate)."""
         now = self.clock()
         drafts: list[IncomingDraft] = []
         for index, pdu in copies:
             draft = self._classify(modem_name, index, pdu, now)
             if draft is not None:
                 drafts.append(draft)
-        return drafts, self.store.inbox.record_incoming_many(drafts)
+        return drafts, self.store.inbox.record_and_read(drafts)
 
     def _classify(
         self, modem_name: str, index: int | None, pdu: str, now: datetime

@@ -16,7 +16,7 @@ from the same new number cannot both send a user code.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -152,13 +152,14 @@ def process_many(store: Store, ids: Sequence[int], now: datetime, rules: Rules) 
 
 
 def _route_in(
-    store: Store, ids: Sequence[int], now: datetime, rules: Rules
-) -> tuple[list[Outcome], list[int]]:
+    store: Store, ids: Sequence[int], now: datetime, rules: Rules,
+    known: Mapping[int, Incoming] | None = None,
+) -> tuple[list[Outcome], list[int]]:  # fmt: skip
     """`process_many`'s routing inside the caller's transaction: the burst in one SAVEPOINT,
     one message at a time (each in its own) only if it raises; nothing logged yet."""
     try:
         with store.savepoint():
-            return route_burst(store, ids, now, rules), []
+            return route_burst(store, ids, now, rules, known), []
     except StoreUnavailable:
         raise
     except Exception:  # some message raised: find it, keep the others
@@ -217,11 +218,12 @@ class Burst:
         self.outcomes: list[Outcome] = []
         self.failed: list[int] = []
 
-    def route(self, ids: Sequence[int]) -> None:
+    def route(self, ids: Sequence[int], known: Mapping[int, Incoming] | None = None) -> None:
         """Route these recorded messages as `process_many` does: each message whose routing
-        raises is rolled back alone and left 'new' (`failed`); `StoreUnavailable` is raised."""
+        raises is rolled back alone and left 'new' (`failed`); `StoreUnavailable` is raised.
+        `known`: the messages as just recorded (`Inbox.record_and_read`): not read again."""
         if ids:
-            outcomes, failed = _route_in(self.store, ids, self.now, self.rules)
+            outcomes, failed = _route_in(self.store, ids, self.now, self.rules, known)
             self.outcomes += outcomes
             self.failed += failed
 

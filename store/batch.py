@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol, cast
 
 from store.base import StoreBase, fetch_rows
 from store.batch_types import Batch
-from store.errors import translate
+from store.errors import StoreError, translate
 
-__all__ = ["Batch", "Pipelined", "query_many", "write_many"]
+__all__ = ["Batch", "Pipelined", "insert_rows", "query_many", "write_later", "write_many"]
 
 
 class Pipelined(Protocol):
@@ -31,6 +32,12 @@ class Pipelined(Protocol):
 
     def write_many(self, batches: Sequence[Batch]) -> list[list[int | None]]:
         """Several batches in one round trip."""
+
+    def insert_rows(self, batch: Batch) -> list[dict[str, Any] | None]:
+        """A batch's INSERT returning each row's whole new row, in one round trip."""
+
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        """Send a statement with the transaction's next one."""
 
 
 def _postgres(core: StoreBase) -> Pipelined | None:
@@ -73,3 +80,45 @@ def _sqlite_batch(conn: sqlite3.Connection, batch: Batch) -> list[int | None]:
         cur = conn.execute(batch.sql, row)
         out.append(int(cur.lastrowid) if cur.rowcount > 0 and cur.lastrowid else None)
     return out
+
+
+def write_later(core: StoreBase, sql: str, params: Sequence[Any]) -> None:
+    """A write whose outcome nobody reads, inside the caller's write transaction: on SQLite it
+    runs now; on PostgreSQL it goes in front of the transaction's next statement (or its
+    COMMIT), so it costs no round trip of its own. Its error, if any, fails that statement
+    and so the transaction, as it would have failed the transaction here."""
+    if not core.depth:
+        raise StoreError("write_later needs an open transaction")
+    pg = _postgres(core)
+    if pg is not None:
+        pg.defer(sql, params)
+        return
+    conn = core.db.conn
+    assert isinstance(conn, sqlite3.Connection)
+    try:
+        conn.execute(sql, params)
+    except sqlite3.Error as exc:
+        raise translate(exc) from exc
+
+
+def insert_rows(core: StoreBase, batch: Batch) -> list[dict[str, Any] | None]:
+    """Run an INSERT batch and return each row as stored (``RETURNING *``: defaults and ids
+    filled in), None where an ON CONFLICT DO NOTHING inserted nothing (`Batch.key` tells the
+    rows apart, as for `write_many`). On PostgreSQL one statement and one round trip, so a
+    caller that needs the rows reads nothing again."""
+    with core.transaction():
+        pg = _postgres(core)
+        if pg is not None:
+            return pg.insert_rows(replace(batch, whole=True))
+        conn = core.db.conn
+        assert isinstance(conn, sqlite3.Connection)
+        out: list[dict[str, Any] | None] = []
+        try:
+            for row in batch.rows:
+                cur = conn.execute(batch.sql + " RETURNING *", row)
+                found = cur.fetchone()
+                names = [d[0] for d in cur.description or ()]
+                out.append(None if found is None else dict(zip(names, found, strict=True)))
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
+        return out

@@ -23,3 +23,4 @@ class Batch:
     rows: Sequence[Sequence[Any]]
     ids: bool = False
     key: tuple[str, int] | None = None
+    whole: bool = False  # `store.batch.insert_rows`: each row's whole new row, not its id

@@ -168,14 +168,11 @@ class Burst(Part):
 
     def codes(self, words: Iterable[str]) -> dict[str, CodeRules]:
         """word -> its code (keyword or alias, as `find_code`) with the code's rules."""
-        keys = {word: fold_keyword(word.strip()) for word in words}
+        keys = _code_keys(words)
         if not keys:
             return {}
-        (rows,) = query_many(self.core, [(_CODES_SQL, (json.dumps(sorted(set(keys.values()))),))])
-        by_key: dict[str, CodeRules] = {}
-        for row in rows:
-            by_key.setdefault(row["word"], _code_rules(row))
-        return {word: by_key[key] for word, key in keys.items() if key in by_key}
+        (rows,) = query_many(self.core, [_codes_query(keys)])
+        return _codes_found(keys, rows)
 
     def senders(
         self, phones: Sequence[str], *, replies_since: datetime, texts_since: datetime,
@@ -183,38 +180,23 @@ class Burst(Part):
     ) -> dict[str, SenderFacts]:  # fmt: skip
         """phone -> `SenderFacts` for each sender, texts older than `before_id`: two queries
         sent together."""
-        phones_json = json.dumps(sorted(set(phones)))
         people, activity = query_many(
-            self.core,
-            [
-                (_PEOPLE_SQL, (phones_json,)),
-                (_ACTIVITY_SQL, (phones_json, to_ts(replies_since), to_ts(texts_since), before_id)),
-            ],
+            self.core, _sender_queries(phones, replies_since, texts_since, before_id)
         )
-        persons: dict[str, Person] = {}
-        optins: dict[str, dict[int, bool]] = {}
-        for row in people:
-            phone = str(row["phone"])
-            if phone not in persons:
-                persons[phone] = person_from_row(row)
-                optins[phone] = {}
-            if row["optin_business"] is not None:
-                optins[phone][int(row["optin_business"])] = row["optin_kind"] == "in"
-        counts = {(r["tag"], r["who"]): int(r["n"]) for r in activity if r["tag"] != "t"}
-        texts: dict[str, list[tuple[int, str]]] = {}
-        for r in activity:
-            if r["tag"] == "t":
-                texts.setdefault(r["who"], []).append((int(r["n"]), str(r["text"])))
-        return {
-            phone: SenderFacts(
-                persons.get(phone),
-                optins.get(phone, {}),
-                counts.get(("r", phone), 0),
-                tuple(sorted(texts.get(phone, ()))),
-                counts.get(("l", phone), 0) > 0,
-            )
-            for phone in phones
-        }
+        return _facts(phones, people, activity)
+
+    def codes_and_senders(
+        self, words: Iterable[str], phones: Sequence[str], *, replies_since: datetime,
+        texts_since: datetime, before_id: int,
+    ) -> tuple[dict[str, CodeRules], dict[str, SenderFacts]]:  # fmt: skip
+        """`codes` and `senders` at once: on PostgreSQL one round trip for the three queries."""
+        keys = _code_keys(words)
+        queries = _sender_queries(phones, replies_since, texts_since, before_id)
+        if not keys:
+            return {}, self.senders(phones, replies_since=replies_since,
+                                    texts_since=texts_since, before_id=before_id)  # fmt: skip
+        people, activity, rows = query_many(self.core, [*queries, _codes_query(keys)])
+        return _codes_found(keys, rows), _facts(phones, people, activity)
 
     def pending_keywords(self, person_ids: Iterable[int]) -> dict[int, list[str]]:
         """person id -> `Consent.pending_keywords` of that person."""
@@ -335,6 +317,61 @@ def _targets(optin: OptinDraft, status: dict[int, bool]) -> list[int]:
         return [optin.business_id]
     wanted = optin.kind == "out"  # out of those in; back into those left
     return sorted(b for b, is_in in status.items() if is_in == wanted)
+
+
+def _code_keys(words: Iterable[str]) -> dict[str, str]:
+    return {word: fold_keyword(word.strip()) for word in words}
+
+
+def _codes_query(keys: dict[str, str]) -> tuple[str, tuple[str]]:
+    return _CODES_SQL, (json.dumps(sorted(set(keys.values()))),)
+
+
+def _codes_found(keys: dict[str, str], rows: list[dict[str, Any]]) -> dict[str, CodeRules]:
+    by_key: dict[str, CodeRules] = {}
+    for row in rows:
+        by_key.setdefault(row["word"], _code_rules(row))
+    return {word: by_key[key] for word, key in keys.items() if key in by_key}
+
+
+def _sender_queries(
+    phones: Sequence[str], replies_since: datetime, texts_since: datetime, before_id: int
+) -> list[tuple[str, tuple[object, ...]]]:
+    phones_json = json.dumps(sorted(set(phones)))
+    return [
+        (_PEOPLE_SQL, (phones_json,)),
+        (_ACTIVITY_SQL, (phones_json, to_ts(replies_since), to_ts(texts_since), before_id)),
+    ]
+
+
+def _facts(
+    phones: Sequence[str], people: list[dict[str, Any]], activity: list[dict[str, Any]]
+) -> dict[str, SenderFacts]:
+    """`SenderFacts` per phone from the rows of `_PEOPLE_SQL` and `_ACTIVITY_SQL`."""
+    persons: dict[str, Person] = {}
+    optins: dict[str, dict[int, bool]] = {}
+    for row in people:
+        phone = str(row["phone"])
+        if phone not in persons:
+            persons[phone] = person_from_row(row)
+            optins[phone] = {}
+        if row["optin_business"] is not None:
+            optins[phone][int(row["optin_business"])] = row["optin_kind"] == "in"
+    counts = {(r["tag"], r["who"]): int(r["n"]) for r in activity if r["tag"] != "t"}
+    texts: dict[str, list[tuple[int, str]]] = {}
+    for r in activity:
+        if r["tag"] == "t":
+            texts.setdefault(r["who"], []).append((int(r["n"]), str(r["text"])))
+    return {
+        phone: SenderFacts(
+            persons.get(phone),
+            optins.get(phone, {}),
+            counts.get(("r", phone), 0),
+            tuple(sorted(texts.get(phone, ()))),
+            counts.get(("l", phone), 0) > 0,
+        )
+        for phone in phones
+    }
 
 
 def _code_rules(row: dict[str, Any]) -> CodeRules:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store.base import Part, fetch_rows, from_ts, to_ts
-from store.batch import Batch, write_many
+from store.batch import Batch, insert_rows, write_later, write_many
 from store.digest import sha256_hex
 from store.errors import NotFound
 from store.logger import get_logger
@@ -167,6 +167,21 @@ class Inbox(Part):
                 log.info("incoming_duplicate_skipped", sender_type=draft.sender_type)
         return ids
 
+    def record_and_read(self, drafts: Sequence[IncomingDraft]) -> list[Incoming | None]:
+        """`record_incoming_many`, returning each message as stored (None for a duplicate):
+        the INSERT returns the rows (`store.batch.insert_rows`), so routing them reads
+        nothing again. A burst with multipart parts: the messages its ids name, read."""
+        with self.core.transaction():
+            if any(d.concat is not None and d.concat[1] > 1 for d in drafts):
+                ids = self.record_incoming_many(drafts)
+                return [None if i is None else self.get_incoming(i) for i in ids]
+            batch = Batch(_INSERT_SQL, [_row(d) for d in drafts], key=("dedupe_key", 14))
+            rows = insert_rows(self.core, batch)
+        for draft, row in zip(drafts, rows, strict=True):
+            if row is None:
+                log.info("incoming_duplicate_skipped", sender_type=draft.sender_type)
+        return [None if row is None else _incoming(row) for row in rows]
+
     def _insert_incoming(self, d: IncomingDraft) -> int | None:
         concat = d.concat
         multipart = concat is not None and concat[1] > 1
@@ -196,20 +211,20 @@ class Inbox(Part):
 
     def release_locations(
         self, modem: str | None, storage: str | None, indexes: Sequence[int | None]
-    ) -> int:
-        """`release_location` for several copies the modem deleted, in one transaction (one
-        statement for the stored ones, one more for a copy delivered directly)."""
+    ) -> None:
+        """`release_location` for several copies the modem deleted, inside the caller's write
+        transaction (or one of its own): one statement for the stored ones, which on
+        PostgreSQL rides with the transaction's next statement (`store.batch.write_later`);
+        one more for a copy delivered directly."""
         slots = sorted({i for i in indexes if i is not None})
-        with self.core.transaction() as db:
-            released = 0
+        with self.core.transaction():
             if slots and modem is not None and storage is not None:
-                cur = db.execute(_RELEASE_SQL, (modem, storage, json.dumps(slots)))
-                released += int(cur.rowcount)
+                write_later(self.core, _RELEASE_SQL, (modem, storage, json.dumps(slots)))
             elif slots:
-                released += sum(self.release_location(modem, storage, i) for i in slots)
+                for i in slots:
+                    self.release_location(modem, storage, i)
             if None in indexes:
-                released += self.release_location(modem, storage, None)
-            return released
+                self.release_location(modem, storage, None)
 
     def release_absent(self, modem: str, storage: str, occupied: Collection[int]) -> int:
         """Release every live copy of `modem`/`storage` whose slot a sweep found empty.

@@ -106,3 +106,13 @@ class Pending:
         # in the batch was inserted by its first row only (as one statement per row would).
         by_key = {row[1]: int(row[0]) for row in returned}
         return [by_key.pop(key, None) for key in self.keys]
+
+    def whole(self, results: Sequence[Result], key: str | None) -> list[dict[str, Any] | None]:
+        """Each row's whole new row (``RETURNING *``), as `ids` finds its id."""
+        if self.per_row:
+            return [next(iter(results[at].dicts()), None) for at in self.at]
+        returned = [row for at in self.at for row in results[at].dicts()]
+        if self.keys is None or key is None:
+            return list(returned)
+        by_key = {row[key]: row for row in returned}
+        return [by_key.pop(k, None) for k in self.keys]

@@ -195,13 +195,22 @@ class PgDatabase:
         return True
 
     def _end(self, word: str) -> None:
-        """COMMIT or ROLLBACK: nothing to send if the transaction never reached the server."""
-        if self._deferred.begun:
+        """COMMIT or ROLLBACK: nothing to send if the transaction never reached the server
+        (unless a deferred write waits for the COMMIT)."""
+        if self._deferred.begun and not (word == "COMMIT" and self._deferred.work):
             self._deferred.clear()
             return
         controls = self._deferred.take() if word == "COMMIT" else []
         self._deferred.clear()
         self._send("; ".join([*controls, word]))
+
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        """`store.batch.write_later`: bind the statement now, send it with the next one."""
+        text, order = pg_sql(sql)
+        with self._lock:
+            script = Script()
+            script.add(self._cursor(), text, [_arg(params[i]) for i in order])
+            self._deferred.statement(script.texts[0])
 
     def _send(self, text: str) -> None:
         try:
@@ -256,6 +265,20 @@ class PgDatabase:
                 raise translate_pg(exc) from exc
             return [p.ids(results) for p in pending]
 
+    def insert_rows(self, batch: Batch) -> list[dict[str, Any] | None]:
+        """`store.batch.insert_rows`: one round trip."""
+        with self._lock:
+            cur = self._cursor()
+            script = Script()
+            try:
+                for control in self._deferred.take():
+                    script.add(cur, control)
+                pending = self._queue_batch(cur, script, batch)
+                results = script.run(cur)
+            except psycopg.Error as exc:
+                raise translate_pg(exc) from exc
+            return pending.whole(results, None if batch.key is None else batch.key[0])
+
     def _queue_batch(self, cur: psycopg.ClientCursor[tuple[Any, ...]], script: Script,
                      batch: Batch) -> Pending:  # fmt: skip
         """Queue one batch: an INSERT of many rows as ONE statement over one JSON array of
@@ -265,20 +288,26 @@ class PgDatabase:
         if not batch.rows:
             return Pending([])
         text, order = pg_sql(batch.sql)
-        rows = [[_arg(r[i]) for i in order] for r in batch.rows]
+        # Inline, not `_arg`: a burst binds ~40 values per message, and calls cost.
+        same = order == tuple(range(len(order)))
+        picked = batch.rows if same else [[r[i] for i in order] for r in batch.rows]
+        rows = [[int(v) if v.__class__ is bool else v for v in r] for r in picked]
         conflict = " ON CONFLICT " in text.upper()
         single = len(rows) == 1 or (conflict and batch.key is None)
         many = None if single else self._rows_insert(text)
         payload = None if many is None else json_rows(rows)
+        back = batch.ids or batch.whole
         if many is None or payload is None:
-            text += " RETURNING id" if batch.ids else ""
+            text += " RETURNING *" if batch.whole else " RETURNING id" if batch.ids else ""
             at = [script.add(cur, text, row) for row in rows]
-            return Pending(at if batch.ids else [], per_row=True)
-        if batch.ids:
+            return Pending(at if back else [], per_row=True)
+        if batch.whole:
+            many += " RETURNING *"
+        elif batch.ids:
             many += " RETURNING id" if batch.key is None else f" RETURNING id, {batch.key[0]}"
         where = script.add(cur, many, (payload,))
         keys = None if batch.key is None else [r[batch.key[1]] for r in batch.rows]
-        return Pending([where] if batch.ids else [], keys=keys)
+        return Pending([where] if back else [], keys=keys)
 
     def _rows_insert(self, text: str) -> str | None:
         """`rows_insert` of an INSERT's text, with its table's column types (cached)."""

@@ -227,7 +227,14 @@ def test_one_sender_many_times_in_one_pass(
         reads.append(sorted(set(phones)))
         return real_senders(phones, **kwargs)
 
+    real_both = burst.routing.burst.codes_and_senders
+
+    def counted_with_codes(words: Any, phones: list[str], **kwargs: Any) -> Any:
+        reads.append(sorted(set(phones)))  # the first pass reads its senders with the codes
+        return real_both(words, phones, **kwargs)
+
     monkeypatch.setattr(burst.routing.burst, "senders", counted)
+    monkeypatch.setattr(burst.routing.burst, "codes_and_senders", counted_with_codes)
     now = T0 + timedelta(minutes=1)
     routed = process_many(burst, ids, now, RULES)
     expected = _route_reference(reference, ids, now)
@@ -306,7 +313,14 @@ def test_a_statement_failing_in_a_burst_fails_its_message_alone(
             facts = real_senders(phones, **kwargs)  # a stale read: the person looks new
             return {p: SenderFacts() if p == known else f for p, f in facts.items()}
 
+        real_both = store.routing.burst.codes_and_senders
+
+        def forget_known_too(words: Any, phones: list[str], **kwargs: Any) -> Any:
+            codes, facts = real_both(words, phones, **kwargs)
+            return codes, {p: SenderFacts() if p == known else f for p, f in facts.items()}
+
         monkeypatch.setattr(store.routing.burst, "senders", forget_known)
+        monkeypatch.setattr(store.routing.burst, "codes_and_senders", forget_known_too)
         routed = process_many(store, ids, T0, RULES)
         assert routed.failed == (ids[1],)  # its person insert hit the unique phone
         assert [p.incoming_id for p in routed.processed] == [ids[0], ids[2]]

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from store import Store, StoreError
-from store.batch import Batch, query_many, write_many
+from store.batch import Batch, query_many, write_later, write_many
 from store.pg_script import Deferred
 from store.postgres import PgDatabase
 
@@ -147,6 +147,33 @@ def test_a_failing_batch_writes_none_of_its_statements(store: Store) -> None:
             ],
         )
     assert _bodies(store) == []
+
+
+def test_a_write_for_later_rides_with_the_commit(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = Counted(_db(store), monkeypatch)
+    with store.transaction():
+        write_later(store, "INSERT INTO notes (body) VALUES (?)", ["later"])
+        assert counted.sent == []  # nothing sent yet
+    assert len(counted.sent) == 1 and counted.sent[0].endswith("; COMMIT")
+    assert _bodies(store) == ["later"]
+
+
+def test_a_write_for_later_goes_before_the_next_statement_or_not_at_all(store: Store) -> None:
+    with store.transaction():
+        write_later(store, "INSERT INTO notes (body) VALUES (?)", ["first"])
+        seen = store.db.execute("SELECT count(*) FROM notes").fetchone()
+    assert seen == (1,)
+    with pytest.raises(RuntimeError), store.transaction():
+        write_later(store, "INSERT INTO notes (body) VALUES (?)", ["rolled back"])
+        raise RuntimeError("the burst failed")
+    assert _bodies(store) == ["first"]
+    with pytest.raises(StoreError), store.transaction():
+        write_later(store, "INSERT INTO notes (body, n) VALUES (?, ?)", ["bad", "not a number"])
+    assert _bodies(store) == ["first"] and not store.db.conn.in_transaction
+    with pytest.raises(StoreError, match="open transaction"):
+        write_later(store, "INSERT INTO notes (body) VALUES (?)", ["outside"])
 
 
 # Text that came from a handset: quotes, backslashes, percent signs, semicolons, SQL, emoji,
