@@ -45,11 +45,16 @@ def is_stop(vocabulary: Vocabulary, word: str) -> bool:
 
 def is_optout_phrase(vocabulary: Vocabulary, text: str) -> bool:
     """True when a short `text` contains an opt-out phrase as consecutive words."""
+    return _has_phrase(vocabulary.optout_phrases, vocabulary.phrase_max_words, text)
+
+
+@lru_cache(maxsize=256)  # people text the same few codes over and over
+def _has_phrase(phrases: tuple[str, ...], max_words: int, text: str) -> bool:
     found = phrase_words(text)
-    if not found or len(found) > vocabulary.phrase_max_words:
+    if not found or len(found) > max_words:
         return False
     padded = " " + " ".join(found) + " "
-    return _phrase_finder(vocabulary.optout_phrases).search(padded) is not None
+    return _phrase_finder(phrases).search(padded) is not None
 
 
 @lru_cache(maxsize=16)
