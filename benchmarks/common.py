@@ -233,11 +233,13 @@ def unit_environment(unit: Path = UNIT) -> dict[str, str]:
 
 
 @contextmanager
-def daemon_running(workdir: Path, db: Path, devices: list[str]) -> Iterator[DaemonProc]:
+def daemon_running(
+    workdir: Path, db: Path, devices: list[str], extra: list[str] | None = None
+) -> Iterator[DaemonProc]:
     """A started (READY) daemon with the unit's environment, stopped with SIGTERM at the end
-    (SIGKILL if it hangs)."""
+    (SIGKILL if it hangs); `extra`: more `smsd run` arguments."""
     with notify_socket(workdir) as listener:
-        daemon = DaemonProc(workdir, db, devices, env=unit_environment())
+        daemon = DaemonProc(workdir, db, devices, extra=extra, env=unit_environment())
         try:
             daemon.start(listener)
             yield daemon

@@ -5,18 +5,47 @@ transaction per burst (release the previous burst's deleted copies' keys, record
 the last keys released on their own at the end), against a throwaway PostgreSQL 15 cluster
 on this machine (``smsd/testing/pgcluster.py``) with production durability: fsync and synchronous
 commit on. Each write transaction takes the store's advisory lock, as on a shared store.
+Beside each rate: our process's CPU and the server backend's CPU per burst (from /proc): the
+two run one after the other (the burst waits on each round trip), so their sum is most of the
+wall time, and they show which side a change made cheaper.
 
 Target: >= 2,000 messages/s per burst.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import sys
+from pathlib import Path
 
 from benchmarks.common import Report, median, parse_args
 from benchmarks.routing import BATCHES, LABELS, _run, _setup, _traffic, daemon_logging
+from store.store import Store
 
 __all__ = ["main", "measure"]
+
+
+def _cpu(pid: int) -> float:
+    """Seconds of CPU the process `pid` has used (user + system, from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _ours() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(store: Store, traffic: list[tuple[str, str]], batch: int) -> tuple[float, float, float]:
+    """(seconds, our CPU seconds, the server backend's CPU seconds) for `_run`."""
+    from store.postgres import PgDatabase
+
+    assert isinstance(store.db, PgDatabase)
+    pid = store.db.backend_pid
+    ours, theirs = _ours(), _cpu(pid)
+    seconds = _run(store, traffic, batch)
+    return seconds, _ours() - ours, _cpu(pid) - theirs
 
 
 def measure(count: int, rounds: int) -> Report:
@@ -30,16 +59,26 @@ def measure(count: int, rounds: int) -> Report:
     try:
         with daemon_logging():
             for batch in BATCHES:
-                rates = []
+                rates, python, server = [], [], []
+                bursts = -(-count // batch)
                 for _ in range(rounds):
                     store, keywords = _setup(cluster.fresh_url(), returning)  # type: ignore[arg-type]
                     try:
-                        seconds = _run(store, _traffic(count, returning, keywords), batch)
+                        seconds, ours, theirs = _timed(
+                            store, _traffic(count, returning, keywords), batch
+                        )
                     finally:
                         store.close()
                     rates.append(count / seconds)
+                    python.append(ours / bursts * 1000)
+                    server.append(theirs / bursts * 1000)
                 rate = round(median(rates))
-                print(f"  {LABELS[batch]}: {rate} msg/s (rounds {[round(r) for r in rates]})")
+                split = {"python_cpu_ms": round(median(python), 2),
+                         "server_cpu_ms": round(median(server), 2)}  # fmt: skip
+                report.figures[f"{LABELS[batch]}, CPU per burst"] = split
+                print(f"  {LABELS[batch]}: {rate} msg/s (rounds {[round(r) for r in rates]});"
+                      f" per burst: our CPU {split['python_cpu_ms']} ms,"
+                      f" the server's {split['server_cpu_ms']} ms")  # fmt: skip
                 target = 2000 if batch > 1 else None
                 if target is None:
                     report.figures[LABELS[batch]] = rate

@@ -10,11 +10,12 @@ Target: >= 0.9 x 16 x one modem's limit.
 
 from __future__ import annotations
 
-import os
+import json
 import sys
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 
 from benchmarks.common import Report, TimedSim, daemon_running, handset, parse_args, scratch_dir
 from benchmarks.throughput import CMGS_DELAY, LIMIT_PER_MIN, _rate
@@ -32,6 +33,16 @@ def _seed(url: str, count: int) -> None:
         with store.transaction():
             for i in range(count):
                 store.outbox.queue_outgoing(handset(i + 1), f"Offer {i}", "manual", now=now)
+
+
+def _config(path: Path, host: str, devices: list[str]) -> list[str]:
+    """The host's config: its name and its modems, named apart from the other host's (a
+    modem name is held by one live host: `--device` would name both hosts' modem0..7)."""
+    lines = ["[gateway]", f"host = {json.dumps(host)}", ""]
+    for i, device in enumerate(devices):
+        lines += ["[[modems]]", f"url = {json.dumps(device)}", f'name = "{host}-m{i}"', ""]
+    path.write_text("\n".join(lines))
+    return ["--config", str(path)]
 
 
 def measure(window: float) -> Report:
@@ -54,10 +65,9 @@ def measure(window: float) -> Report:
         with scratch_dir("tput-hosts") as tmp, ExitStack() as stack:
             for h, host in enumerate("ab"):
                 (tmp / host).mkdir()
-                os.environ["SMSD_HOST"] = host  # the daemon inherits the environment
                 group = [s.device_path for s in sims[h * PER_HOST : (h + 1) * PER_HOST]]
-                stack.enter_context(daemon_running(tmp / host, url, group))  # type: ignore[arg-type]
-            os.environ.pop("SMSD_HOST", None)
+                config = _config(tmp / host / "smsd.toml", host, group)
+                stack.enter_context(daemon_running(tmp / host, url, [], config))  # type: ignore[arg-type]
             time.sleep(window + CMGS_DELAY * 2)  # the measurement window itself
     finally:
         for sim in sims:

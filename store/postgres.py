@@ -22,6 +22,7 @@ from psycopg.pq import TransactionStatus
 from store.backend import pg_sql
 from store.batch_types import Batch
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
+from store.pg_cursor import PgCursor
 from store.pg_rows import INSERT_VALUES, Pending, json_rows, rows_insert
 from store.pg_script import Deferred, Script
 
@@ -63,50 +64,6 @@ class _Numeric(Loader):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
-class PgCursor:
-    """The DB-API cursor surface the store uses, over a psycopg cursor."""
-
-    def __init__(
-        self, db: PgDatabase, cur: psycopg.Cursor[tuple[Any, ...]], *, returning: bool = False
-    ) -> None:
-        self._db = db
-        self._cur = cur
-        self._id: int | None = None
-        if returning:  # the RETURNING id the adapter added: read it now, hide the row
-            row = cur.fetchone()
-            self._id = None if row is None else int(row[0])
-        self._hidden = returning
-
-    @property
-    def rowcount(self) -> int:
-        """Rows changed by the statement (or -1)."""
-        return self._cur.rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        """The id the last INSERT drew from its identity column."""
-        if self._hidden:
-            return self._id
-        row = self._db.execute("SELECT lastval()").fetchone()
-        return None if row is None else int(row[0])
-
-    @property
-    def description(self) -> Sequence[Any] | None:
-        """Column descriptions (``d[0]`` is the name)."""
-        return self._cur.description
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        """The next row, or None."""
-        return self._cur.fetchone() if self._cur.description and not self._hidden else None
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        """Every remaining row."""
-        return self._cur.fetchall() if self._cur.description and not self._hidden else []
-
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return iter(self.fetchall())
-
-
 class PgDatabase:
     """A psycopg connection in autocommit mode, speaking the store's SQL (see module doc).
 
@@ -144,6 +101,11 @@ class PgDatabase:
     def conn(self) -> PgDatabase:
         """Itself: `db.conn.execute` and `db.execute` are the same call here."""
         return self
+
+    @property
+    def backend_pid(self) -> int:
+        """The server process serving this connection (for measurements)."""
+        return int(self._conn.info.backend_pid)
 
     @property
     def in_transaction(self) -> bool:
