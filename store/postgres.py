@@ -33,6 +33,10 @@ WRITE_LOCK_KEY = 0x736D7364
 
 _BEGIN_WRITE = ("BEGIN", f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 _BEGIN_READ = ("BEGIN ISOLATION LEVEL REPEATABLE READ",)
+# A read-only store's transactions are READ ONLY one by one, never by a session SET: through
+# pgbouncer in transaction mode a SET would stay on the server connection for other clients.
+_BEGIN_READ_ONLY = ("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",)
+_BEGIN_WRITE_REFUSED = ("BEGIN READ ONLY",)
 _SAVEPOINT = re.compile(r"^\s*(SAVEPOINT|RELEASE|ROLLBACK\s+TO)\s+(\w+)\s*$", re.IGNORECASE)
 
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
@@ -90,8 +94,7 @@ class PgDatabase:
             raise translate_pg(exc) from exc
         conn.cursor_factory = psycopg.ClientCursor
         conn.adapters.register_loader("numeric", _Numeric)
-        if self.read_only:
-            conn.execute("SET default_transaction_read_only = on")
+        conn.read_only = self.read_only or None  # psycopg's own BEGIN (`stream`)
         return conn
 
     def _cursor(self) -> psycopg.ClientCursor[tuple[Any, ...]]:
@@ -121,16 +124,22 @@ class PgDatabase:
             text, order = pg_sql(sql)
             args = [_arg(params[i]) for i in order]
             returning = self._adds_returning(text)
+            alone = self.read_only and not self.in_transaction  # READ ONLY, in its own
             script = Script()
             cur = self._cursor()
             try:
-                for control in self._deferred.take():
+                for control in _BEGIN_WRITE_REFUSED if alone else self._deferred.take():
                     script.add(cur, control)
-                script.add(cur, text + " RETURNING id" if returning else text, args)
+                at = script.add(cur, text + " RETURNING id" if returning else text, args)
+                if alone:
+                    script.add(cur, "COMMIT")
                 cur.execute("; ".join(script.texts))
-                while cur.nextset():  # to the statement's own result, past the deferred ones
-                    pass
+                for _ in range(at):  # to the statement's own result, past the ones before it
+                    cur.nextset()
             except psycopg.Error as exc:
+                if alone and self._conn.info.transaction_status == TransactionStatus.INERROR:
+                    with contextlib.suppress(StoreError):
+                        self._send("ROLLBACK")
                 raise translate_pg(exc) from exc
             return PgCursor(self, cur, returning=returning)
 
@@ -309,7 +318,10 @@ class PgDatabase:
             self._deferred.clear()
             self._conn = self._connect()  # the server came back: carry on
         # Sent in front of the transaction's first statement (one simple query).
-        self._deferred.begin(_BEGIN_WRITE if write else _BEGIN_READ)
+        if self.read_only:
+            self._deferred.begin(_BEGIN_WRITE_REFUSED if write else _BEGIN_READ_ONLY)
+        else:
+            self._deferred.begin(_BEGIN_WRITE if write else _BEGIN_READ)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         """Rows as dicts (sqlite-utils' `Database.query`)."""

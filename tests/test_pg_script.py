@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store import Store, StoreError
+from store import Store, StoreError, StoreUnavailable
 from store.batch import Batch, query_many, write_later, write_many
 from store.pg_script import Deferred
 from store.postgres import PgDatabase
@@ -174,6 +174,23 @@ def test_a_write_for_later_goes_before_the_next_statement_or_not_at_all(store: S
     assert _bodies(store) == ["first"] and not store.db.conn.in_transaction
     with pytest.raises(StoreError, match="open transaction"):
         write_later(store, "INSERT INTO notes (body) VALUES (?)", ["outside"])
+
+
+def test_a_read_only_store_refuses_writes_without_session_state(pg_cluster: PgCluster) -> None:
+    """Each of its transactions (and each statement outside one) is READ ONLY by itself: no
+    session SET that pgbouncer in transaction mode would hand on to the daemon's writes."""
+    url = pg_cluster.fresh_url()
+    Store.open(url).close()
+    with Store.open(url, read_only=True) as store:
+        assert store.directory.list_businesses() == []
+        with pytest.raises(StoreUnavailable, match="read-only"):
+            store.directory.add_business("Nope")
+        with pytest.raises(StoreUnavailable, match="read-only"):
+            store.db.execute("INSERT INTO businesses (name, created_at) VALUES ('x', 'y')")
+        assert not store.db.conn.in_transaction  # the refused statement was rolled back
+        assert store.db.execute("SELECT count(*) FROM businesses").fetchone() == (0,)
+        raw = _db(store)._conn
+        assert raw.execute("SHOW default_transaction_read_only").fetchone() == ("off",)
 
 
 # Text that came from a handset: quotes, backslashes, percent signs, semicolons, SQL, emoji,
