@@ -102,19 +102,26 @@ class Routed:
         return any(p.outgoing_ids for p in self.processed)
 
 
-def _log_routed(outcome: Outcome) -> None:
+def _log_routed(outcomes: Sequence[Outcome]) -> None:
     """Logged after the commit, so a rolled-back routing is never reported as done."""
-    done = outcome.processed
-    if any(isinstance(a, MarkLoop) for a in done.actions):
-        log.warning("loop_detected", incoming_id=done.incoming_id, sender_type=outcome.sender_type)
-    if outcome.rate_limited:
-        log.info("reply_rate_limited", incoming_id=done.incoming_id)
-    log.info(
-        "message_routed",
-        incoming_id=done.incoming_id,
-        actions=[type(a).__name__ for a in done.actions],
-        queued=len(done.outgoing_ids),
-    )
+    if not outcomes:
+        return
+    # One logger for the lot: each call on the module's lazy `log` assembles a new one.
+    bound = log.bind()
+    for outcome in outcomes:
+        done = outcome.processed
+        if any(isinstance(a, MarkLoop) for a in done.actions):
+            bound.warning(
+                "loop_detected", incoming_id=done.incoming_id, sender_type=outcome.sender_type
+            )
+        if outcome.rate_limited:
+            bound.info("reply_rate_limited", incoming_id=done.incoming_id)
+        bound.info(
+            "message_routed",
+            incoming_id=done.incoming_id,
+            actions=[type(a).__name__ for a in done.actions],
+            queued=len(done.outgoing_ids),
+        )
 
 
 def process_incoming(
@@ -123,8 +130,7 @@ def process_incoming(
     """Route one stored message and write the outcome; None if it is not in state 'new'."""
     with store.transaction():
         outcomes = route_burst(store, [incoming_id], now, rules)
-    for outcome in outcomes:
-        _log_routed(outcome)
+    _log_routed(outcomes)
     return outcomes[0].processed if outcomes else None
 
 
@@ -141,8 +147,7 @@ def process_many(store: Store, ids: Sequence[int], now: datetime, rules: Rules) 
     """
     with store.transaction():
         outcomes, failed = _route_in(store, ids, now, rules)
-    for outcome in outcomes:
-        _log_routed(outcome)
+    _log_routed(outcomes)
     return Routed(tuple(o.processed for o in outcomes), tuple(failed))
 
 
@@ -306,8 +311,7 @@ class Pipeline:
             for copies in release:
                 self.store.inbox.release_locations(copies.modem, copies.storage, copies.indexes)
             yield burst
-        for outcome in burst.outcomes:
-            _log_routed(outcome)
+        _log_routed(burst.outcomes)
         self._notify([o.processed for o in burst.outcomes])
 
     def route_left(self) -> list[Processed]:

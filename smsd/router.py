@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 
 from smsd.keywords import is_optout_phrase, is_stop, words
@@ -219,9 +220,17 @@ def _values(rules: Rules, policy: BusinessPolicy | None = None, **more: str) -> 
 def _gateway_text(
     template: str, rules: Rules, policy: BusinessPolicy | None = None, **more: str
 ) -> str:
-    return fill(template, _values(rules, policy, **more), optional=True)
+    return _filled(template, tuple(_values(rules, policy, **more).items()), optional=True)
 
 
+@lru_cache(maxsize=1024)
+def _filled(template: str, values: tuple[tuple[str, str], ...], *, optional: bool) -> str:
+    """`fill`, once per (template, values): a text depends only on the rules and the code,
+    and a burst fills the same few again and again (regex passes each time otherwise)."""
+    return fill(template, dict(values), optional=optional)
+
+
+@lru_cache(maxsize=256)  # the gateway's name and a sender's recent texts, once per message
 def _normal(text: str) -> str:
     return " ".join(text.casefold().split())
 
@@ -332,7 +341,8 @@ def _answer(found: list[str], state: State, now: datetime, rules: Rules) -> list
 
 
 def _code_reply(code: Code, rules: Rules) -> Reply:
-    text = fill(code.reply, _values(rules, business=code.business_name, code=code.keyword))
+    values = _values(rules, business=code.business_name, code=code.keyword)
+    text = _filled(code.reply, tuple(values.items()), optional=False)
     return Reply(text, "reply", code.business_id)
 
 

@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -36,7 +37,16 @@ def to_ts(value: datetime) -> str:
     """A timezone-aware datetime as the ISO-8601 UTC text stored in SQLite."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"timestamp must be timezone-aware, got {value!r}")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return _utc_text(value.astimezone(UTC))
+
+
+@lru_cache(maxsize=256)
+def _utc_text(value: datetime) -> str:
+    # Cached: a burst writes the same few instants (its clock reading, the messages' arrival)
+    # over and over, and `isoformat` costs more than the lookup. Only UTC datetimes come
+    # here: equal ones are the same instant, hence the same text (two equal times of one
+    # zone may not be, on either side of a DST change).
+    return value.isoformat(timespec="microseconds")
 
 
 def from_ts(value: str | None) -> datetime | None:
