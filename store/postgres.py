@@ -24,7 +24,7 @@ from store.batch_types import Batch
 from store.errors import Conflict, InvalidInput, StoreError, StoreUnavailable
 from store.pg_cursor import PgCursor
 from store.pg_rows import INSERT_VALUES, Pending, json_rows, rows_insert
-from store.pg_script import Deferred, Script
+from store.pg_script import Deferred, Result, Script
 
 __all__ = ["WRITE_LOCK_KEY", "PgCursor", "PgDatabase", "translate_pg"]
 
@@ -204,11 +204,8 @@ class PgDatabase:
     ) -> list[list[dict[str, Any]]]:
         """The rows of several SELECTs sent together: one round trip."""
         with self._lock:
-            cur = self._cursor()
-            script = Script()
+            cur, script = self._script()
             try:
-                for control in self._deferred.take():
-                    script.add(cur, control)
                 at = []
                 for sql, params in queries:
                     text, order = pg_sql(sql)
@@ -224,31 +221,29 @@ class PgDatabase:
         For a batch that asks for ids, each row's ``RETURNING id`` (None when an ``ON
         CONFLICT DO NOTHING`` inserted nothing); for the others an empty list.
         """
-        with self._lock:
-            cur = self._cursor()
-            script = Script()
-            try:
-                for control in self._deferred.take():
-                    script.add(cur, control)
-                pending = [self._queue_batch(cur, script, batch) for batch in batches]
-                results = script.run(cur)
-            except psycopg.Error as exc:
-                raise translate_pg(exc) from exc
-            return [p.ids(results) for p in pending]
+        pending, results = self._send_batches(batches)
+        return [p.ids(results) for p in pending]
 
     def insert_rows(self, batch: Batch) -> list[dict[str, Any] | None]:
         """`store.batch.insert_rows`: one round trip."""
+        (pending,), results = self._send_batches([batch])
+        return pending.whole(results, None if batch.key is None else batch.key[0])
+
+    def _script(self) -> tuple[psycopg.ClientCursor[tuple[Any, ...]], Script]:
+        """A cursor and a script that starts with the deferred statements."""
+        cur, script = self._cursor(), Script()
+        for control in self._deferred.take():
+            script.add(cur, control)
+        return cur, script
+
+    def _send_batches(self, batches: Sequence[Batch]) -> tuple[list[Pending], list[Result]]:
         with self._lock:
-            cur = self._cursor()
-            script = Script()
+            cur, script = self._script()
             try:
-                for control in self._deferred.take():
-                    script.add(cur, control)
-                pending = self._queue_batch(cur, script, batch)
-                results = script.run(cur)
+                pending = [self._queue_batch(cur, script, batch) for batch in batches]
+                return pending, script.run(cur)
             except psycopg.Error as exc:
                 raise translate_pg(exc) from exc
-            return pending.whole(results, None if batch.key is None else batch.key[0])
 
     def _queue_batch(self, cur: psycopg.ClientCursor[tuple[Any, ...]], script: Script,
                      batch: Batch) -> Pending:  # fmt: skip
