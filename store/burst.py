@@ -192,11 +192,10 @@ class Burst(Part):
         """`codes` and `senders` at once: on PostgreSQL one round trip for the three queries."""
         keys = _code_keys(words)
         queries = _sender_queries(phones, replies_since, texts_since, before_id)
-        if not keys:
-            return {}, self.senders(phones, replies_since=replies_since,
-                                    texts_since=texts_since, before_id=before_id)  # fmt: skip
-        people, activity, rows = query_many(self.core, [*queries, _codes_query(keys)])
-        return _codes_found(keys, rows), _facts(phones, people, activity)
+        if keys:
+            queries.append(_codes_query(keys))
+        people, activity, *codes = query_many(self.core, queries)
+        return _codes_found(keys, codes[0]) if keys else {}, _facts(phones, people, activity)
 
     def pending_keywords(self, person_ids: Iterable[int]) -> dict[int, list[str]]:
         """person id -> `Consent.pending_keywords` of that person."""

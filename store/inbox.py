@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from store.base import Part, fetch_rows, from_ts, to_ts
-from store.batch import Batch, insert_rows, write_later, write_many
+from store.batch import Batch, insert_rows, write_later
 from store.digest import sha256_hex
 from store.errors import NotFound
 from store.logger import get_logger
@@ -156,24 +156,18 @@ class Inbox(Part):
         (a later part in the same batch can complete a multipart message). All or nothing:
         if any insert fails, none is kept and the caller must delete nothing from the modem.
         Without multipart parts the batch is one statement for all rows (`store.batch`).
+        The ids of `record_and_read`.
         """
-        with self.core.transaction():
-            if any(d.concat is not None and d.concat[1] > 1 for d in drafts):
-                return [self._insert_incoming(draft) for draft in drafts]
-            rows = [_row(d) for d in drafts]
-            (ids,) = write_many(self.core, [Batch(_INSERT_SQL, rows, True, ("dedupe_key", 14))])
-        for draft, row_id in zip(drafts, ids, strict=True):
-            if row_id is None:
-                log.info("incoming_duplicate_skipped", sender_type=draft.sender_type)
-        return ids
+        return [None if m is None else m.id for m in self.record_and_read(drafts)]
 
     def record_and_read(self, drafts: Sequence[IncomingDraft]) -> list[Incoming | None]:
         """`record_incoming_many`, returning each message as stored (None for a duplicate):
         the INSERT returns the rows (`store.batch.insert_rows`), so routing them reads
-        nothing again. A burst with multipart parts: the messages its ids name, read."""
+        nothing again. A burst with multipart parts: one insert per part, then the messages
+        their ids name, read."""
         with self.core.transaction():
             if any(d.concat is not None and d.concat[1] > 1 for d in drafts):
-                ids = self.record_incoming_many(drafts)
+                ids = [self._insert_incoming(draft) for draft in drafts]
                 return [None if i is None else self.get_incoming(i) for i in ids]
             batch = Batch(_INSERT_SQL, [_row(d) for d in drafts], key=("dedupe_key", 14))
             rows = insert_rows(self.core, batch)

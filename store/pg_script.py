@@ -100,16 +100,15 @@ class Deferred:
         self.unsent.discard(name)
         self.texts.append(f"SAVEPOINT {name}")
 
-    def release(self, name: str) -> bool:
-        """Queue ``RELEASE name``, or drop the savepoint if it was never sent; True either
-        way (nothing to send now)."""
+    def release(self, name: str) -> None:
+        """Queue ``RELEASE name``, or drop the savepoint if it was never sent (nothing to
+        send now either way)."""
         if name in self.unsent:  # the RELEASE that follows ROLLBACK TO: nothing to release
             self.unsent.discard(name)
         elif self.texts and self.texts[-1] == f"SAVEPOINT {name}":
             self.texts.pop()
         else:
             self.texts.append(f"RELEASE {name}")
-        return True
 
     def rollback_to(self, name: str) -> bool:
         """True if the savepoint was never sent (its block sent nothing: nothing to undo);
