@@ -21,6 +21,14 @@ $(PG_INITDB):
 		apt-get install -y -qq postgresql >/dev/null; \
 	else echo "PostgreSQL 15 server missing: sudo apt-get install postgresql" >&2; exit 1; fi
 
+PGBOUNCER := /usr/sbin/pgbouncer
+
+# tests/test_pgbouncer.py runs the store through pgbouncer 1.18 (smsd/testing/pgbouncer.py).
+$(PGBOUNCER):
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq pgbouncer >/dev/null; \
+	else echo "pgbouncer missing: sudo apt-get install pgbouncer" >&2; exit 1; fi
+
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -45,7 +53,7 @@ $(CHROMIUM):
 
 chromium: $(CHROMIUM)
 
-pytest: $(STAMP) $(CHROMIUM) $(PG_INITDB)
+pytest: $(STAMP) $(CHROMIUM) $(PG_INITDB) $(PGBOUNCER)
 	$(BIN)/pytest
 
 # pytest exits 5 when it collected nothing: make treats any non-zero exit as failure.

@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["PG_BIN", "PgCluster", "available"]
+__all__ = ["PG_BIN", "PgCluster", "available", "free_port"]
 
 PG_BIN = Path(os.environ.get("SMSD_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -33,7 +33,8 @@ def available() -> bool:
     return (PG_BIN / "initdb").exists() and (PG_BIN / "pg_ctl").exists()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the time of asking)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -47,7 +48,7 @@ class PgCluster:
         self.root = Path(tempfile.mkdtemp(prefix="smsd-pg-"))
         self.data = self.root / "data"
         self.sockets = self.root / "run"
-        self.port = _free_port()
+        self.port = free_port()
         self._counter = itertools.count(1)
         self._owner = "postgres" if os.geteuid() == 0 else None
         self.user = self._owner or pwd.getpwuid(os.geteuid()).pw_name
