@@ -31,6 +31,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 if TYPE_CHECKING:
     from modem.sim import SimModem
     from smsd.testing.pgcluster import PgCluster
+    from store import Store
 
 
 @pytest.fixture
@@ -47,6 +48,18 @@ def sim(tmp_path: Path) -> Iterator[SimModem]:
     modem.start()
     yield modem
     modem.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """The test database (one business, code PIZZA), open in this process; a test file with
+    a `store` of its own (other businesses, other rows) overrides it."""
+    from smsd.testing import make_db
+    from store import Store
+
+    s = Store.open(make_db(tmp_path / "smsd.db"))
+    yield s
+    s.close()
 
 
 @pytest.fixture

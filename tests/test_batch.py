@@ -38,14 +38,6 @@ def number(i: int) -> str:
     return f"+44770092{i:04d}"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """The test database (one business, code PIZZA), open in this process."""
-    s = Store.open(make_db(tmp_path / "smsd.db"))
-    yield s
-    s.close()
-
-
 def _transactions(statements: list[str]) -> list[list[str]]:
     """The traced statements cut into write transactions (BEGIN IMMEDIATE ... COMMIT).
 

@@ -38,14 +38,6 @@ def number(i: int) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """The test database (one business, code PIZZA), open in this process."""
-    s = Store.open(make_db(tmp_path / "smsd.db"))
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def sim(tmp_path: Path) -> Iterator[SimModem]:
     """A quiet simulator."""
     with SimModem("generic", noise=False, link=str(tmp_path / "sim0")) as modem:
