@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import psycopg
@@ -11,20 +11,10 @@ if TYPE_CHECKING:
 __all__ = ["PgCursor"]
 
 
-class _Database(Protocol):
-    """What a cursor asks of its `store.postgres.PgDatabase` (typed here: it imports us)."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
-        """Run one statement."""
-
-
 class PgCursor:
     """The DB-API cursor surface the store uses, over a psycopg cursor."""
 
-    def __init__(
-        self, db: _Database, cur: psycopg.Cursor[tuple[Any, ...]], *, returning: bool = False
-    ) -> None:
-        self._db = db
+    def __init__(self, cur: psycopg.Cursor[tuple[Any, ...]], *, returning: bool = False) -> None:
         self._cur = cur
         self._id: int | None = None
         if returning:  # the RETURNING id the adapter added: read it now, hide the row
@@ -39,11 +29,10 @@ class PgCursor:
 
     @property
     def lastrowid(self) -> int | None:
-        """The id the last INSERT drew from its identity column."""
-        if self._hidden:
-            return self._id
-        row = self._db.execute("SELECT lastval()").fetchone()
-        return None if row is None else int(row[0])
+        """The id the INSERT drew from its table's identity column; None for any other
+        statement. Not ``lastval()``: that reads the session's last sequence value, which
+        through pgbouncer in transaction mode may be another client's."""
+        return self._id if self._hidden else None
 
     @property
     def description(self) -> Sequence[Any] | None:

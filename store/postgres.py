@@ -120,7 +120,7 @@ class PgDatabase:
         """Run one statement of the store's SQL (translated); errors as `StoreError`s."""
         with self._lock:
             if self._control(sql):
-                return PgCursor(self, self._cursor())
+                return PgCursor(self._cursor())
             text, order = pg_sql(sql)
             args = [_arg(params[i]) for i in order]
             returning = self._adds_returning(text)
@@ -141,7 +141,7 @@ class PgDatabase:
                     with contextlib.suppress(StoreError):
                         self._send("ROLLBACK")
                 raise translate_pg(exc) from exc
-            return PgCursor(self, cur, returning=returning)
+            return PgCursor(cur, returning=returning)
 
     def _control(self, sql: str) -> bool:
         """Handle a transaction statement (see the class doc); False for any other."""

@@ -72,6 +72,27 @@ def test_a_set_from_json_is_sized_exactly_and_probes_the_index(pg_cluster: PgClu
         assert "Index" in plan[0][0] and "rows=3 " in plan[0][0], plan
 
 
+def test_lastrowid_is_the_rows_identity_or_none_never_the_sessions_last_sequence(
+    pg_cluster: PgCluster,
+) -> None:
+    """An INSERT's `lastrowid` is its own row's id; into a table without an identity `id` it
+    is None, not ``lastval()`` (another client's value through pgbouncer's pooling)."""
+    with Store.open(pg_cluster.fresh_url()) as store:
+        store.directory.add_business("Pizza Co")
+        with store.transaction():
+            cur = store.db.execute(
+                "INSERT INTO codes (business_id, keyword, reply, created_at)"
+                " VALUES ((SELECT id FROM businesses), 'PIZZA', 'Hot', '2026-01-01')"
+            )
+            code_id = cur.lastrowid
+            alias = store.db.execute(
+                "INSERT INTO code_aliases (alias, code_id) VALUES (?, ?)", ["PIE", code_id]
+            )
+            assert alias.lastrowid is None  # lastval() would have answered code_id
+        found = store.db.execute("SELECT id FROM codes WHERE keyword = 'PIZZA'").fetchone()
+        assert found is not None and found[0] == code_id
+
+
 def _first_contact(target: str, barrier: threading.Barrier, out: list[str]) -> None:
     with Store.open(target) as store:
         barrier.wait(timeout=30)
