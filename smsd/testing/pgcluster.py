@@ -9,6 +9,11 @@ but with synchronous commits, so a server stopped with `pause()` keeps every com
 
 Each test gets a schema of its own (`fresh_url`), which is much cheaper than a database
 (`CREATE DATABASE` copies a template; `CREATE SCHEMA` writes one catalog row).
+
+Fail-over: `start_standby()` makes a streaming standby of a running cluster (`pg_basebackup
+-R` into a new cluster of its own, on its own port), replicated synchronously by default;
+`wait_replayed()` and `promote()` on the standby; `multi_host_url()` names several clusters in
+one libpq URL (`target_session_attrs` picks the one that accepts writes).
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["PG_BIN", "PgCluster", "available", "free_port"]
+from smsd.testing.waiting import wait_until
+
+__all__ = ["PG_BIN", "PgCluster", "available", "free_port", "multi_host_url"]
 
 PG_BIN = Path(os.environ.get("SMSD_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -52,6 +61,12 @@ class PgCluster:
         self._counter = itertools.count(1)
         self._owner = "postgres" if os.geteuid() == 0 else None
         self.user = self._owner or pwd.getpwuid(os.geteuid()).pw_name
+        self._options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port}"
+            f" -c unix_socket_directories={self.sockets}"
+            " -c max_connections=200 -c shared_buffers=64MB"
+            + ("" if self.durable else " -c fsync=off -c full_page_writes=off")
+        )
 
     def _run(self, *argv: str) -> subprocess.CompletedProcess[str]:
         prefix = ["runuser", "-u", self._owner, "--"] if self._owner else []
@@ -59,24 +74,71 @@ class PgCluster:
             [*prefix, *argv], check=True, capture_output=True, text=True, timeout=120
         )
 
-    def start(self) -> None:
-        """initdb, then start the server and wait until it accepts connections."""
-        self.data.mkdir()
+    def _make_folders(self) -> None:
+        self.data.mkdir(mode=0o700)  # the server refuses a data folder others may read
         self.sockets.mkdir()
         os.chmod(self.root, 0o755)  # noqa: S103 - the server's user must reach its folders
         if self._owner:
             entry = pwd.getpwnam(self._owner)
             for path in (self.data, self.sockets):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def start(self) -> None:
+        """initdb, then start the server and wait until it accepts connections."""
+        self._make_folders()
         self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "-U", self.user)  # fmt: skip
-        self._options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port}"
-            f" -c unix_socket_directories={self.sockets}"
-            " -c max_connections=200 -c shared_buffers=64MB"
-            + ("" if self.durable else " -c fsync=off -c full_page_writes=off")
-        )
         self.resume()
+
+    def start_standby(self, *, synchronous: bool = True) -> PgCluster:
+        """A new cluster streaming from this running one (`stop()` it too), started and
+        caught up. `synchronous`: from now on a COMMIT here returns only once the standby
+        has applied it (`synchronous_commit = remote_apply`), so after COMMIT the standby
+        holds the row and shows it to its readers; a promotion then loses nothing.
+
+        The setting is made after the copy, so the standby does not inherit it: promoted,
+        it would otherwise wait at every COMMIT for a standby of its own that never comes.
+        """
+        standby = PgCluster(durable=self.durable)
+        standby._make_folders()
+        standby._run(str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port),
+                     "-U", self.user, "-D", str(standby.data), "-R", "-X", "stream",
+                     "-c", "fast")  # fmt: skip
+        standby.resume()
+        if synchronous:
+            self._alter_system("synchronous_standby_names", "*")
+            self._alter_system("synchronous_commit", "remote_apply")
+        standby.wait_replayed(self)
+        return standby
+
+    def _alter_system(self, name: str, value: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            setting = sql.SQL("ALTER SYSTEM SET {} = {}")
+            conn.execute(setting.format(sql.Identifier(name), sql.Literal(value)))
+            conn.execute("SELECT pg_reload_conf()")
+
+    def wait_replayed(self, primary: PgCluster, timeout: float = 30) -> None:
+        """Wait until this standby has replayed `primary`'s current WAL position."""
+        import psycopg
+
+        with psycopg.connect(primary.url, autocommit=True) as conn:
+            row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        assert row is not None
+        lsn = str(row[0])
+
+        def replayed() -> bool:
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                done = conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,))
+                return bool((done.fetchone() or (False,))[0])
+
+        wait_until(replayed, timeout, what=f"the standby on port {self.port} replaying {lsn}")
+
+    def promote(self) -> None:
+        """Promote this standby to a primary and wait until it accepts writes."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "promote")
 
     def pause(self) -> None:
         """Stop the server as a crash would (immediate shutdown); `resume()` starts it again."""
@@ -107,3 +169,13 @@ class PgCluster:
             self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w",
                       "stop")  # fmt: skip
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def multi_host_url(url: str, clusters: Sequence[PgCluster], session_attrs: str) -> str:
+    """`url` (a single-host `url` or `fresh_url()` of one of `clusters`) naming every one of
+    `clusters` in turn: libpq connects to the first with `target_session_attrs=session_attrs`
+    (``read-write``: the one that accepts writes; ``prefer-standby``: a standby if any)."""
+    parts = urlsplit(url)
+    hosts = ",".join(f"127.0.0.1:{c.port}" for c in clusters)
+    query = "&".join(q for q in (parts.query, f"target_session_attrs={session_attrs}") if q)
+    return urlunsplit((parts.scheme, f"{parts.username}@{hosts}", parts.path, query, ""))
