@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -27,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from smsd.testing.pgcluster import PgCluster, free_port
+from smsd.testing.pgcluster import PgCluster, as_server_owner, free_port, hand_over
 
 __all__ = ["PGBOUNCER", "PgBouncer", "available"]
 
@@ -50,7 +49,6 @@ class PgBouncer:
         self.port = free_port()
         self.user = cluster.user
         self._counter = itertools.count(1)
-        self._owner = "postgres" if os.geteuid() == 0 else None
         self._process: subprocess.Popen[bytes] | None = None
 
     def _config(self) -> str:
@@ -75,14 +73,9 @@ class PgBouncer:
         """Write the config, start pgbouncer and wait until it accepts connections."""
         (self.root / "pgbouncer.ini").write_text(self._config())
         (self.root / "users.txt").write_text(f'"{self.user}" ""\n')
-        os.chmod(self.root, 0o755)  # noqa: S103 - the bouncer's user must reach its folder
-        if self._owner:
-            entry = pwd.getpwnam(self._owner)
-            for path in (self.root, *self.root.iterdir()):
-                os.chown(path, entry.pw_uid, entry.pw_gid)
-        prefix = ["runuser", "-u", self._owner, "--"] if self._owner else []
+        hand_over(self.root, [self.root, *self.root.iterdir()])
         self._process = subprocess.Popen(  # its own process group: stop() ends runuser too
-            [*prefix, str(PGBOUNCER), "-q", str(self.root / "pgbouncer.ini")],
+            as_server_owner([str(PGBOUNCER), "-q", str(self.root / "pgbouncer.ini")]),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,

@@ -32,7 +32,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 from smsd.testing.waiting import wait_until
 
-__all__ = ["PG_BIN", "PgCluster", "available", "free_port", "multi_host_url"]
+__all__ = [
+    "PG_BIN",
+    "SERVER_OWNER",
+    "PgCluster",
+    "as_server_owner",
+    "available",
+    "free_port",
+    "hand_over",
+    "multi_host_url",
+]
 
 PG_BIN = Path(os.environ.get("SMSD_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -40,6 +49,25 @@ PG_BIN = Path(os.environ.get("SMSD_PG_BIN", "/usr/lib/postgresql/15/bin"))
 def available() -> bool:
     """True when the PostgreSQL server binaries are installed."""
     return (PG_BIN / "initdb").exists() and (PG_BIN / "pg_ctl").exists()
+
+
+#: Who runs the test servers: as root the `postgres` user (initdb and pgbouncer refuse root),
+#: otherwise we do (None).
+SERVER_OWNER = "postgres" if os.geteuid() == 0 else None
+
+
+def as_server_owner(argv: Sequence[str]) -> list[str]:
+    """`argv` run as `SERVER_OWNER` (``runuser``), or as it is when that is us."""
+    return ["runuser", "-u", SERVER_OWNER, "--", *argv] if SERVER_OWNER else list(argv)
+
+
+def hand_over(root: Path, paths: Sequence[Path]) -> None:
+    """Let `SERVER_OWNER` reach `root` and own `paths` (folders and files a server writes)."""
+    os.chmod(root, 0o755)  # noqa: S103 - the server's user must reach its folders
+    if SERVER_OWNER:
+        entry = pwd.getpwnam(SERVER_OWNER)
+        for path in paths:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
 def free_port() -> int:
@@ -59,8 +87,7 @@ class PgCluster:
         self.sockets = self.root / "run"
         self.port = free_port()
         self._counter = itertools.count(1)
-        self._owner = "postgres" if os.geteuid() == 0 else None
-        self.user = self._owner or pwd.getpwuid(os.geteuid()).pw_name
+        self.user = SERVER_OWNER or pwd.getpwuid(os.geteuid()).pw_name
         self._options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port}"
             f" -c unix_socket_directories={self.sockets}"
@@ -69,19 +96,14 @@ class PgCluster:
         )
 
     def _run(self, *argv: str) -> subprocess.CompletedProcess[str]:
-        prefix = ["runuser", "-u", self._owner, "--"] if self._owner else []
         return subprocess.run(
-            [*prefix, *argv], check=True, capture_output=True, text=True, timeout=120
+            as_server_owner(argv), check=True, capture_output=True, text=True, timeout=120
         )
 
     def _make_folders(self) -> None:
         self.data.mkdir(mode=0o700)  # the server refuses a data folder others may read
         self.sockets.mkdir()
-        os.chmod(self.root, 0o755)  # noqa: S103 - the server's user must reach its folders
-        if self._owner:
-            entry = pwd.getpwnam(self._owner)
-            for path in (self.data, self.sockets):
-                os.chown(path, entry.pw_uid, entry.pw_gid)
+        hand_over(self.root, [self.data, self.sockets])
 
     def start(self) -> None:
         """initdb, then start the server and wait until it accepts connections."""
