@@ -15,26 +15,13 @@ Target: >= 2,000 messages/s per burst.
 from __future__ import annotations
 
 import os
-import resource
 import sys
-from pathlib import Path
 
-from benchmarks.common import Report, median, parse_args
+from benchmarks.common import Report, cpu_seconds, median, parse_args
 from benchmarks.routing import BATCHES, LABELS, _run, _setup, _traffic, daemon_logging
 from store.store import Store
 
 __all__ = ["main", "measure"]
-
-
-def _cpu(pid: int) -> float:
-    """Seconds of CPU the process `pid` has used (user + system, from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _ours() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _timed(store: Store, traffic: list[tuple[str, str]], batch: int) -> tuple[float, float, float]:
@@ -43,9 +30,10 @@ def _timed(store: Store, traffic: list[tuple[str, str]], batch: int) -> tuple[fl
 
     assert isinstance(store.db, PgDatabase)
     pid = store.db.backend_pid
-    ours, theirs = _ours(), _cpu(pid)
+    me = os.getpid()
+    ours, theirs = cpu_seconds(me), cpu_seconds(pid)
     seconds = _run(store, traffic, batch)
-    return seconds, _ours() - ours, _cpu(pid) - theirs
+    return seconds, cpu_seconds(me) - ours, cpu_seconds(pid) - theirs
 
 
 def measure(count: int, rounds: int) -> Report:
