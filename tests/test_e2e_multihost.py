@@ -17,36 +17,20 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from modem.sim import SimModem
-from smsd.testing import DaemonProcess, make_db, notify_socket, wait_until
+from smsd.testing import (
+    DaemonProcess,
+    host_config,
+    make_db,
+    notify_socket,
+    pg_count,
+    wait_until,
+)
 from store import Store
 
 if TYPE_CHECKING:
     from smsd.testing.pgcluster import PgCluster
 
 BOTH = 10  # of which this many text both hosts at the same moment
-
-
-def _config(
-    path: Path, url: str, host: str, link: str, *, claim_timeout: float = 3, more: str = ""
-) -> list[str]:
-    path.write_text(
-        "\n".join([
-            "[database]", f"url = {json.dumps(url)}", "",
-            "[gateway]", f"host = {json.dumps(host)}", "",
-            "[[modems]]", f"url = {json.dumps(link)}", f'name = "{host}-m0"',
-            f"send_timeout = {claim_timeout / 2}", "",
-            "[outgoing]", "backoff_base_s = 0.5", "backoff_max_s = 2", "status_reports = false",
-            f"claim_timeout_s = {claim_timeout}", "",
-            "[limits]", "replies_per_hour = 1000", "loop_threshold = 1000", "", more,
-        ])
-    )  # fmt: skip
-    return ["--config", str(path)]
-
-
-def _count(url: str, sql: str) -> int:
-    with psycopg.connect(url) as conn:
-        row = conn.execute(sql).fetchone()
-    return 0 if row is None else int(row[0])
 
 
 def _start_hosts(
@@ -63,7 +47,7 @@ def _start_hosts(
         if slow_send is not None:
             sims[host].fault("slow_send", seconds=slow_send[host])
         listener = stack.enter_context(notify_socket(folder))
-        extra = _config(folder / "smsd.toml", url, host, sims[host].link)
+        extra = host_config(folder / "smsd.toml", url, host, sims[host].link)
         daemons[host] = DaemonProcess(folder, url, [], extra=extra)  # type: ignore[arg-type]
         daemons[host].start(listener)
     return sims, daemons
@@ -85,19 +69,19 @@ def test_two_hosts_one_code_each_every_reply_once(
             for host in targets:
                 sims[host].deliver(phone, "PIZZA")
         wanted = contacts + BOTH
-        wait_until(lambda: _count(url, "SELECT count(*) FROM requests") == wanted,
+        wait_until(lambda: pg_count(url, "SELECT count(*) FROM requests") == wanted,
                    timeout=120, what="every message routed")  # fmt: skip
         by_a = "SELECT count(*) FROM outgoing WHERE state = 'sent' AND claimed_by = 'a'"
-        wait_until(lambda: _count(url, by_a) >= 5, timeout=60, what="A sending")
+        wait_until(lambda: pg_count(url, by_a) >= 5, timeout=60, what="A sending")
         sims["a"].fault("slow_send", seconds=30)  # A's next send hangs: killed mid-send
         sending_a = "SELECT count(*) FROM outgoing WHERE state = 'sending' AND claimed_by = 'a'"
-        wait_until(lambda: _count(url, sending_a) == 1, timeout=30, what="A mid-send")
+        wait_until(lambda: pg_count(url, sending_a) == 1, timeout=30, what="A mid-send")
         daemons["a"].kill()
-        stuck = _count(
+        stuck = pg_count(
             url, "SELECT count(*) FROM outgoing WHERE state = 'sending' AND claimed_by = 'a'"
         )
         replies = contacts + wanted  # one user code per person, one reply per request
-        wait_until(lambda: _count(url, "SELECT count(*) FROM outgoing WHERE state = 'sent'")
+        wait_until(lambda: pg_count(url, "SELECT count(*) FROM outgoing WHERE state = 'sent'")
                    == replies, timeout=180, what="every reply sent")  # fmt: skip
         assert daemons["b"].terminate() == 0
         sent = [m for host in "ab" for m in sims[host].sent()]
@@ -108,10 +92,10 @@ def test_two_hosts_one_code_each_every_reply_once(
     got = Counter((m["to"], m["text"]) for m in sent)
     assert not expected - got, "every recorded send reached the network"
     assert sum((got - expected).values()) <= stuck  # at most the send in flight at the kill
-    assert _count(url, "SELECT count(*) FROM outgoing WHERE kind = 'user_code'") == len(phones)
+    assert pg_count(url, "SELECT count(*) FROM outgoing WHERE kind = 'user_code'") == len(phones)
     codes = Counter(m["to"] for m in sent if "personal code" in m["text"])
     assert set(codes) == set(phones) and sum(codes.values()) - len(phones) <= stuck
-    assert _count(url, "SELECT count(DISTINCT user_code) FROM people") == contacts
+    assert pg_count(url, "SELECT count(DISTINCT user_code) FROM people") == contacts
 
 
 def test_postgresql_stopped_under_traffic_loses_nothing(tmp_path: Path) -> None:
@@ -127,12 +111,12 @@ def test_postgresql_stopped_under_traffic_loses_nothing(tmp_path: Path) -> None:
         with ExitStack() as stack:
             sim = stack.enter_context(SimModem("generic", noise=False, link=str(tmp_path / "s")))
             listener = stack.enter_context(notify_socket(tmp_path))
-            extra = _config(tmp_path / "smsd.toml", url, "solo", sim.link)
+            extra = host_config(tmp_path / "smsd.toml", url, "solo", sim.link)
             daemon = DaemonProcess(tmp_path, url, [], extra=extra)  # type: ignore[arg-type]
             daemon.start(listener)
             for phone in phones[:10]:
                 sim.deliver(phone, "PIZZA")
-            wait_until(lambda: _count(url, "SELECT count(*) FROM requests") == 10, timeout=60)
+            wait_until(lambda: pg_count(url, "SELECT count(*) FROM requests") == 10, timeout=60)
             cluster.pause()
             for phone in phones[10:]:
                 sim.deliver(phone, "PIZZA")
@@ -140,13 +124,13 @@ def test_postgresql_stopped_under_traffic_loses_nothing(tmp_path: Path) -> None:
             wait_until(lambda: alarm in daemon.log_text(), timeout=30, what="the alarm")
             cluster.resume()
             sent = "SELECT count(*) FROM outgoing WHERE state = 'sent'"
-            wait_until(lambda: _count(url, sent) == 2 * len(phones), timeout=120, what="all sent")
+            wait_until(lambda: pg_count(url, sent) == 2 * len(phones), timeout=120, what="all sent")
             assert daemon.alive() and '"store_alarm_cleared"' in daemon.log_text()
             assert daemon.terminate() == 0
             got = Counter(m["to"] for m in sim.sent())
             assert sim.stats["storage_used"] == 0
         assert got == dict.fromkeys(phones, 2)
-        assert _count(url, "SELECT count(*) FROM incoming") == len(phones)
+        assert pg_count(url, "SELECT count(*) FROM incoming") == len(phones)
     finally:
         cluster.stop()
 
@@ -166,7 +150,7 @@ def test_a_business_preferring_another_hosts_modem_is_sent_there(
         for phone in phones:
             sims["a"].deliver(phone, "PIZZA")
         replies = "SELECT count(*) FROM outgoing WHERE state = 'sent' AND kind = 'reply'"
-        wait_until(lambda: _count(url, replies) == len(phones), timeout=60, what="replies")
+        wait_until(lambda: pg_count(url, replies) == len(phones), timeout=60, what="replies")
         by_a = [m["text"] for m in sims["a"].sent()]
         by_b = [m["text"] for m in sims["b"].sent()]
     assert sum(t.startswith("Pizza:") for t in by_b) == len(phones)
@@ -201,7 +185,7 @@ def test_a_modem_name_held_by_a_live_host_is_refused_until_it_dies(
             folder = tmp_path / f"host-{host}"
             folder.mkdir()
             listeners[host] = stack.enter_context(notify_socket(folder))
-            extra = _config(folder / "smsd.toml", url, host, sims[host].link, claim_timeout=10,
+            extra = host_config(folder / "smsd.toml", url, host, sims[host].link, claim_timeout=10,
                             more=more)  # fmt: skip
             daemons[host] = DaemonProcess(folder, url, [], extra=extra)  # type: ignore[arg-type]
             daemons[host].start(listeners[host])
@@ -214,7 +198,7 @@ def test_a_modem_name_held_by_a_live_host_is_refused_until_it_dies(
         shown = CliRunner().invoke(cli, ["--db", url, "modem", "status"])
         assert "error: modem name 'a-m0' refused on host 'b'" in shown.output
         doctor_config = tmp_path / "doctor.toml"
-        _config(doctor_config, url, "b", sims["b2"].link)
+        host_config(doctor_config, url, "b", sims["b2"].link)
         doctor_config.write_text(doctor_config.read_text().replace("b-m0", "a-m0"))
         doctor = CliRunner().invoke(cli, ["--config", str(doctor_config), "doctor"])
         assert re.search(r"FAIL +a-m0 name +held by live host 'a'", doctor.output), doctor.output

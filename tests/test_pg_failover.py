@@ -17,13 +17,19 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
 from modem.sim import SimModem
-from smsd.testing import DaemonProcess, make_db, notify_socket, wait_until
+from smsd.testing import (
+    DaemonProcess,
+    host_config,
+    make_db,
+    notify_socket,
+    pg_count,
+    wait_until,
+)
 from smsd.testing.pgcluster import PgCluster, available, multi_host_url
 from store import Store
 from store.errors import StoreUnavailable
@@ -51,12 +57,6 @@ def _port(store: Store) -> int:
         row = db.execute("SELECT inet_server_port()").fetchone()
     assert row is not None
     return int(row[0])
-
-
-def _count(url: str, sql: str) -> int:
-    with psycopg.connect(url) as conn:
-        row = conn.execute(sql).fetchone()
-    return 0 if row is None else int(row[0])
 
 
 def _phones(prefix: str, n: int) -> list[str]:
@@ -103,7 +103,7 @@ def test_a_transaction_cut_by_the_fail_over_leaves_nothing(pair: Pair) -> None:
         assert store.directory.find_person(second) is None
         assert store.directory.find_person("+447701100099") == kept
         assert store.directory.create_person(first, now).phone == first
-    assert _count(standby.url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0
+    assert pg_count(standby.url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0
 
 
 def test_a_read_only_store_reads_from_the_standby(pair: Pair) -> None:
@@ -133,20 +133,6 @@ def test_a_read_only_store_reads_from_the_standby(pair: Pair) -> None:
     assert [c["code"] for c in json.loads(listed.output)] == ["PIZZA"]
 
 
-def _daemon_config(path: Path, url: str, link: str) -> list[str]:
-    path.write_text(
-        "\n".join([
-            "[database]", f"url = {json.dumps(url)}", "",
-            "[gateway]", 'host = "solo"', "",
-            "[[modems]]", f"url = {json.dumps(link)}", 'name = "solo-m0"', "send_timeout = 1.5",
-            "", "[outgoing]", "backoff_base_s = 0.5", "backoff_max_s = 2",
-            "status_reports = false", "claim_timeout_s = 3", "",
-            "[limits]", "replies_per_hour = 1000", "loop_threshold = 1000", "",
-        ])
-    )  # fmt: skip
-    return ["--config", str(path)]
-
-
 def _refusals(log: str) -> int:
     """How many writes the daemon's modem worker saw refused so far."""
     return len(re.findall(r'"event": "store_(?:alarm_raised|write_refused)"', log))
@@ -167,17 +153,17 @@ def test_a_daemon_on_a_multi_host_url_survives_a_promotion(pair: Pair, tmp_path:
     with ExitStack() as stack:
         sim = stack.enter_context(SimModem("generic", noise=False, link=str(tmp_path / "s")))
         listener = stack.enter_context(notify_socket(tmp_path))
-        extra = _daemon_config(tmp_path / "smsd.toml", url, str(sim.link))
+        extra = host_config(tmp_path / "smsd.toml", url, "solo", str(sim.link))
         daemon = DaemonProcess(tmp_path, url, [], extra=extra)  # type: ignore[arg-type]
         daemon.start(listener)
         sim.fault("slow_send", seconds=0.2)  # replies still queued when the primary stops
         for phone in phones[:10]:
             sim.deliver(phone, "PIZZA")
         sent = "SELECT count(*) FROM outgoing WHERE state = 'sent'"
-        wait_until(lambda: _count(url, "SELECT count(*) FROM requests") == 10, timeout=60)
+        wait_until(lambda: pg_count(url, "SELECT count(*) FROM requests") == 10, timeout=60)
         wait_until(lambda: sim.stats["storage_used"] == 0, timeout=30, what="SIM emptied")
-        wait_until(lambda: _count(url, sent) >= 4, timeout=60, what="first answers")
-        before = _count(url, sent)
+        wait_until(lambda: pg_count(url, sent) >= 4, timeout=60, what="first answers")
+        before = pg_count(url, sent)
         primary.pause()  # under traffic: most replies to the first ten are still queued
         for phone in phones[10:]:
             sim.deliver(phone, "PIZZA")
@@ -188,7 +174,7 @@ def test_a_daemon_on_a_multi_host_url_survives_a_promotion(pair: Pair, tmp_path:
         assert sim.stats["storage_used"] == 20  # read, not committed: none deleted
         sim.fault("slow_send", seconds=0)
         standby.promote()
-        wait_until(lambda: _count(url, sent) == 2 * len(phones), timeout=120, what="all sent")
+        wait_until(lambda: pg_count(url, sent) == 2 * len(phones), timeout=120, what="all sent")
         assert daemon.alive() and daemon.terminate() == 0
         got = Counter((m["to"], m["text"]) for m in sim.sent())
         assert sim.stats["storage_used"] == 0
@@ -197,7 +183,7 @@ def test_a_daemon_on_a_multi_host_url_survives_a_promotion(pair: Pair, tmp_path:
     assert events.index("store_alarm_cleared") > events.index("store_unavailable")
     assert set(got.values()) == {1} and Counter(to for to, _ in got) == dict.fromkeys(phones, 2)
     assert sum("personal code" in text for _, text in got) == len(phones)
-    assert _count(url, "SELECT count(*) FROM incoming") == len(phones)
-    assert _count(url, "SELECT count(DISTINCT user_code) FROM people") == len(phones)
-    assert _count(url, "SELECT count(*) FROM requests") == len(phones)
-    assert _count(url, "SELECT inet_server_port()") == standby.port  # the URL followed
+    assert pg_count(url, "SELECT count(*) FROM incoming") == len(phones)
+    assert pg_count(url, "SELECT count(DISTINCT user_code) FROM people") == len(phones)
+    assert pg_count(url, "SELECT count(*) FROM requests") == len(phones)
+    assert pg_count(url, "SELECT inet_server_port()") == standby.port  # the URL followed

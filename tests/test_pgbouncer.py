@@ -58,9 +58,9 @@ def _direct(bouncer: PgBouncer, url: str, sql: str) -> list[tuple[object, ...]]:
 
 
 def _count(bouncer: PgBouncer, url: str, sql: str) -> int:
-    value = _direct(bouncer, url, sql)[0][0]
-    assert isinstance(value, int)
-    return value
+    from smsd.testing import pg_count
+
+    return pg_count(bouncer.direct_url(url), sql)
 
 
 def _server_pid(store: Store) -> int:

@@ -11,7 +11,16 @@ a webhook :class:`Receiver`, :class:`WebProcess`); a throwaway PostgreSQL server
 from smsd.testing.daemon import DaemonProcess, kill_leftovers, running_daemon, smsd_command
 from smsd.testing.notify import NotifyListener, notify_socket
 from smsd.testing.receiver import Received, Receiver, WebProcess, free_socket, serving
-from smsd.testing.seeding import StatementLog, make_db, rows, sent_by, texts_to, write_config
+from smsd.testing.seeding import (
+    StatementLog,
+    host_config,
+    make_db,
+    pg_count,
+    rows,
+    sent_by,
+    texts_to,
+    write_config,
+)
 from smsd.testing.waiting import wait_until
 
 __all__ = [
@@ -22,9 +31,11 @@ __all__ = [
     "StatementLog",
     "WebProcess",
     "free_socket",
+    "host_config",
     "kill_leftovers",
     "make_db",
     "notify_socket",
+    "pg_count",
     "rows",
     "running_daemon",
     "sent_by",

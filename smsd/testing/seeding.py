@@ -90,6 +90,36 @@ def write_config(
     return path
 
 
+def host_config(
+    path: Path, url: str, host: str, link: str, *, claim_timeout: float = 3, more: str = ""
+) -> list[str]:
+    """A gateway host's TOML config on the shared PostgreSQL `url`: the host's name, one modem
+    (`link`, named ``HOST-m0``) whose sends time out after half of `claim_timeout`, claims
+    that expire after it, fast retries, then `more`; the `smsd run` arguments naming it."""
+    path.write_text(
+        "\n".join([
+            "[database]", f"url = {json.dumps(url)}", "",
+            "[gateway]", f"host = {json.dumps(host)}", "",
+            "[[modems]]", f"url = {json.dumps(link)}", f'name = "{host}-m0"',
+            f"send_timeout = {claim_timeout / 2}", "",
+            "[outgoing]", "backoff_base_s = 0.5", "backoff_max_s = 2", "status_reports = false",
+            f"claim_timeout_s = {claim_timeout}", "",
+            "[limits]", "replies_per_hour = 1000", "loop_threshold = 1000", "", more,
+        ])
+    )  # fmt: skip
+    return ["--config", str(path)]
+
+
+def pg_count(url: str, sql: str) -> int:
+    """The number a ``SELECT count(...)`` (or any one-value query) reads straight from the
+    PostgreSQL database at `url`, as an auditor would (0 for no row)."""
+    import psycopg  # only PostgreSQL tests pay for it
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql).fetchone()
+    return 0 if row is None else int(row[0])
+
+
 class StatementLog(list[str]):
     """A `set_trace_callback` target that records each SQL statement once.
 
